@@ -1,0 +1,98 @@
+"""The session portal: create_app() builds the Flask application."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as portal_config
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return app.config["SESSION_COOKIE_SECURE"] or request.is_secure
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance = Path(app.instance_path)
+    app.config.from_object(portal_config.Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.sqlite3'}"
+    app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    app.config.update(portal_config.from_environment(os.environ))
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = portal_config.load_secret_key(instance)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        instance.mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.session_interface = SessionCookies()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+
+    from . import sqlite_pragmas
+
+    sqlite_pragmas.install(app)
+
+    from .web import register_web
+
+    register_web(app)
+
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return _error_page(400, "Your form expired", error.description +
+                           " Reload the page and try again; if you were logged out, log in again.")
+
+    for code, title, text in (
+        (403, "Not allowed", "You cannot do this here."),
+        (404, "Not found", "There is nothing at this address."),
+        (413, "Too large", "The file you sent is too large."),
+        (429, "Too many attempts", "Too many attempts. Wait a few minutes and try again."),
+    ):
+        app.register_error_handler(code, _error_handler(code, title, text))
+    return app
+
+
+def _error_page(code: int, title: str, text: str):
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/page.html"
+    return render_template(template, code=code, title=title, text=text), code
+
+
+def _error_handler(code, title, text):
+    def handle(error):
+        return _error_page(code, title, text)
+
+    return handle

@@ -1,0 +1,115 @@
+"""Time zones and date entry: what users type and read, converted to and from UTC."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import current_app
+from flask_login import current_user
+
+
+class DateInputError(ValueError):
+    """A date the user typed that cannot be read; the message says how to write it."""
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def is_known_zone(name: str) -> bool:
+    return name in available_zone_names()
+
+
+_zone_names: tuple[str, ...] | None = None
+
+
+def available_zone_names() -> tuple[str, ...]:
+    global _zone_names
+    if _zone_names is None:
+        _zone_names = tuple(sorted(available_timezones() - {"localtime"}))
+    return _zone_names
+
+
+def viewer_zone() -> ZoneInfo:
+    """The zone of the signed-in user, else the portal's configured zone."""
+    name = None
+    if current_user and current_user.is_authenticated:
+        name = current_user.timezone
+    return zone(name or current_app.config["PORTAL_TIMEZONE"])
+
+
+_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
+    """Read a date or a date and time typed in ``tz`` and return it in UTC.
+
+    A date alone means the start of that day for a start, and the end of that
+    day (00:00 of the next day, exclusive) for an end. Empty means unbounded.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        if is_end:
+            day += timedelta(days=1)
+        local = datetime.combine(day, time(0, 0))
+    else:
+        local = None
+        for fmt in _FORMATS:
+            try:
+                local = datetime.strptime(text, fmt)  # noqa: DTZ007 - zone attached below
+                break
+            except ValueError:
+                continue
+        if local is None:
+            raise DateInputError("Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30.")
+    # fold=0 picks the first of two ambiguous wall times; a time skipped by a
+    # daylight-saving jump is normalised forward by the round trip through UTC.
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def to_local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return moment.astimezone(tz) if moment is not None else None
+
+
+def format_local(moment: datetime | None, tz: ZoneInfo, *, with_time: bool = True) -> str:
+    """'3 Dec 2026 at 09:00' in ``tz``; empty for None."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    day = f"{local.day} {local.strftime('%b %Y')}"
+    return f"{day} at {local.strftime('%H:%M')}" if with_time else day
+
+
+def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
+    """The text to put back in a form field so that parse_local() gives ``moment`` again."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    if local.hour == 0 and local.minute == 0 and local.second == 0:
+        if is_end:
+            return (local.date() - timedelta(days=1)).isoformat()
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def humanize_delta(delta: timedelta) -> str:
+    """'in 4 days', 'in 3 hours', 'in 12 minutes' for a positive delta."""
+    seconds = int(delta.total_seconds())
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    if seconds >= 86400:
+        return "1 day"
+    if seconds >= 7200:
+        return f"{seconds // 3600} hours"
+    if seconds >= 3600:
+        return "1 hour"
+    minutes = max(1, seconds // 60)
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")

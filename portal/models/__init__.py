@@ -1,0 +1,34 @@
+"""The portal's data model, one module per concept."""
+
+from .access_event import AccessEvent
+from .base import Base, UTCDateTime
+from .category import SessionCategory
+from .course import Assignment, Course
+from .enrolment import Enrolment, EnrolmentSource, SessionClass
+from .session_course import SessionCourse, SessionCourseCoach
+from .submission import Grade, Submission
+from .training_session import AfterEndPolicy, TrainingSession
+from .user import PlatformRole, User
+from .user_class import ClassMembership, UserClass
+
+__all__ = [
+    "AccessEvent",
+    "AfterEndPolicy",
+    "Assignment",
+    "Base",
+    "ClassMembership",
+    "Course",
+    "Enrolment",
+    "EnrolmentSource",
+    "Grade",
+    "PlatformRole",
+    "SessionCategory",
+    "SessionClass",
+    "SessionCourse",
+    "SessionCourseCoach",
+    "Submission",
+    "TrainingSession",
+    "User",
+    "UserClass",
+    "UTCDateTime",
+]

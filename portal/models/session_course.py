@@ -1,0 +1,59 @@
+"""Courses inside a session, in order, and their course coaches."""
+
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+from .course import Course
+from .training_session import TrainingSession
+from .user import User
+
+
+class SessionCourse(Base):
+    __tablename__ = "session_course"
+    __table_args__ = (UniqueConstraint("session_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_session.id", ondelete="CASCADE")
+    )
+    # Course -> sessions using it (deletion checks, copies).
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    session: Mapped[TrainingSession] = relationship(back_populates="courses")
+    course: Mapped[Course] = relationship()
+    coaches: Mapped[list["SessionCourseCoach"]] = relationship(
+        back_populates="session_course",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        overlaps="coach_links",
+    )
+
+
+class SessionCourseCoach(Base):
+    """A course coach: teaches one course inside one session."""
+
+    __tablename__ = "session_course_coach"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["session_id", "course_id"],
+            ["session_course.session_id", "session_course.course_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    session_id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(primary_key=True)
+    # Coach -> sessions they teach in.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    session_course: Mapped[SessionCourse] = relationship(
+        back_populates="coaches",
+        primaryjoin="and_(SessionCourseCoach.session_id == SessionCourse.session_id,"
+        " SessionCourseCoach.course_id == SessionCourse.course_id)",
+        foreign_keys="[SessionCourseCoach.session_id, SessionCourseCoach.course_id]",
+    )
+    user: Mapped[User] = relationship()

@@ -1,0 +1,68 @@
+"""Platform users: admins, teachers and learners."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from .base import Base, UTCDateTime, utcnow
+
+
+class PlatformRole(StrEnum):
+    ADMIN = "admin"
+    TEACHER = "teacher"
+    LEARNER = "learner"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'teacher', 'learner')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased: uniqueness is case-insensitive on every database.
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="", index=True)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(16), default=PlatformRole.LEARNER.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # IANA zone name; None means the portal's configured zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Secret for the personal calendar feed URL; reset by the user.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def normalise_username(value: str) -> str:
+        return value.strip().lower()
+
+    @staticmethod
+    def normalise_email(value: str) -> str:
+        return value.strip().lower()
+
+    @validates("username", "email")
+    def _normalise(self, key: str, value: str) -> str:
+        # Lower-cased on the way in, so uniqueness and lookups ignore case everywhere.
+        return value.strip().lower()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == PlatformRole.ADMIN
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

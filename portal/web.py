@@ -1,0 +1,100 @@
+"""What every request shares: security headers, the user loader, template helpers."""
+
+from flask import Flask, g, request
+from flask_login import current_user
+from sqlalchemy import exists, or_, select
+
+from . import clock
+from .dates import format_local, viewer_zone
+from .extensions import db, login_manager
+from .models import Enrolment, SessionCourseCoach, TrainingSession, User
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page.
+
+    A history restore (Back after a pushed URL) asks for the whole page.
+    """
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def navigation() -> dict:
+    """Which areas the signed-in user may see, computed once per request."""
+    if "navigation" in g:
+        return g.navigation
+    nav = {"admin": False, "learner": False, "coach": False}
+    if current_user.is_authenticated:
+        uid = current_user.id
+        row = db.session.execute(
+            select(
+                exists().where(Enrolment.user_id == uid).label("learner"),
+                or_(
+                    exists().where(TrainingSession.coach_id == uid),
+                    exists().where(SessionCourseCoach.user_id == uid),
+                ).label("coach"),
+            )
+        ).one()
+        nav = {"admin": current_user.is_admin, "learner": bool(row.learner),
+               "coach": bool(row.coach)}
+    g.navigation = nav
+    return nav
+
+
+# Main navigation: (endpoint, label, the navigation() key that shows it).
+NAV_AREAS = (
+    ("admin.sessions", "Admin", "admin"),
+    ("learner.my_sessions", "My sessions", "learner"),
+    ("coach.coaching", "Coaching", "coach"),
+    ("learner.profile", "Profile", None),
+)
+
+
+def nav_items(nav: dict) -> list[tuple[str, str, bool]]:
+    """The areas of NAV_AREAS that exist in this app, each with whether to show it."""
+    from flask import current_app
+
+    return [
+        (endpoint, label, key is None or nav[key])
+        for endpoint, label, key in NAV_AREAS
+        if endpoint in current_app.view_functions
+    ]
+
+
+def register_web(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        tz = viewer_zone()
+        return {
+            "navigation": navigation,
+            "nav_items": nav_items,
+            "viewer_zone_name": tz.key,
+            "now": clock.now,
+        }
+
+    @app.template_filter("local")
+    def local_filter(moment, with_time=True):
+        return format_local(moment, viewer_zone(), with_time=with_time)

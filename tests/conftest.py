@@ -1,0 +1,187 @@
+"""Fixtures: an app with a fresh database per test, clients that send CSRF like a browser.
+
+Set DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/portal_test) to run the
+suite against PostgreSQL; otherwise each test run uses a SQLite file in a temporary folder.
+"""
+
+import os
+import re
+from datetime import UTC, datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import event, text
+
+from portal import clock, create_app
+from portal.extensions import db
+from portal.models import Base, PlatformRole, User
+from portal.passwords import hash_password
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        from portal.config import database_url_from_env
+
+        return database_url_from_env(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def schema(database_url, tmp_path_factory):
+    """Create the schema once per run; tests empty the tables afterwards."""
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        Base.metadata.drop_all(db.engine)
+        Base.metadata.create_all(db.engine)
+        db.engine.dispose()
+    return database_url
+
+
+def _test_config(database_url, instance):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "UPLOAD_FOLDER": str(instance / "uploads"),
+        "PORTAL_TIMEZONE": "Europe/Paris",
+    }
+
+
+def _empty_all_tables(engine):
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(schema, tmp_path):
+    app = create_app(_test_config(schema, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables(db.engine)
+        db.engine.dispose()
+    clock.set_now(None)
+
+
+@pytest.fixture
+def frozen_now():
+    """Freeze the clock at a fixed instant; yields a setter to move it."""
+    clock.set_now(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    yield clock.set_now
+    clock.set_now(None)
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class PortalClient:
+    """A test client that behaves like the browser: it sends the CSRF token it was given.
+
+    ``get_page`` / ``post_page`` check the status and return parsed HTML, so tests
+    assert on what a person sees.
+    """
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self) -> str:
+        page = self.client.get("/login" if not self._logged_in() else "/")
+        match = re.search(rb'"X-CSRFToken": "([^"]+)"', page.data)
+        return match.group(1).decode()
+
+    def _logged_in(self) -> bool:
+        with self.client.session_transaction() as sess:
+            return "_user_id" in sess
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, htmx=False, **kwargs):
+        data = dict(data or {})
+        headers = dict(kwargs.pop("headers", {}))
+        token = self.csrf_token()
+        if htmx:
+            headers.update({"HX-Request": "true", "X-CSRFToken": token})
+        else:
+            data.setdefault("csrf_token", token)
+        return self.client.post(url, data=data, headers=headers, **kwargs)
+
+    def htmx_get(self, url, **kwargs):
+        return self.client.get(url, headers={"HX-Request": "true"}, **kwargs)
+
+    def get_page(self, url, status=200, **kwargs) -> BeautifulSoup:
+        response = self.get(url, **kwargs)
+        assert response.status_code == status, (response.status_code, response.data[:500])
+        return BeautifulSoup(response.data, "html.parser")
+
+    def post_page(self, url, data=None, status=200, **kwargs) -> BeautifulSoup:
+        response = self.post(url, data, **kwargs)
+        assert response.status_code == status, (response.status_code, response.data[:500])
+        return BeautifulSoup(response.data, "html.parser")
+
+    def login(self, username, password=TEST_PASSWORD):
+        return self.post("/login", {"username": username, "password": password})
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def client(app):
+    return PortalClient(app.test_client())
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user: make_user("ann", role="admin")."""
+    password_hash = hash_password(TEST_PASSWORD)
+
+    def make(username, role=PlatformRole.LEARNER.value, **fields):
+        fields.setdefault("email", f"{username}@example.org")
+        fields.setdefault("first_name", username.capitalize())
+        fields.setdefault("last_name", "Tester")
+        user = User(username=username, role=role, password_hash=password_hash, **fields)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, *args):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...; counter.count``"""
+    return lambda: QueryCounter(db.engine)

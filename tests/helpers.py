@@ -1,0 +1,56 @@
+"""Builders for test data: sessions with windows, courses, coaches, enrolments."""
+
+from datetime import UTC, datetime, timedelta
+
+from portal.extensions import db
+from portal.models import (
+    Course,
+    Enrolment,
+    SessionCourse,
+    SessionCourseCoach,
+    TrainingSession,
+)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def make_session(coach, name="Onboarding", *, starts_in=-1, ends_in=10, coach_before=7,
+                 coach_after=14, policy="read_only", **fields):
+    """A session whose access window runs from NOW+starts_in to NOW+ends_in days."""
+    access_start = NOW + timedelta(days=starts_in) if starts_in is not None else None
+    access_end = NOW + timedelta(days=ends_in) if ends_in is not None else None
+    session = TrainingSession(
+        name=name,
+        coach_id=coach.id,
+        access_start=access_start,
+        access_end=access_end,
+        coach_start=access_start - timedelta(days=coach_before) if access_start else None,
+        coach_end=access_end + timedelta(days=coach_after) if access_end else None,
+        after_end_policy=policy,
+        **fields,
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def add_course(session, code="PY101", title="Python basics", coaches=()):
+    course = db.session.query(Course).filter_by(code=code).one_or_none()
+    if course is None:
+        course = Course(code=code, title=title, description="")
+        db.session.add(course)
+        db.session.flush()
+    db.session.add(SessionCourse(session_id=session.id, course_id=course.id))
+    db.session.flush()
+    for coach in coaches:
+        db.session.add(
+            SessionCourseCoach(session_id=session.id, course_id=course.id, user_id=coach.id)
+        )
+    db.session.commit()
+    return course
+
+
+def enrol(session, *users, **fields):
+    for user in users:
+        db.session.add(Enrolment(session_id=session.id, user_id=user.id, **fields))
+    db.session.commit()

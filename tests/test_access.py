@@ -1,0 +1,218 @@
+"""The access decision as a table: role x moment x after-end policy."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from portal.access import (
+    Decision,
+    LearnerFacts,
+    Relation,
+    SessionRules,
+    Status,
+    Window,
+    decide,
+    list_status,
+)
+from portal.dates import parse_local
+
+ACCESS_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+ACCESS_END = datetime(2026, 3, 30, 17, 0, tzinfo=UTC)
+COACH_START = ACCESS_START - timedelta(days=7)
+COACH_END = ACCESS_END + timedelta(days=14)
+SECOND = timedelta(seconds=1)
+
+MOMENTS = {
+    "before coach start": COACH_START - SECOND,
+    "at coach start": COACH_START,
+    "before access start": ACCESS_START - SECOND,
+    "at access start": ACCESS_START,
+    "inside": ACCESS_START + timedelta(days=10),
+    "at access end": ACCESS_END,
+    "after access end": ACCESS_END + timedelta(days=3),
+    "at coach end": COACH_END,
+    "after coach end": COACH_END + timedelta(days=30),
+}
+
+ADMIN = Relation(is_admin=True)
+LEARNER = Relation(learner=LearnerFacts())
+COACH = Relation(is_coach=True)  # session coach, or coach of the course asked about
+BOTH = Relation(is_coach=True, learner=LearnerFacts())
+STRANGER = Relation()
+
+
+def rules(policy="read_only", coach=True, duration=None, access=(ACCESS_START, ACCESS_END)):
+    return SessionRules(
+        access=Window(*access),
+        coach=Window(COACH_START, COACH_END) if coach else None,
+        after_end_policy=policy,
+        duration_days=duration,
+    )
+
+
+O, R, N, C, X = (Decision.OPEN, Decision.READ_ONLY, Decision.NOT_YET, Decision.CLOSED,
+                 Decision.NONE)
+
+# moment: (learner, coach, both, stranger, admin) under read_only / open / closed
+TABLE = {
+    "before coach start": {"read_only": (N, N, N, X, O), "open": (N, N, N, X, O),
+                           "closed": (N, N, N, X, O)},
+    "at coach start": {"read_only": (N, O, O, X, O), "open": (N, O, O, X, O),
+                       "closed": (N, O, O, X, O)},
+    "before access start": {"read_only": (N, O, O, X, O), "open": (N, O, O, X, O),
+                            "closed": (N, O, O, X, O)},
+    "at access start": {"read_only": (O, O, O, X, O), "open": (O, O, O, X, O),
+                        "closed": (O, O, O, X, O)},
+    "inside": {"read_only": (O, O, O, X, O), "open": (O, O, O, X, O),
+               "closed": (O, O, O, X, O)},
+    "at access end": {"read_only": (R, O, O, X, O), "open": (O, O, O, X, O),
+                      "closed": (C, O, O, X, O)},
+    "after access end": {"read_only": (R, O, O, X, O), "open": (O, O, O, X, O),
+                         "closed": (C, O, O, X, O)},
+    "at coach end": {"read_only": (R, R, R, X, O), "open": (O, O, O, X, O),
+                     "closed": (C, C, C, X, O)},
+    "after coach end": {"read_only": (R, R, R, X, O), "open": (O, O, O, X, O),
+                        "closed": (C, C, C, X, O)},
+}
+
+CASES = [
+    pytest.param(moment, policy, role, relation, expected[i], id=f"{role}-{moment}-{policy}")
+    for moment, by_policy in TABLE.items()
+    for policy, expected in by_policy.items()
+    for i, (role, relation) in enumerate(
+        [("learner", LEARNER), ("coach", COACH), ("both", BOTH), ("stranger", STRANGER),
+         ("admin", ADMIN)]
+    )
+]
+
+
+@pytest.mark.parametrize(("moment", "policy", "role", "relation", "expected"), CASES)
+def test_decision_table(moment, policy, role, relation, expected):
+    assert decide(relation, rules(policy), MOMENTS[moment]).decision is expected
+
+
+def test_not_yet_says_when_it_opens():
+    access = decide(LEARNER, rules(), ACCESS_START - timedelta(days=3))
+    assert access.opens_at == ACCESS_START
+    coach_access = decide(COACH, rules(), COACH_START - timedelta(days=1))
+    assert coach_access.opens_at == COACH_START
+
+
+def test_ended_access_says_when_it_ended():
+    access = decide(LEARNER, rules("closed"), ACCESS_END + timedelta(days=1))
+    assert access.decision is Decision.CLOSED
+    assert access.ended_at == ACCESS_END
+
+
+def test_both_roles_keep_each_part():
+    access = decide(BOTH, rules(), ACCESS_END + timedelta(days=1))
+    assert access.decision is Decision.OPEN
+    assert access.as_learner is Decision.READ_ONLY and not access.can_submit
+    assert access.as_coach is Decision.OPEN and access.can_grade
+
+
+@pytest.mark.parametrize(
+    ("relation", "moment", "expected"),
+    [
+        (COACH, "before access start", N),  # no coach window: the access window applies
+        (COACH, "at access start", O),
+        (COACH, "after access end", R),
+        (LEARNER, "after access end", R),
+    ],
+)
+def test_unset_coach_window_falls_back_to_access_window(relation, moment, expected):
+    assert decide(relation, rules(coach=False), MOMENTS[moment]).decision is expected
+
+
+def test_coach_end_alone_extends_coach_access():
+    only_end = SessionRules(Window(ACCESS_START, ACCESS_END), Window(None, COACH_END), "closed")
+    assert decide(COACH, only_end, ACCESS_END + timedelta(days=1)).decision is O
+    assert decide(COACH, only_end, COACH_END).decision is C
+
+
+@pytest.mark.parametrize(
+    ("access", "moment", "expected"),
+    [
+        ((None, None), datetime(1990, 1, 1, tzinfo=UTC), O),
+        ((None, None), datetime(2100, 1, 1, tzinfo=UTC), O),
+        ((None, ACCESS_END), datetime(2000, 1, 1, tzinfo=UTC), O),  # only an end: open until it
+        ((None, ACCESS_END), ACCESS_END, R),
+        ((ACCESS_START, None), ACCESS_START - SECOND, N),
+        ((ACCESS_START, None), datetime(2100, 1, 1, tzinfo=UTC), O),  # no end: never ends
+    ],
+)
+def test_missing_start_or_end(access, moment, expected):
+    assert decide(LEARNER, rules(coach=False, access=access), moment).decision is expected
+
+
+FIRST_ACCESS = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("learner", "moment", "expected"),
+    [
+        (LearnerFacts(None, 0), datetime(2026, 5, 1, tzinfo=UTC), O),  # never opened: opens now
+        (LearnerFacts(FIRST_ACCESS, 0), FIRST_ACCESS + timedelta(days=30) - SECOND, O),
+        (LearnerFacts(FIRST_ACCESS, 0), FIRST_ACCESS + timedelta(days=30), R),
+        (LearnerFacts(FIRST_ACCESS, 5), FIRST_ACCESS + timedelta(days=30), O),
+        (LearnerFacts(FIRST_ACCESS, 5), FIRST_ACCESS + timedelta(days=35) - SECOND, O),
+        (LearnerFacts(FIRST_ACCESS, 5), FIRST_ACCESS + timedelta(days=35), R),
+    ],
+)
+def test_duration_mode_counts_from_first_access(learner, moment, expected):
+    duration = rules(duration=30, coach=False, access=(None, None))
+    assert decide(Relation(learner=learner), duration, moment).decision is expected
+
+
+def test_duration_mode_never_locks_coaches_out():
+    duration = rules(duration=30, coach=False, access=(None, None))
+    late = FIRST_ACCESS + timedelta(days=400)
+    assert decide(COACH, duration, late).decision is O
+    both = Relation(is_coach=True, learner=LearnerFacts(FIRST_ACCESS, 0))
+    assert decide(both, duration, late).as_learner is R
+    assert decide(both, duration, late).decision is O
+
+
+def test_duration_mode_after_end_follows_policy():
+    closed = rules("closed", duration=10, coach=False, access=(None, None))
+    facts = Relation(learner=LearnerFacts(FIRST_ACCESS, 0))
+    assert decide(facts, closed, FIRST_ACCESS + timedelta(days=11)).decision is C
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_window_entered_in_paris_across_daylight_saving_change():
+    # Paris moves from UTC+1 to UTC+2 on 29 March 2026 at 02:00.
+    start = parse_local("2026-03-28", PARIS, is_end=False)
+    end = parse_local("2026-03-29", PARIS, is_end=True)
+    assert start == datetime(2026, 3, 27, 23, 0, tzinfo=UTC)  # 00:00 CET
+    assert end == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)  # 00:00 CEST on the 30th
+    window = rules(coach=False, access=(start, end))
+    last_local_minute = datetime(2026, 3, 29, 23, 59, tzinfo=PARIS)
+    assert decide(LEARNER, window, last_local_minute).decision is O
+    assert decide(LEARNER, window, datetime(2026, 3, 30, 0, 0, tzinfo=PARIS)).decision is R
+    assert decide(LEARNER, window, datetime(2026, 3, 27, 23, 59, tzinfo=PARIS)).decision is N
+    # The window lasts 47 hours of real time: one hour was skipped.
+    assert end - start == timedelta(hours=47)
+
+
+def test_time_inside_a_daylight_saving_gap_moves_forward():
+    skipped = parse_local("2026-03-29 02:30", PARIS, is_end=False)
+    assert skipped == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+
+
+@pytest.mark.parametrize(
+    ("window", "moment", "expected"),
+    [
+        (Window(ACCESS_START, ACCESS_END), ACCESS_START - SECOND, Status.UPCOMING),
+        (Window(ACCESS_START, ACCESS_END), ACCESS_START, Status.CURRENT),
+        (Window(ACCESS_START, ACCESS_END), ACCESS_END - SECOND, Status.CURRENT),
+        (Window(ACCESS_START, ACCESS_END), ACCESS_END, Status.PAST),
+        (Window(None, None), ACCESS_END, Status.CURRENT),
+        (Window(ACCESS_START, None), datetime(2100, 1, 1, tzinfo=UTC), Status.CURRENT),
+    ],
+)
+def test_list_status(window, moment, expected):
+    assert list_status(window, moment) is expected
