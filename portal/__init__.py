@@ -61,11 +61,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
 
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(admin_bp)
 
     from .cli import register_cli
 

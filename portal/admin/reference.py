@@ -1,0 +1,1 @@
+"""Reference data: users, courses and assignments, classes, categories."""

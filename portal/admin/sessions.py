@@ -1,0 +1,1 @@
+"""Sessions: create, list, copy, delete, export."""

@@ -1,0 +1,203 @@
+"""The demo data: `flask demo` loads it, prints the logins, and a second run changes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import clock
+from portal.access import (
+    Decision,
+    LearnerFacts,
+    Relation,
+    SessionRules,
+    Status,
+    Window,
+    decide,
+    learner_window,
+)
+from portal.demo import DEMO_LOGINS, load_demo
+from portal.extensions import db
+from portal.models import (
+    Base,
+    Enrolment,
+    EnrolmentSource,
+    Grade,
+    SessionClass,
+    SessionCourseCoach,
+    Submission,
+    TrainingSession,
+    User,
+)
+from portal.passwords import verify_password
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+@pytest.fixture
+def demo(runner, frozen_now):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    return result
+
+
+def test_demo_command_loads_data_and_prints_every_login(demo):
+    assert "Demo data: 60 users" in demo.output
+    for _, username, password in DEMO_LOGINS:
+        assert f"{username} / {password}" in demo.output
+    counts = row_counts()
+    assert counts["user"] == 60
+    assert counts["training_session"] == 12
+    assert counts["submission"] > 0 and counts["grade"] > 0
+
+
+def test_demo_logins_work_with_their_printed_passwords(demo):
+    for _, username, password in DEMO_LOGINS:
+        assert len(password) >= 10
+        assert verify_password(user(username).password_hash, password), username
+    assert user("admin").is_admin
+
+
+def test_a_second_run_creates_nothing(demo, runner, frozen_now):
+    before = row_counts()
+    frozen_now(clock.now() + timedelta(days=3))  # dates are relative: a later run plans the same
+
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert row_counts() == before
+    assert set(load_demo(db.session).values()) == {0}
+    assert row_counts() == before
+
+
+def test_load_demo_refuses_a_naive_now(app):
+    with pytest.raises(ValueError):
+        load_demo(db.session, clock.now().replace(tzinfo=None))
+
+
+def test_if_empty_loads_nothing_into_a_database_with_users(runner, make_user):
+    make_user("someone")
+    before = row_counts()
+
+    result = runner.invoke(args=["demo", "--if-empty"])
+
+    assert result.exit_code == 0, result.output
+    assert "not loaded" in result.output
+    assert row_counts() == before
+
+
+def test_learner_has_past_current_and_upcoming_sessions(demo):
+    now = clock.now()
+    learner = user("learner")
+    enrolments = db.session.scalars(select(Enrolment).where(Enrolment.user_id == learner.id))
+    statuses = {}
+    for enrolment in enrolments:
+        session = enrolment.session
+        facts = LearnerFacts(enrolment.first_access_at, enrolment.extension_days)
+        status = learner_window(SessionRules.of(session), facts, now).status(now)
+        statuses.setdefault(status, []).append(session)
+        # Listed in My sessions: inside the display window.
+        assert Window(session.display_start, session.display_end).status(now) is Status.CURRENT
+    assert len(statuses[Status.PAST]) >= 1
+    assert len(statuses[Status.CURRENT]) >= 2
+    assert len(statuses[Status.UPCOMING]) >= 1
+    for session in statuses[Status.CURRENT]:
+        relation = Relation(learner=LearnerFacts(now - timedelta(days=1)))
+        assert decide(relation, SessionRules.of(session), now).can_submit
+
+
+def test_coach_can_still_grade_a_session_that_ended_last_week(demo):
+    now = clock.now()
+    coach = user("coach")
+    sessions = db.session.scalars(
+        select(TrainingSession).where(TrainingSession.coach_id == coach.id)
+    ).all()
+    assert len(sessions) >= 3
+    just_ended = [
+        s for s in sessions
+        if s.access_end is not None and now - timedelta(days=8) <= s.access_end <= now
+    ]
+    assert just_ended
+    session = just_ended[0]
+    rules = SessionRules.of(session)
+    assert session.coach_end - now >= timedelta(weeks=2)
+    assert decide(Relation(is_coach=True), rules, now).can_grade
+    as_learner = decide(Relation(learner=LearnerFacts()), rules, now)
+    assert as_learner.decision is Decision.READ_ONLY and not as_learner.can_submit
+    ungraded = db.session.scalar(
+        select(func.count(Submission.id))
+        .outerjoin(Grade)
+        .where(Submission.session_id == session.id, Grade.id.is_(None))
+    )
+    assert ungraded > 0
+
+
+def test_teacher_coaches_a_course_in_a_current_session(demo):
+    now = clock.now()
+    teacher = user("teacher")
+    sessions = db.session.scalars(
+        select(TrainingSession)
+        .join(SessionCourseCoach, SessionCourseCoach.session_id == TrainingSession.id)
+        .where(SessionCourseCoach.user_id == teacher.id)
+    ).all()
+    assert any(
+        Window(s.access_start, s.access_end).status(now) is Status.CURRENT
+        and s.duration_days is None
+        for s in sessions
+    )
+
+
+def test_sessions_vary_in_policy_and_mode_with_nested_windows(demo):
+    sessions = db.session.scalars(select(TrainingSession)).all()
+    policies = [s.after_end_policy for s in sessions]
+    assert policies.count("closed") == 1 and policies.count("open") == 1
+    duration = [s for s in sessions if s.duration_days is not None]
+    assert len(duration) == 1 and duration[0].access_start is duration[0].access_end is None
+    for s in sessions:
+        if s.access_start is None:
+            continue
+        assert s.display_start < s.coach_start < s.access_start < s.access_end < s.coach_end
+        assert s.display_end is None or s.display_end > s.coach_end
+
+
+def test_class_enrolments_are_marked_as_such(demo):
+    links = db.session.scalars(select(SessionClass)).all()
+    assert links
+    by_class = db.session.scalars(
+        select(Enrolment).where(Enrolment.source == EnrolmentSource.CLASS.value)
+    ).all()
+    assert by_class and not any(e.direct for e in by_class)
+    assert all(e.direct for e in db.session.scalars(
+        select(Enrolment).where(Enrolment.source == EnrolmentSource.INDIVIDUAL.value)
+    ))
+    learner2 = user("learner2")
+    assert any(e.user_id == learner2.id for e in by_class)
+
+
+def test_hand_ins_and_grades_are_consistent(demo):
+    now = clock.now()
+    for submission in db.session.scalars(select(Submission)):
+        session = submission.session
+        enrolment = db.session.scalar(select(Enrolment).where(
+            Enrolment.session_id == session.id, Enrolment.user_id == submission.user_id
+        ))
+        assert enrolment is not None
+        window = learner_window(
+            SessionRules.of(session), LearnerFacts(enrolment.first_access_at), now
+        )
+        assert window.start <= submission.submitted_at < min(window.end, now)
+        grade = submission.grade
+        if grade is not None:
+            assert 0 <= grade.score <= submission.assignment.max_score
+            assert grade.grader_id == session.coach_id
+            assert submission.submitted_at < grade.graded_at <= now
