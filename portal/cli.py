@@ -33,7 +33,8 @@ def create_admin(username, email, password, first_name, last_name):
     user = db.session.scalar(select(User).where(User.username == username))
     clash = db.session.scalar(select(User).where(User.email == email))
     if clash is not None and clash is not user:
-        raise click.BadParameter(f"{email} already belongs to {clash.username}.", param_hint="--email")
+        raise click.BadParameter(f"{email} already belongs to {clash.username}.",
+                                 param_hint="--email")
     if user is None:
         user = User(username=username, email=email, first_name=first_name, last_name=last_name)
         db.session.add(user)

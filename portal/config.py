@@ -19,7 +19,7 @@ class Defaults:
     LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
     LOGIN_LIMIT_PER_USERNAME = "5 per 5 minutes"
     # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
-    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 - a profile name, not a secret
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
     PROXY_COUNT = 0

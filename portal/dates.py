@@ -69,7 +69,9 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
             except ValueError:
                 continue
         if local is None:
-            raise DateInputError("Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30.")
+            raise DateInputError(
+                "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."
+            )
     # fold=0 picks the first of two ambiguous wall times; a time skipped by a
     # daylight-saving jump is normalised forward by the round trip through UTC.
     return local.replace(tzinfo=tz).astimezone(UTC)
@@ -113,3 +115,23 @@ def humanize_delta(delta: timedelta) -> str:
         return "1 hour"
     minutes = max(1, seconds // 60)
     return f"{minutes} minute" + ("s" if minutes != 1 else "")
+
+
+def format_bound(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> str:
+    """A window bound as people read it: an end at midnight is the day before, inclusive."""
+    local = moment.astimezone(tz)
+    if local.hour == 0 and local.minute == 0:
+        day = (local - timedelta(days=1)) if is_end else local
+        return format_local(day, tz, with_time=False)
+    return format_local(moment, tz)
+
+
+def date_range(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> str:
+    """'3 Dec 2026 – 10 Dec 2026', 'From 3 Dec 2026', 'Until …' or 'Always'."""
+    if start is None and end is None:
+        return "Always"
+    if start is None:
+        return "Until " + format_bound(end, tz, is_end=True)
+    if end is None:
+        return "From " + format_bound(start, tz, is_end=False)
+    return f"{format_bound(start, tz, is_end=False)} – {format_bound(end, tz, is_end=True)}"

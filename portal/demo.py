@@ -462,7 +462,7 @@ class _Loader:
 def _load_users(loader: _Loader, rng: random.Random) -> dict[str, User]:
     """Named users, then generic learners; returns them by username, in that order."""
     passwords = {username: password for _, username, password in DEMO_LOGINS}
-    people = [(u, first, last, role) for u, first, last, role in NAMED_USERS]
+    people = list(NAMED_USERS)
     taken = {u for u, *_ in people}
     pairs = [(f, n) for f in FIRST_NAMES for n in LAST_NAMES if _username(f, n) not in taken]
     for first, last in rng.sample(pairs, GENERIC_LEARNERS):

@@ -1,12 +1,13 @@
 """What every request shares: security headers, the user loader, template helpers."""
 
-from flask import Flask, g, request
+from flask import Flask, Response, redirect, request
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
 from . import clock
-from .dates import format_local, viewer_zone
+from .dates import date_range, format_local, viewer_zone
 from .extensions import db, login_manager
+from .markdown_text import render_markdown
 from .models import Enrolment, SessionCourseCoach, TrainingSession, User
 
 CONTENT_SECURITY_POLICY = (
@@ -26,6 +27,17 @@ def wants_fragment() -> bool:
     )
 
 
+def htmx_redirect(url: str):
+    """Send the browser to ``url``: a 303 for plain forms, HX-Redirect for htmx.
+
+    htmx follows an ordinary redirect inside fetch and would swap the whole next
+    page into the target; HX-Redirect makes it navigate instead.
+    """
+    if request.headers.get("HX-Request") == "true":
+        return Response("", 200, {"HX-Redirect": url})
+    return redirect(url, 303)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
@@ -34,8 +46,9 @@ def load_user(user_id: str) -> User | None:
 
 def navigation() -> dict:
     """Which areas the signed-in user may see, computed once per request."""
-    if "navigation" in g:
-        return g.navigation
+    cached = request.environ.get("portal.navigation")
+    if cached is not None:
+        return cached
     nav = {"admin": False, "learner": False, "coach": False}
     if current_user.is_authenticated:
         uid = current_user.id
@@ -50,7 +63,7 @@ def navigation() -> dict:
         ).one()
         nav = {"admin": current_user.is_admin, "learner": bool(row.learner),
                "coach": bool(row.coach)}
-    g.navigation = nav
+    request.environ["portal.navigation"] = nav
     return nav
 
 
@@ -94,6 +107,12 @@ def register_web(app: Flask) -> None:
             "viewer_zone_name": tz.key,
             "now": clock.now,
         }
+
+    @app.template_global("date_range")
+    def date_range_global(start, end):
+        return date_range(start, end, viewer_zone())
+
+    app.add_template_filter(render_markdown, "markdown")
 
     @app.template_filter("local")
     def local_filter(moment, with_time=True):

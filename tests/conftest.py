@@ -87,6 +87,13 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def _fresh_identity_map():
+    """Tests keep one app context, so requests share the test's database session.
+    Expiring it first makes each request load what it needs, as in production."""
+    db.session.rollback()
+    db.session.expire_all()
+
+
 class PortalClient:
     """A test client that behaves like the browser: it sends the CSRF token it was given.
 
@@ -107,6 +114,7 @@ class PortalClient:
             return "_user_id" in sess
 
     def get(self, url, **kwargs):
+        _fresh_identity_map()
         return self.client.get(url, **kwargs)
 
     def post(self, url, data=None, htmx=False, **kwargs):
@@ -117,9 +125,11 @@ class PortalClient:
             headers.update({"HX-Request": "true", "X-CSRFToken": token})
         else:
             data.setdefault("csrf_token", token)
+        _fresh_identity_map()
         return self.client.post(url, data=data, headers=headers, **kwargs)
 
     def htmx_get(self, url, **kwargs):
+        _fresh_identity_map()
         return self.client.get(url, headers={"HX-Request": "true"}, **kwargs)
 
     def get_page(self, url, status=200, **kwargs) -> BeautifulSoup:

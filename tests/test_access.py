@@ -51,8 +51,10 @@ def rules(policy="read_only", coach=True, duration=None, access=(ACCESS_START, A
     )
 
 
-O, R, N, C, X = (Decision.OPEN, Decision.READ_ONLY, Decision.NOT_YET, Decision.CLOSED,
-                 Decision.NONE)
+# One letter per decision keeps the table readable.
+O, R, N, C, X = (  # noqa: E741
+    Decision.OPEN, Decision.READ_ONLY, Decision.NOT_YET, Decision.CLOSED, Decision.NONE
+)
 
 # moment: (learner, coach, both, stranger, admin) under read_only / open / closed
 TABLE = {

@@ -61,11 +61,13 @@ def test_demo_command_loads_data_and_prints_every_login(demo):
     assert counts["submission"] > 0 and counts["grade"] > 0
 
 
-def test_demo_logins_work_with_their_printed_passwords(demo):
+def test_demo_logins_work_with_their_printed_passwords(demo, client):
     for _, username, password in DEMO_LOGINS:
         assert len(password) >= 10
         assert verify_password(user(username).password_hash, password), username
     assert user("admin").is_admin
+    response = client.login("learner", dict((u, p) for _, u, p in DEMO_LOGINS)["learner"])
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_a_second_run_creates_nothing(demo, runner, frozen_now):

@@ -40,7 +40,8 @@ def lookup_courses():
     pattern = like(_query_text())
     courses = db.session.scalars(
         select(Course)
-        .where(or_(Course.code.ilike(pattern, escape="\\"), Course.title.ilike(pattern, escape="\\")))
+        .where(or_(Course.code.ilike(pattern, escape="\\"),
+                   Course.title.ilike(pattern, escape="\\")))
         .order_by(Course.code).limit(LIMIT)
     ).all()
     return render_template("admin/_options.html", options=[(c.code, c.title) for c in courses])

@@ -1,0 +1,151 @@
+"""The admin session list: filters, sorting and counts in one statement."""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.sql import Select
+
+from .access import Status, Window, list_status
+from .dates import parse_local
+from .models import Enrolment, SessionCategory, SessionCourse, TrainingSession
+from .pagination import read_page_args
+
+SORTS = ("name", "category", "display", "access", "courses", "learners", "status")
+STATUSES = {"active": Status.CURRENT, "upcoming": Status.UPCOMING, "past": Status.PAST}
+STATUS_LABELS = {Status.CURRENT: "Active", Status.UPCOMING: "Upcoming", Status.PAST: "Past"}
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    q: str = ""
+    category: int | None = None
+    status: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    sort: str = "name"
+    direction: str = "asc"
+    page: int = 1
+    per_page: int = 25
+
+    @classmethod
+    def from_args(cls, args) -> "SessionFilters":
+        """Read the filters from query arguments; anything unreadable is ignored."""
+        page, per_page = read_page_args(args)
+        try:
+            category = int(args.get("category") or 0) or None
+        except ValueError:
+            category = None
+        status = args.get("status", "")
+        sort = args.get("sort", "name")
+        return cls(
+            q=args.get("q", "").strip()[:200],
+            category=category,
+            status=status if status in STATUSES else "",
+            date_from=_valid_date(args.get("from", "")),
+            date_to=_valid_date(args.get("to", "")),
+            sort=sort if sort in SORTS else "name",
+            direction="desc" if args.get("dir") == "desc" else "asc",
+            page=page,
+            per_page=per_page,
+        )
+
+    def args(self, **changes) -> dict:
+        """Query arguments for a link to these filters with ``changes`` applied."""
+        f = replace(self, **changes)
+        out = {"q": f.q, "category": f.category or "", "status": f.status, "from": f.date_from,
+               "to": f.date_to, "sort": f.sort, "dir": f.direction, "page": f.page,
+               "per_page": f.per_page}
+        defaults = {"sort": "name", "dir": "asc", "page": 1, "per_page": 25}
+        return {k: v for k, v in out.items() if v not in ("", None) and defaults.get(k) != v}
+
+    def sort_args(self, column: str) -> dict:
+        """Link arguments to sort by ``column``; a second click reverses the order."""
+        direction = "desc" if self.sort == column and self.direction == "asc" else "asc"
+        return self.args(sort=column, direction=direction, page=1)
+
+
+def _valid_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        return ""
+
+
+def courses_count():
+    return (
+        select(func.count()).where(SessionCourse.session_id == TrainingSession.id)
+        .correlate(TrainingSession).scalar_subquery()
+    )
+
+
+def learners_count():
+    return (
+        select(func.count()).where(Enrolment.session_id == TrainingSession.id)
+        .correlate(TrainingSession).scalar_subquery()
+    )
+
+
+def status_condition(status: Status, now: datetime):
+    start, end = TrainingSession.access_start, TrainingSession.access_end
+    if status is Status.UPCOMING:
+        return and_(start.is_not(None), start > now)
+    if status is Status.PAST:
+        return and_(end.is_not(None), end <= now)
+    return and_(or_(start.is_(None), start <= now), or_(end.is_(None), end > now))
+
+
+def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Select:
+    """Rows of session columns, category name, course and learner counts; filtered, sorted."""
+    n_courses = courses_count().label("n_courses")
+    n_learners = learners_count().label("n_learners")
+    stmt = select(
+        TrainingSession.id,
+        TrainingSession.name,
+        SessionCategory.name.label("category"),
+        TrainingSession.display_start,
+        TrainingSession.display_end,
+        TrainingSession.access_start,
+        TrainingSession.access_end,
+        TrainingSession.duration_days,
+        n_courses,
+        n_learners,
+    ).outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
+    if filters.q:
+        escaped = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(func.lower(TrainingSession.name).like(f"%{escaped}%", escape="\\"))
+    if filters.category:
+        stmt = stmt.where(TrainingSession.category_id == filters.category)
+    if filters.status:
+        stmt = stmt.where(status_condition(STATUSES[filters.status], now))
+    if filters.date_from:
+        since = parse_local(filters.date_from, tz, is_end=False)
+        stmt = stmt.where(or_(TrainingSession.access_end.is_(None),
+                              TrainingSession.access_end > since))
+    if filters.date_to:
+        until = parse_local(filters.date_to, tz, is_end=True)
+        stmt = stmt.where(or_(TrainingSession.access_start.is_(None),
+                              TrainingSession.access_start < until))
+    status_rank = case(
+        (status_condition(Status.UPCOMING, now), 1),
+        (status_condition(Status.PAST, now), 2),
+        else_=0,
+    )
+    order = {
+        "name": func.lower(TrainingSession.name),
+        "category": func.lower(func.coalesce(SessionCategory.name, "")),
+        "display": TrainingSession.display_start,
+        "access": TrainingSession.access_start,
+        "courses": n_courses,
+        "learners": n_learners,
+        "status": status_rank,
+    }[filters.sort]
+    order = order.desc() if filters.direction == "desc" else order.asc()
+    if filters.sort in ("display", "access"):
+        order = order.nulls_first() if filters.direction == "asc" else order.nulls_last()
+    return stmt.order_by(order, TrainingSession.name, TrainingSession.id)
+
+
+def row_status(row, now: datetime) -> Status:
+    return list_status(Window(row.access_start, row.access_end), now)
