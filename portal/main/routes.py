@@ -2,13 +2,13 @@
 
 from flask import g, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..access import session_gate
 from ..extensions import db
 from ..models import SessionCourse
 from . import bp
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 
 @bp.route("/health")
