@@ -154,3 +154,82 @@ def delete_session(db, session_id: int) -> None:
     """Delete a session and everything that belongs to it (enrolments, hand-ins, grades)."""
     # The foreign keys cascade on PostgreSQL and on SQLite with foreign_keys=ON.
     db.execute(delete(TrainingSession).where(TrainingSession.id == session_id))
+
+
+# --- courses and course coaches of an existing session ------------------------------
+
+
+def add_course(db, session_id: int, course_id: int) -> bool:
+    """Append a course at the end of the session. False when it is already there."""
+    positions = db.execute(
+        select(SessionCourse.course_id, SessionCourse.position)
+        .where(SessionCourse.session_id == session_id)
+    ).all()
+    if any(c == course_id for c, _ in positions):
+        return False
+    last = max((p for _, p in positions), default=-1)
+    db.add(SessionCourse(session_id=session_id, course_id=course_id, position=last + 1))
+    db.flush()
+    return True
+
+
+def move_course(db, session_id: int, course_id: int, offset: int) -> bool:
+    """Move a course up (-1) or down (+1) in the session's order."""
+    rows = db.scalars(
+        select(SessionCourse).where(SessionCourse.session_id == session_id)
+        .order_by(SessionCourse.position, SessionCourse.id)
+    ).all()
+    index = next((i for i, sc in enumerate(rows) if sc.course_id == course_id), None)
+    if index is None or not 0 <= index + offset < len(rows):
+        return False
+    rows[index], rows[index + offset] = rows[index + offset], rows[index]
+    for position, row in enumerate(rows):  # renumber: positions stay dense and unique
+        row.position = position
+    db.flush()
+    return True
+
+
+def hidden_submissions(db, session_id: int, course_id: int) -> int:
+    """How many hand-ins of this session belong to the course's assignments.
+
+    Removing the course hides them (they stay stored and come back if it is re-added).
+    """
+    from .models import Assignment
+
+    return db.scalar(
+        select(func.count()).select_from(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Submission.session_id == session_id, Assignment.course_id == course_id)
+    )
+
+
+def remove_course(db, session_id: int, course_id: int) -> bool:
+    """Take a course out of the session, with its course coaches."""
+    result = db.execute(delete(SessionCourse).where(
+        SessionCourse.session_id == session_id, SessionCourse.course_id == course_id
+    ))
+    # Course coaches go with it (foreign key cascade; explicit for clarity on every engine).
+    db.execute(delete(SessionCourseCoach).where(
+        SessionCourseCoach.session_id == session_id, SessionCourseCoach.course_id == course_id
+    ))
+    return result.rowcount > 0
+
+
+def add_course_coach(db, session_id: int, course_id: int, user_id: int) -> bool:
+    exists_already = db.scalar(select(func.count()).select_from(SessionCourseCoach).where(
+        SessionCourseCoach.session_id == session_id, SessionCourseCoach.course_id == course_id,
+        SessionCourseCoach.user_id == user_id,
+    ))
+    if exists_already:
+        return False
+    db.add(SessionCourseCoach(session_id=session_id, course_id=course_id, user_id=user_id))
+    db.flush()
+    return True
+
+
+def remove_course_coach(db, session_id: int, course_id: int, user_id: int) -> bool:
+    result = db.execute(delete(SessionCourseCoach).where(
+        SessionCourseCoach.session_id == session_id, SessionCourseCoach.course_id == course_id,
+        SessionCourseCoach.user_id == user_id,
+    ))
+    return result.rowcount > 0

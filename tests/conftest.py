@@ -88,10 +88,33 @@ def runner(app):
 
 
 def _fresh_identity_map():
-    """Tests keep one app context, so requests share the test's database session.
-    Expiring it first makes each request load what it needs, as in production."""
+    """End the test's own transaction so the request sees (and may write) everything."""
     db.session.rollback()
-    db.session.expire_all()
+
+
+class _IsolatedClient:
+    """Runs each request in its own app context, hence its own database session, as in
+    production; the test's session is expired afterwards so it reads what the request wrote."""
+
+    def __init__(self, client):
+        self._client = client
+        self.application = client.application
+
+    def open(self, *args, **kwargs):
+        _fresh_identity_map()
+        with self.application.app_context():
+            response = self._client.open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def get(self, *args, **kwargs):
+        return self.open(*args, method="GET", **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self.open(*args, method="POST", **kwargs)
+
+    def session_transaction(self, *args, **kwargs):
+        return self._client.session_transaction(*args, **kwargs)
 
 
 class PortalClient:
@@ -102,7 +125,7 @@ class PortalClient:
     """
 
     def __init__(self, client):
-        self.client = client
+        self.client = _IsolatedClient(client)
 
     def csrf_token(self) -> str:
         page = self.client.get("/login" if not self._logged_in() else "/")
@@ -114,7 +137,6 @@ class PortalClient:
             return "_user_id" in sess
 
     def get(self, url, **kwargs):
-        _fresh_identity_map()
         return self.client.get(url, **kwargs)
 
     def post(self, url, data=None, htmx=False, **kwargs):
@@ -125,11 +147,9 @@ class PortalClient:
             headers.update({"HX-Request": "true", "X-CSRFToken": token})
         else:
             data.setdefault("csrf_token", token)
-        _fresh_identity_map()
         return self.client.post(url, data=data, headers=headers, **kwargs)
 
     def htmx_get(self, url, **kwargs):
-        _fresh_identity_map()
         return self.client.get(url, headers={"HX-Request": "true"}, **kwargs)
 
     def get_page(self, url, status=200, **kwargs) -> BeautifulSoup:

@@ -439,6 +439,7 @@ def test_second_copy_gets_a_numbered_name(client, listed):
 
 def test_delete_names_what_is_lost_then_deletes(client, listed, make_user):
     bravo = listed["Bravo"]
+    bravo_id = bravo.id
     course = add_course(bravo, code="PY1")
     assignment = Assignment(course_id=course.id, title="Essay", max_score=10)
     db.session.add(assignment)
@@ -455,7 +456,7 @@ def test_delete_names_what_is_lost_then_deletes(client, listed, make_user):
     assert items == ["3 learner enrolments", "1 submission", "1 grade"]
     response = client.post(f"/admin/sessions/{bravo.id}/delete")
     assert response.status_code == 303
-    assert db.session.get(TrainingSession, bravo.id) is None
+    assert db.session.scalar(select(TrainingSession.id).where(TrainingSession.id == bravo_id)) is None
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
     assert db.session.scalar(select(func.count()).select_from(Grade)) == 0
     assert db.session.scalar(select(func.count()).select_from(Course)) == 3  # courses stay

@@ -23,4 +23,11 @@ def admin_endpoints():
     return {"admin_endpoints": current_app.view_functions}
 
 
-from . import lookups, reference, sessions  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    lookups,
+    reference,
+    session_courses,
+    session_page,
+    session_people,
+    sessions,
+)

@@ -2,7 +2,6 @@
 
 from flask import Response, flash, g, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..access import session_gate
@@ -10,12 +9,7 @@ from ..csv_export import csv_lines
 from ..dates import DateInputError, parse_local, viewer_zone
 from ..extensions import db
 from ..models import (
-    Enrolment,
     SessionCategory,
-    SessionClass,
-    SessionCourse,
-    TrainingSession,
-    UserClass,
 )
 from ..pagination import paginate
 from ..session_editing import (
@@ -193,47 +187,6 @@ def timeline_preview():
     """The timeline picture for the dates typed in the form (htmx refreshes it)."""
     return render_template("partials/_timeline.html",
                            timeline=_preview_timeline(request.args, viewer_zone()))
-
-
-@bp.route("/sessions/<int:session_id>")
-@session_gate(need="view")
-def session_page(session_id: int):
-    session = db.session.scalar(
-        select(TrainingSession).where(TrainingSession.id == session_id).options(
-            selectinload(TrainingSession.courses).selectinload(SessionCourse.course),
-            selectinload(TrainingSession.courses).selectinload(SessionCourse.coaches),
-            selectinload(TrainingSession.category),
-            selectinload(TrainingSession.coach),
-        )
-    )
-    now, tz = clock.now(), viewer_zone()
-    classes = db.session.scalars(
-        select(UserClass).join(SessionClass, SessionClass.class_id == UserClass.id)
-        .where(SessionClass.session_id == session_id).order_by(UserClass.name)
-    ).all()
-    learners = paginate(
-        db.session,
-        select(Enrolment).where(Enrolment.session_id == session_id)
-        .options(selectinload(Enrolment.user)).order_by(Enrolment.enrolled_at, Enrolment.id),
-        *_page_args(),
-    )
-    from ..access import Window, list_status
-
-    return render_template(
-        "admin/sessions/page.html",
-        training_session=session,
-        timeline=session_timeline(session, now, tz),
-        status=list_status(Window(session.access_start, session.access_end), now),
-        status_labels=STATUS_LABELS,
-        classes=classes,
-        learners=learners,
-    )
-
-
-def _page_args():
-    from ..pagination import read_page_args
-
-    return read_page_args(request.args)
 
 
 @bp.route("/sessions/<int:session_id>/copy", methods=["GET", "POST"])
