@@ -63,11 +63,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .coach import bp as coach_bp
+    from .learner import bp as learner_bp
     from .main import bp as main_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(learner_bp)
+    app.register_blueprint(coach_bp)
 
     from .cli import register_cli
 

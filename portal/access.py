@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from flask import abort, g, render_template, request
+from flask import abort, g, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
@@ -223,7 +223,9 @@ def course_in_session(db_session, session_id: int, course_id: int) -> bool:
 
 # --- the gate ---------------------------------------------------------------
 
-NEEDS = ("view", "submit", "grade", "track")
+# "card": any relation to the session, in any window: what a learner may see of a
+# session they cannot open yet or any more (its card, its calendar entry).
+NEEDS = ("view", "submit", "grade", "track", "card")
 
 
 def _allows(access: Access, need: str) -> bool:
@@ -232,6 +234,7 @@ def _allows(access: Access, need: str) -> bool:
         "submit": access.can_submit,
         "grade": access.can_grade,
         "track": access.can_track,
+        "card": access.decision is not Decision.NONE,
     }[need]
 
 
@@ -249,7 +252,8 @@ def session_gate(need: str):
 
     Loads the session once, decides once, stores ``g.training_session`` and
     ``g.access``; answers 404 to strangers and a friendly 403 page (a fragment
-    for HTMX) when the window does not allow ``need``.
+    for HTMX) when the window does not allow ``need``. A full-page GET that a
+    learner or coach is let through is recorded for tracking (see _track).
     """
     if need not in NEEDS:
         raise ValueError(f"unknown need {need!r}")
@@ -275,12 +279,44 @@ def session_gate(need: str):
             g.access = access
             if not _allows(access, need):
                 return locked_response(session, access, need)
-            return view(*args, **kwargs)
+            if not _tracked(access, need):
+                return view(*args, **kwargs)
+            response = make_response(view(*args, **kwargs))
+            if response.status_code < 400:
+                _track(db.session, session.id, course_id, access)
+            return response
 
         gated.session_gate_need = need
         return gated
 
     return decorator
+
+
+def _tracked(access: Access, need: str) -> bool:
+    """Page views by a learner or coach of the session; not fragments, not admins
+    without a relation, not the card/calendar (downloading an .ics is not a visit
+    and must not start a duration-mode learner's days)."""
+    from .web import wants_fragment
+
+    return (
+        request.method == "GET"
+        and need != "card"
+        and not access.is_admin
+        and (access.as_learner is not Decision.NONE or access.as_coach is not Decision.NONE)
+        and not wants_fragment()
+    )
+
+
+def _track(db_session, session_id: int, course_id: int | None, access: Access) -> None:
+    """One AccessEvent (and the enrolment's first/last access) in one commit.
+
+    Done after the view has rendered, so the commit expires nothing the page used.
+    """
+    from .tracking import record_access
+
+    record_access(db_session, current_user.id, session_id, course_id, clock.now(),
+                  is_learner=access.as_learner is not Decision.NONE)
+    db_session.commit()
 
 
 def locked_response(session: TrainingSession, access: Access, need: str):

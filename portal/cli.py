@@ -12,6 +12,7 @@ from .passwords import hash_password, password_problem
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
+    app.cli.add_command(scale_data)
 
 
 @click.command("create-admin")
@@ -63,3 +64,31 @@ def demo(if_empty):
     click.echo("Demo logins (username / password):")
     for role, username, password in DEMO_LOGINS:
         click.echo(f"  {role:<22} {username} / {password}")
+
+
+@click.command("scale-data")
+@click.option("--factor", default=1.0, show_default=True, type=click.FloatRange(0.0001, 1.0),
+              help="Scale every count down, e.g. 0.01 for a quick run.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed.")
+def scale_data(factor, seed):
+    """Fill an EMPTY database with the seeded benchmark data set (10,000 sessions at 1.0)."""
+    import time
+
+    from . import clock
+    from .scale_data import generate
+
+    started = time.perf_counter()
+    with click.progressbar(length=11, label="Generating", show_pos=True) as bar:
+
+        def progress(step: str, rows: int) -> None:
+            if rows:
+                bar.label = f"{step}: {rows:,} rows"
+                bar.update(1)
+
+        try:
+            counts = generate(db.engine, clock.now(), factor=factor, seed=seed, progress=progress)
+        except RuntimeError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(", ".join(f"{n:,} {table}" for table, n in counts.items()))
+    click.echo(f"Done in {time.perf_counter() - started:.1f} s. Log in as scaleadmin / "
+               f"scale-admin-2026 (every generated user has that password).")

@@ -456,7 +456,8 @@ def test_delete_names_what_is_lost_then_deletes(client, listed, make_user):
     assert items == ["3 learner enrolments", "1 submission", "1 grade"]
     response = client.post(f"/admin/sessions/{bravo.id}/delete")
     assert response.status_code == 303
-    assert db.session.scalar(select(TrainingSession.id).where(TrainingSession.id == bravo_id)) is None
+    remaining = select(TrainingSession.id).where(TrainingSession.id == bravo_id)
+    assert db.session.scalar(remaining) is None
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
     assert db.session.scalar(select(func.count()).select_from(Grade)) == 0
     assert db.session.scalar(select(func.count()).select_from(Course)) == 3  # courses stay

@@ -133,3 +133,26 @@ def test_anonymous_visitor_is_sent_to_login(client, people, frozen_now):
     response = client.get(f"/sessions/{session.id}")
     assert response.status_code == 302
     assert "/login?next=" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("who", "offset_days", "policy", "status"),
+    [
+        ("learner", -3, "read_only", 200),  # not yet open: the card is still theirs
+        ("learner", 1, "read_only", 200),
+        ("learner", 12, "closed", 200),  # closed: still listed in Past
+        ("coach", -30, "read_only", 200),
+        ("stranger", 1, "read_only", 404),
+    ],
+)
+def test_card_need_lets_any_relation_through_in_any_window(app, client, people, frozen_now,
+                                                           who, offset_days, policy, status):
+    gated = session_gate(need="card")(lambda session_id: "the card")
+    app.add_url_rule("/sessions/<int:session_id>/card-probe", "card_probe", gated)
+    session = make_session(people["coach"], starts_in=0, ends_in=10, policy=policy)
+    enrol(session, people["learner"])
+    frozen_now(NOW + timedelta(days=offset_days))
+    client.login(people[who].username)
+    response = client.get(f"/sessions/{session.id}/card-probe")
+    assert response.status_code == status
+    assert (response.get_data(as_text=True) == "the card") == (status == 200)

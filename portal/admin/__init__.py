@@ -24,6 +24,7 @@ def admin_endpoints():
 
 
 from . import (  # noqa: E402,F401
+    imports,
     lookups,
     reference,
     session_courses,

@@ -5,6 +5,7 @@ from .base import Base, UTCDateTime
 from .category import SessionCategory
 from .course import Assignment, Course
 from .enrolment import Enrolment, EnrolmentSource, SessionClass
+from .import_upload import ImportUpload
 from .session_course import SessionCourse, SessionCourseCoach
 from .submission import Grade, Submission
 from .training_session import AfterEndPolicy, TrainingSession
@@ -21,6 +22,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentSource",
     "Grade",
+    "ImportUpload",
     "PlatformRole",
     "SessionCategory",
     "SessionClass",

@@ -1,0 +1,228 @@
+"""CSV import of enrolments: upload and preview, then apply.
+
+Two entry points share the same steps: the global page (every row names its session)
+and a session's page (rows belong to that session). The uploaded bytes wait in the
+database (ImportUpload) between the preview and the apply, so the apply may reach any
+server; apply re-reads and re-validates them, so a change in between is caught.
+"""
+
+import re
+import secrets
+from datetime import timedelta
+
+from flask import g, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import BooleanField, HiddenField
+from wtforms.validators import DataRequired, Length
+
+from .. import clock
+from ..access import session_gate
+from ..csv_import import (
+    MAX_BYTES,
+    FileProblem,
+    Preview,
+    RowKind,
+    apply,
+    preview,
+    read_csv,
+)
+from ..extensions import db
+from ..models import ImportUpload, TrainingSession
+from ..web import wants_fragment
+from . import bp
+
+UPLOAD_LIFETIME = timedelta(hours=24)
+ROWS_SHOWN = 200  # per kind on the preview page; the counts cover every row
+KIND_LABELS = {
+    RowKind.ERROR: "In error",
+    RowKind.ADD: "Will be enrolled",
+    RowKind.ALREADY: "Already enrolled: no change",
+    RowKind.REMOVE: "Will be unenrolled",
+    RowKind.NOT_ENROLLED: "Not enrolled: removing changes nothing",
+}
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])
+
+
+class ApplyForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+    signature = HiddenField(validators=[Length(max=64)])
+    valid_rows_only = BooleanField("Apply the valid rows only, and skip the rows in error")
+
+
+# --- routes ---------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_enrolments():
+    return _upload_step(None)
+
+
+@bp.route("/import/apply", methods=["POST"])
+def import_apply():
+    return _apply_step(None)
+
+
+@bp.route("/sessions/<int:session_id>/import", methods=["GET", "POST"])
+@session_gate(need="view")
+def session_import(session_id: int):
+    return _upload_step(g.training_session)
+
+
+@bp.route("/sessions/<int:session_id>/import/apply", methods=["POST"])
+@session_gate(need="view")
+def session_import_apply(session_id: int):
+    return _apply_step(g.training_session)
+
+
+# --- the steps, shared by both entry points -------------------------------------
+
+
+def _upload_step(session: TrainingSession | None):
+    form = UploadForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _render(session, "_upload.html", form=form, status=status)
+    data = form.file.data.read(MAX_BYTES + 1)
+    parsed = read_csv(data, session_required=session is None)
+    if isinstance(parsed, FileProblem):
+        form.file.errors = [*form.file.errors, parsed.message]
+        return _render(session, "_upload.html", form=form, status=422)
+    result = preview(db.session, parsed, session)
+    file_name = _clean_name(form.file.data.filename)
+    upload = None
+    if result.change_count:  # nothing to apply, nothing to keep
+        upload = _store(data, file_name, session)
+        db.session.commit()
+    return _render_preview(session, result, upload, file_name=file_name)
+
+
+def _apply_step(session: TrainingSession | None):
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        return _gone(session)
+    upload = _own_upload(form.token.data, session)
+    if upload is None:
+        return _gone(session)
+    parsed = read_csv(upload.content, session_required=session is None)
+    if isinstance(parsed, FileProblem):  # only if the limits changed since the upload
+        return _render(session, "_upload.html", form=_upload_form_with(parsed.message),
+                       status=422)
+    result = preview(db.session, parsed, session)
+    if form.signature.data != result.signature():
+        return _render_preview(session, result, upload, status=409, notice=(
+            "Something changed since the preview (users, sessions or enrolments): "
+            "here is the new preview. Nothing was written; check it and apply again."))
+    valid_only = bool(form.valid_rows_only.data)
+    if result.error_count and not valid_only:
+        return _render_preview(session, result, upload, status=422, notice=(
+            f"Nothing was written: {_rows(result.error_count)} in error. Fix the file and "
+            "upload it again, or tick “apply the valid rows only”."))
+    file_name = upload.file_name
+    try:
+        outcome = apply(db.session, result, clock.now(), valid_rows_only=valid_only)
+        db.session.delete(upload)
+        db.session.commit()
+    except IntegrityError:
+        # Someone enrolled one of these learners meanwhile: nothing of ours is kept.
+        db.session.rollback()
+        upload = _own_upload(form.token.data, session)
+        return _render_preview(session, preview(db.session, parsed, session), upload,
+                               status=409, notice=(
+                                   "Enrolments changed while applying; nothing was written. "
+                                   "Check the new preview and apply again."))
+    return _render(session, "_result.html", result=outcome, file_name=file_name)
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _store(data: bytes, file_name: str, session: TrainingSession | None) -> ImportUpload:
+    """Keep the bytes for the apply step; uploads older than a day go at the same time."""
+    now = clock.now()
+    db.session.execute(
+        delete(ImportUpload).where(ImportUpload.created_at < now - UPLOAD_LIFETIME)
+    )
+    upload = ImportUpload(
+        token=secrets.token_urlsafe(32),
+        user_id=current_user.id,
+        session_id=session.id if session is not None else None,
+        file_name=file_name,
+        content=data,
+        created_at=now,
+    )
+    db.session.add(upload)
+    return upload
+
+
+def _own_upload(token: str, session: TrainingSession | None) -> ImportUpload | None:
+    """The upload behind ``token`` if this admin made it, here, less than a day ago."""
+    session_match = ImportUpload.session_id.is_(None) if session is None else \
+        ImportUpload.session_id == session.id
+    return db.session.scalar(select(ImportUpload).where(
+        ImportUpload.token == token,
+        ImportUpload.user_id == current_user.id,
+        session_match,
+        ImportUpload.created_at >= clock.now() - UPLOAD_LIFETIME,
+    ))
+
+
+def _clean_name(name: str | None) -> str:
+    """The file's name for display: no path, no control characters, at most 255 long."""
+    name = re.sub(r"[\x00-\x1f\x7f]", "", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    return name[:255] or "upload.csv"
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''}"
+
+
+def _upload_form_with(message: str) -> UploadForm:
+    form = UploadForm(formdata=None)
+    form.file.errors = [message]
+    return form
+
+
+def _gone(session: TrainingSession | None):
+    """404 for a token that is unknown, someone else's, applied already or expired."""
+    return _render(session, "_upload.html", form=UploadForm(formdata=None), status=404,
+                   notice="This import is no longer waiting: it was applied already, "
+                          "is older than 24 hours, or was not uploaded by you. "
+                          "Upload the file again.")
+
+
+def _urls(session: TrainingSession | None) -> dict:
+    if session is None:
+        return {"upload_url": url_for("admin.import_enrolments"),
+                "apply_url": url_for("admin.import_apply")}
+    return {"upload_url": url_for("admin.session_import", session_id=session.id),
+            "apply_url": url_for("admin.session_import_apply", session_id=session.id),
+            "session_url": url_for("admin.session_page", session_id=session.id)}
+
+
+def _render_preview(session, result: Preview, upload: ImportUpload | None, *, status=200,
+                    notice=None, file_name=None):
+    apply_form = None
+    if upload is not None:
+        apply_form = ApplyForm(formdata=None, token=upload.token, signature=result.signature())
+    sections = [
+        {"kind": kind.value, "label": label, "count": result.counts[kind],
+         "rows": result.of_kind(kind, ROWS_SHOWN)}
+        for kind, label in KIND_LABELS.items()
+    ]
+    return _render(session, "_preview.html", preview=result, apply_form=apply_form,
+                   sections=sections, file_name=file_name or (upload.file_name if upload else ""),
+                   rows_shown=ROWS_SHOWN, status=status, notice=notice)
+
+
+def _render(session: TrainingSession | None, step: str, *, status: int = 200, **context):
+    context.update(_urls(session), training_session=session, step=f"admin/import/{step}",
+                   notice=context.get("notice"))
+    template = context["step"] if wants_fragment() else "admin/import/page.html"
+    return render_template(template, **context), status, {"Vary": "HX-Request"}

@@ -1,0 +1,66 @@
+"""What the reference data pages share: searchable paginated lists, form answers, usage text."""
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy.sql import Select
+
+from ..extensions import db
+from ..pagination import PER_PAGE_CHOICES, paginate, read_page_args
+from ..web import wants_fragment
+
+SEARCH_MAX = 100  # characters of a search that are used
+
+
+def search_text() -> str:
+    return request.args.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX]
+
+
+def list_page(folder: str, stmt: Select, q: str, *, scalars: bool = False, **context):
+    """One page of ``stmt`` as ``folder/list.html``, or only ``folder/_results.html``
+    for an htmx request (the page includes that same fragment)."""
+    page_no, per_page = read_page_args(request.args)
+    page = paginate(db.session, stmt, page_no, per_page, scalars=scalars)
+    endpoint = request.endpoint
+
+    def page_url(number: int, per: int | None = None) -> str:
+        return url_for(endpoint, q=q or None, page=number if number > 1 else None,
+                       per_page=per or page.per_page, **(request.view_args or {}))
+
+    context.update(page=page, q=q, page_url=page_url, per_page_choices=PER_PAGE_CHOICES)
+    template = "_results.html" if wants_fragment() else "list.html"
+    return render_template(f"{folder}/{template}", **context)
+
+
+def member_page(stmt: Select, endpoint: str, **view_args):
+    """A page of ``stmt`` (scalars) for a list inside the page at ``endpoint``,
+    with its page_url."""
+    page_no, per_page = read_page_args(request.args)
+    page = paginate(db.session, stmt, page_no, per_page)
+
+    def page_url(number: int, per: int | None = None) -> str:
+        return url_for(endpoint, page=number if number > 1 else None,
+                       per_page=per or page.per_page, **view_args)
+
+    return page, page_url
+
+
+def form_page(template: str, form, **context):
+    """The form page: 200 when shown, 422 when it comes back with errors."""
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def see_other(endpoint: str, **values):
+    """Redirect after a successful POST (303: the browser follows with a GET)."""
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def names_and_more(names: list[str], total: int) -> str:
+    """'A, B, C' or 'A, B, C, D, E and 3 more' for the first names of ``total``."""
+    text = ", ".join(names)
+    if total > len(names):
+        text += f" and {total - len(names)} more"
+    return text
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"

@@ -1,0 +1,82 @@
+"""Calendar files (.ics, RFC 5545) of sessions' access windows, built with icalendar."""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from icalendar import Calendar, Event
+
+from .access import Window
+
+PRODID = "-//Session portal//Sessions//EN"
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One session in a calendar: its window as the viewer has it."""
+
+    session_id: int
+    user_id: int
+    name: str
+    window: Window
+    url: str
+
+
+def entry_event(entry: CalendarEntry, now: datetime) -> Event | None:
+    """A VEVENT for the window: one spanning event when both ends are known, an
+    instant at the one known bound otherwise; None when the window has no date."""
+    start, end = entry.window.start, entry.window.end
+    if start is None and end is None:
+        return None
+    event = Event()
+    # Stable per session and person: a calendar re-importing the file updates the event.
+    event.add("uid", f"session-{entry.session_id}-user-{entry.user_id}@session-portal")
+    event.add("dtstamp", now)
+    if start is not None and end is not None:
+        event.add("summary", entry.name)
+        event.add("dtstart", start)
+        event.add("dtend", end)
+    elif start is not None:
+        event.add("summary", f"{entry.name} opens")
+        event.add("dtstart", start)
+    else:
+        event.add("summary", f"{entry.name} ends")
+        event.add("dtstart", end)
+    event.add("url", entry.url)
+    event.add("description", f"Your access to the session “{entry.name}”: {entry.url}")
+    event.add("transp", "TRANSPARENT")  # a training window does not make you busy
+    return event
+
+
+def build_calendar(entries: list[CalendarEntry], now: datetime, name: str) -> bytes:
+    """The .ics bytes for ``entries`` (those without any date are left out)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    for entry in entries:
+        event = entry_event(entry, now)
+        if event is not None:
+            calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def file_name(session_name: str) -> str:
+    """'autumn-onboarding.ics' from 'Autumn onboarding!'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", session_name.lower()).strip("-")
+    return f"{slug or 'session'}.ics"
+
+
+def new_token() -> str:
+    """A secret for a personal feed address: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def ensure_token(user) -> bool:
+    """Give ``user`` a feed token if they have none; True when one was made (commit it)."""
+    if user.calendar_token:
+        return False
+    user.calendar_token = new_token()
+    return True

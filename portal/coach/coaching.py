@@ -1,0 +1,24 @@
+"""Coaching: the sessions the user coaches, in Current / Past / Upcoming tabs."""
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+
+from .. import clock
+from ..dates import viewer_zone
+from ..extensions import db
+from ..pagination import read_page_args
+from ..web import wants_fragment
+from . import bp
+from .coached import TAB_LABELS
+from .coached import coaching as coaching_for
+
+
+@bp.route("/")
+@login_required
+def coaching():
+    page, _ = read_page_args(request.args)
+    result = coaching_for(db.session, current_user.id, clock.now(), viewer_zone(),
+                          request.args.get("tab"), page)
+    context = {"result": result, "tab_labels": TAB_LABELS}
+    template = "coach/_tabs.html" if wants_fragment() else "coach/coaching.html"
+    return render_template(template, **context), {"Vary": "HX-Request"}

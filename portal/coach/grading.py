@@ -1,0 +1,182 @@
+"""Grading pages: a course's learners × assignments, one submission, saving its grade.
+
+The grid and the submission are seen with need "track" (a coach or admin, while
+the coach window is open or read only); saving a grade needs "grade". Every URL
+names the course, so the gate answers 404 to a course coach of another course.
+"""
+
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from .. import clock
+from ..access import session_gate
+from ..dates import format_local, viewer_zone
+from ..extensions import db
+from ..grading import cell_of, format_score, grading_grid, save_grade, submission_in_course
+from ..hand_in import file_path
+from ..models import Course
+from ..pagination import PER_PAGE_CHOICES, read_page_args
+from ..web import wants_fragment
+from . import bp
+from .forms import GradeForm
+
+SUBMISSION_URL = ("/sessions/<int:session_id>/courses/<int:course_id>"
+                  "/submissions/<int:submission_id>")
+
+
+def _grid_args(source) -> dict:
+    """The grid's own query arguments (filter and page), read from ``source``."""
+    page, per_page = read_page_args(source)
+    args = {}
+    if source.get("ungraded") == "1":
+        args["ungraded"] = "1"
+    if page > 1:
+        args["page"] = page
+    if per_page != PER_PAGE_CHOICES[0]:
+        args["per_page"] = per_page
+    return args
+
+
+def _closed_text() -> str | None:
+    """Why there is no grade form, or None when the viewer may grade."""
+    access = g.access
+    if access.can_grade:
+        return None
+    ended = f" on {format_local(access.ended_at, viewer_zone())}" if access.ended_at else ""
+    return (f"Your coach access ended{ended}: you can see the work and the grades, "
+            "but grading is closed.")
+
+
+@bp.route("/sessions/<int:session_id>/courses/<int:course_id>/grading")
+@session_gate(need="track")
+def grading(session_id: int, course_id: int):
+    args = _grid_args(request.args)
+    page, per_page = read_page_args(request.args)
+    ungraded_only = args.get("ungraded") == "1"
+    grid = grading_grid(db.session, session_id, course_id, ungraded_only=ungraded_only,
+                        page=page, per_page=per_page)
+    course = db.session.get(Course, course_id)
+
+    def page_url(number: int, per: int | None = None) -> str:
+        values = {**args, "page": number if number > 1 else None,
+                  "per_page": per or grid.rows.per_page}
+        if values["per_page"] == PER_PAGE_CHOICES[0]:
+            values["per_page"] = None
+        return url_for("coach.grading", session_id=session_id, course_id=course_id, **values)
+
+    context = {
+        "training_session": g.training_session,
+        "course": course,
+        "grid": grid,
+        "ungraded_only": ungraded_only,
+        "grid_args": args,
+        "page_url": page_url,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "can_grade": g.access.can_grade,
+        "closed_text": _closed_text(),
+    }
+    template = "coach/_grid.html" if wants_fragment() else "coach/grading.html"
+    return render_template(template, **context), {"Vary": "HX-Request"}
+
+
+def _submission_or_404(session_id: int, course_id: int, submission_id: int):
+    submission = submission_in_course(db.session, session_id, course_id, submission_id)
+    if submission is None:
+        abort(404)
+    return submission
+
+
+def _grade_form(submission, formdata=None) -> GradeForm:
+    grade = submission.grade
+    data = {"score": format_score(grade.score), "feedback": grade.feedback} if grade else {}
+    form = GradeForm(prefix=f"s{submission.id}", formdata=formdata, data=data)
+    form.max_score = submission.assignment.max_score
+    return form
+
+
+def _open_cell(submission, form: GradeForm | None, status: int = 200):
+    """The submission with its grade form: a cell of the grid (htmx) or a page."""
+    context = {
+        "training_session": g.training_session,
+        "submission": submission,
+        "cell": cell_of(submission),
+        "form": form if g.access.can_grade else None,
+        "closed_text": _closed_text(),
+        "grid_args": _grid_args(request.values),
+        "fragment": wants_fragment(),
+    }
+    if wants_fragment():
+        return render_template("coach/_cell_open.html", **context), status, {"Vary": "HX-Request"}
+    course = db.session.get(Course, submission.assignment.course_id)
+    return (render_template("coach/submission.html", course=course, **context), status,
+            {"Vary": "HX-Request"})
+
+
+@bp.get(SUBMISSION_URL)
+@session_gate(need="track")
+def submission(session_id: int, course_id: int, submission_id: int):
+    found = _submission_or_404(session_id, course_id, submission_id)
+    return _open_cell(found, _grade_form(found))
+
+
+@bp.post(SUBMISSION_URL)
+@session_gate(need="grade")
+def grade_submission(session_id: int, course_id: int, submission_id: int):
+    found = _submission_or_404(session_id, course_id, submission_id)
+    form = _grade_form(found, formdata=request.form)
+    if not form.validate():
+        return _open_cell(found, form, status=422)
+    save_grade(db.session, found, form.score_value, form.feedback.data or "",
+               current_user.id, clock.now())
+    found = _submission_or_404(session_id, course_id, submission_id)
+    learner, title = found.user.full_name, found.assignment.title
+    if not wants_fragment():
+        flash(f"Grade saved: {learner}, “{title}”.", "success")
+        url = url_for("coach.grading", session_id=session_id, course_id=course_id,
+                      **_grid_args(request.form))
+        return redirect(f"{url}#cell-{found.user_id}-{found.assignment_id}", 303)
+    return render_template("coach/_cell.html", cell=cell_of(found), learner=found.user,
+                           assignment=found.assignment, training_session=g.training_session,
+                           course_id=course_id, grid_args=_grid_args(request.form),
+                           saved=True)
+
+
+@bp.get(SUBMISSION_URL + "/cell")
+@session_gate(need="track")
+def submission_cell(session_id: int, course_id: int, submission_id: int):
+    """The cell back in its closed form (Close); a plain request goes to the grid."""
+    found = _submission_or_404(session_id, course_id, submission_id)
+    if not wants_fragment():
+        return redirect(url_for("coach.grading", session_id=session_id, course_id=course_id,
+                                **_grid_args(request.args)))
+    return render_template("coach/_cell.html", cell=cell_of(found), learner=found.user,
+                           assignment=found.assignment, training_session=g.training_session,
+                           course_id=course_id, grid_args=_grid_args(request.args),
+                           saved=False), {"Vary": "HX-Request"}
+
+
+@bp.get(SUBMISSION_URL + "/file")
+@session_gate(need="track")
+def submission_file(session_id: int, course_id: int, submission_id: int):
+    """The file attached to the submission, to the course's coaches and admins."""
+    found = _submission_or_404(session_id, course_id, submission_id)
+    if not found.file_key:
+        abort(404)
+    path = file_path(Path(current_app.config["UPLOAD_FOLDER"]), found.file_key)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, as_attachment=True, download_name=found.file_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,92 @@
+"""Tracking of a session, for admins (any session), its session coach (all of it) and its
+course coaches (their courses): the learners' table, three charts, the CSV export."""
+
+from flask import Response, g, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..access import session_gate
+from ..csv_export import csv_lines
+from ..dates import viewer_zone
+from ..extensions import db
+from ..pagination import PER_PAGE_CHOICES
+from ..tracking_report import (
+    TrackingFilters,
+    all_learner_stats,
+    export_rows,
+    format_percent,
+    scope_text,
+    tracking_charts,
+    tracking_page,
+    tracking_scope,
+)
+from ..web import wants_fragment
+from . import bp
+
+COLUMNS = (
+    ("name", "Learner"),
+    ("first", "First access"),
+    ("last", "Last access"),
+    ("time", "Time spent"),
+    (None, "Courses visited"),
+    ("handins", "Handed in"),
+    ("grade", "Average grade"),
+    ("progress", "Progress"),
+)
+
+
+def _scope(session_id: int, filters: TrackingFilters):
+    """Admins and the session coach see every course; a course coach only theirs."""
+    access, session = g.access, g.training_session
+    sees_all = access.is_admin or session.coach_id == current_user.id
+    return tracking_scope(db.session, session_id, current_user.id, sees_all=sees_all,
+                          course_id=filters.course)
+
+
+@bp.route("/sessions/<int:session_id>/tracking")
+@session_gate(need="track")
+def session_tracking(session_id: int):
+    filters = TrackingFilters.from_args(request.args)
+    scope = _scope(session_id, filters)
+    page = tracking_page(db.session, session_id, scope, filters)
+
+    def page_url(number: int, per: int | None = None) -> str:
+        return url_for("coach.session_tracking", session_id=session_id,
+                       **filters.args(page=number, per_page=per or page.per_page))
+
+    context = {
+        "training_session": g.training_session,
+        "access": g.access,
+        "filters": filters,
+        "scope": scope,
+        "scope_text": scope_text(scope),
+        "page": page,
+        "page_url": page_url,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "columns": COLUMNS,
+        "percent": format_percent,
+    }
+    if wants_fragment():
+        return render_template("coach/_tracking_results.html", **context), {"Vary": "HX-Request"}
+    session = g.training_session
+    charts = tracking_charts(db.session, session_id, scope, session.access_start,
+                             session.access_end, clock.now(), viewer_zone())
+    return (render_template("coach/tracking.html", charts=charts, **context),
+            {"Vary": "HX-Request"})
+
+
+@bp.route("/sessions/<int:session_id>/tracking.csv")
+@session_gate(need="track")
+def session_tracking_csv(session_id: int):
+    """The table as CSV: every learner matching the search, in the order shown."""
+    filters = TrackingFilters.from_args(request.args)
+    scope = _scope(session_id, filters)
+    tz = viewer_zone()
+    header, rows = export_rows(all_learner_stats(db.session, session_id, scope, filters), tz)
+    stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
+    return Response(
+        csv_lines(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition":
+                 f'attachment; filename="tracking-{session_id}-{stamp}.csv"'},
+    )

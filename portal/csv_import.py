@@ -1,0 +1,591 @@
+"""CSV import of user–session assignments: read, preview, apply.
+
+Plain functions, no Flask request inside. ``read_csv`` turns the uploaded bytes into
+rows or a ``FileProblem``; ``preview`` resolves users, sessions and enrolments and
+sorts every row into what applying it would do; ``apply`` writes the rows of a
+preview in the caller's transaction (the caller commits). Rules: DESIGN.md,
+"Enrolment". Whatever the number of rows, each step runs a fixed number of queries:
+lookups are bulk, writes are executemany.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from itertools import islice
+from operator import itemgetter
+from typing import NamedTuple
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+    values,
+)
+
+# The class rule of enrolment.py, reused so a removal by import keeps exactly who it keeps.
+from .enrolment import _in_linked_class
+from .models import (
+    ClassMembership,
+    Enrolment,
+    EnrolmentSource,
+    SessionClass,
+    TrainingSession,
+    User,
+    UTCDateTime,
+)
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 200_000
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+COLUMNS = ("username", "email", "session", "action")
+ACTIONS = ("add", "remove")
+
+
+class RowKind(StrEnum):
+    ADD = "add"  # will enrol (or make a class enrolment individual too)
+    ALREADY = "already"  # add of someone already enrolled individually: no change
+    REMOVE = "remove"  # will unenrol (or leave them enrolled only through their class)
+    NOT_ENROLLED = "not_enrolled"  # remove that changes nothing
+    ERROR = "error"
+
+
+KIND_ORDER = (RowKind.ERROR, RowKind.ADD, RowKind.ALREADY, RowKind.REMOVE, RowKind.NOT_ENROLLED)
+_KIND_CODES = {kind: code for code, kind in enumerate(KIND_ORDER)}
+
+
+# --- reading the file -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """The whole file is refused; ``message`` says why and how to fix it."""
+
+    message: str
+
+
+class Row(NamedTuple):
+    """One data row as written (values trimmed); ``line`` is its first line in the file."""
+
+    line: int
+    username: str
+    email: str
+    session: str | None  # None when the file has no session column
+    action: str
+    extra_values: int  # non-empty cells beyond the header's columns
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    separator: str
+    header_line: int
+    columns: tuple[str, ...]  # the known columns found, in file order
+    ignored_columns: tuple[str, ...]
+    rows: list[Row]
+
+    @property
+    def separator_name(self) -> str:
+        return SEPARATORS[self.separator]
+
+    @property
+    def has_session_column(self) -> bool:
+        return "session" in self.columns
+
+
+def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem:
+    """Decode and split ``data``; a FileProblem when the file as a whole cannot be used.
+
+    UTF-8 with or without BOM; ``,`` ``;`` or tab, whichever the header line holds most;
+    header names and values trimmed, names case-insensitive; blank lines skipped.
+    """
+    if len(data) > MAX_BYTES:
+        return FileProblem(
+            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. "
+            "Split it into smaller files and import them one after the other."
+        )
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return FileProblem(
+            f"The file is not UTF-8 text (line {line} holds bytes that are not UTF-8). "
+            "Save it as “CSV UTF-8” and upload it again."
+        )
+    if "\x00" in text:
+        return FileProblem("The file holds NUL bytes: it is not a CSV text file. "
+                           "Export the sheet as “CSV UTF-8” and upload that.")
+    separator = _detect_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator,
+                        skipinitialspace=True)
+    header: list[str] | None = None
+    header_line = width = 0
+    positions: dict[str, int] = {}
+    pick = itemgetter(0)
+    rows: list[Row] = []
+    previous_end = 0
+    try:
+        for record in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            if not "".join(record).strip():
+                continue
+            if header is None:
+                header, header_line, width = record, line, len(record)
+                problem = _read_header(header, header_line, session_required, positions)
+                if problem is not None:
+                    return problem
+                # Index ``width`` is an empty cell added to every record: a missing column.
+                pick = itemgetter(*(positions.get(name, width) for name in COLUMNS))
+                continue
+            if len(rows) >= MAX_ROWS:
+                return FileProblem(
+                    f"The file has more than {MAX_ROWS:,} rows. "
+                    "Split it into smaller files and import them one after the other."
+                )
+            extra = 0
+            if len(record) > width:
+                extra = sum(1 for cell in record[width:] if cell.strip())
+                del record[width:]
+            elif len(record) < width:
+                record.extend([""] * (width - len(record)))
+            record.append("")
+            username, email, session, action = pick(record)
+            rows.append(Row(line, username.strip(), email.strip(),
+                            session.strip() if "session" in positions else None,
+                            action.strip(), extra))
+    except csv.Error as error:
+        return FileProblem(f"Line {reader.line_num} cannot be read as CSV ({error}). "
+                           "Check its quotes and upload the file again.")
+    if header is None:
+        return FileProblem("The file is empty. It needs a header line (for example "
+                           "“username,session,action”) and one line per enrolment.")
+    if not rows:
+        return FileProblem("The file has a header but no rows: add one line per enrolment "
+                           "below the header.")
+    known = tuple(sorted(positions, key=positions.get))
+    ignored = tuple(name.strip() for index, name in enumerate(header)
+                    if name.strip() and index not in positions.values())
+    return ParsedFile(separator, header_line, known, ignored, rows)
+
+
+def _detect_separator(text: str) -> str:
+    """The separator the first non-blank line holds most of (a comma when none)."""
+    for line in io.StringIO(text, newline=""):
+        if line.strip():
+            counts = {sep: line.count(sep) for sep in SEPARATORS}
+            best = max(counts, key=counts.get)  # first of , ; tab on a tie
+            return best if counts[best] else ","
+    return ","
+
+
+def _read_header(header: list[str], line: int, session_required: bool,
+                 positions: dict[str, int]) -> FileProblem | None:
+    for index, raw in enumerate(header):
+        name = raw.strip().lower()
+        if name not in COLUMNS:
+            continue
+        if name in positions:
+            return FileProblem(f"Line {line}, the header, names the column “{name}” twice "
+                               f"(columns {positions[name] + 1} and {index + 1}). Keep one.")
+        positions[name] = index
+    found = ", ".join(f"“{cell.strip()[:40]}”" for cell in header[:8] if cell.strip())
+    if "username" not in positions and "email" not in positions:
+        return FileProblem(
+            f"Missing column: the header (line {line}) needs a “username” or an “email” "
+            f"column. The first line is read as the header; it has {found}."
+        )
+    if session_required and "session" not in positions:
+        return FileProblem(
+            f"Missing column: the header (line {line}) needs a “session” column naming the "
+            f"session of each row. It has {found}."
+        )
+    return None
+
+
+# --- preview --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PreviewRow:
+    line: int
+    user_text: str  # the username or e-mail as written
+    user_column: str  # which of the two: "username" or "email"
+    session_name: str  # the session's own name once found, else as written
+    action: str
+    kind: RowKind = RowKind.ERROR
+    column: str = ""  # for errors: the column(s) at fault
+    message: str = ""  # for errors: the reason and the fix; otherwise a note
+    user_id: int | None = None
+    session_id: int | None = None
+    enrolment_id: int | None = None  # the existing enrolment an add or remove changes
+    kept_by_class: bool = False  # remove: stays enrolled through a linked class
+
+    def fail(self, column: str, message: str) -> None:
+        if self.kind is RowKind.ERROR and self.message:
+            self.column = ", ".join(dict.fromkeys([*self.column.split(", "), column]))
+            self.message = f"{self.message} {message}"
+        else:
+            self.kind, self.column, self.message = RowKind.ERROR, column, message
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow]
+    separator_name: str
+    ignored_columns: tuple[str, ...]
+    fixed_session_id: int | None = None
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def error_count(self) -> int:
+        return self.counts[RowKind.ERROR]
+
+    @property
+    def change_count(self) -> int:
+        return self.counts[RowKind.ADD] + self.counts[RowKind.REMOVE]
+
+    @property
+    def kept_by_class(self) -> int:
+        return sum(1 for row in self.rows if row.kind is RowKind.REMOVE and row.kept_by_class)
+
+    def of_kind(self, kind: RowKind, limit: int | None = None) -> list[PreviewRow]:
+        return list(islice((row for row in self.rows if row.kind is kind), limit))
+
+    def signature(self) -> str:
+        """Changes when re-validating the same file gives another outcome for any row."""
+        codes = bytes(_KIND_CODES[row.kind] for row in self.rows)
+        return hashlib.sha256(codes).hexdigest()[:32]
+
+
+def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None) -> Preview:
+    """Sort each row of ``parsed`` into add / already / remove / not enrolled / error.
+
+    With ``fixed_session`` (the session page) every row belongs to that session: a
+    ``session`` value naming another one is an error. Reads only, in four queries at
+    most (users, sessions, enrolments, class links) whatever the size of the file.
+    """
+    rows = [_first_checks(row, parsed, fixed_session) for row in parsed.rows]
+    people = _find_users(db, rows)
+    sessions = {} if fixed_session is not None else \
+        _find_sessions(db, {r.session_name.lower() for r in rows if r.session_name})
+    for row in rows:
+        _resolve(row, people, sessions)
+    _mark_duplicates(rows)
+    resolved = [row for row in rows if row.kind is not RowKind.ERROR]
+    enrolments = _enrolments(db, {(row.session_id, row.user_id) for row in resolved})
+    held = _class_held(db, {(row.session_id, row.user_id) for row in resolved
+                            if row.action == "remove"})
+    for row in resolved:
+        _classify(row, enrolments, held)
+    result = Preview(rows, parsed.separator_name, parsed.ignored_columns,
+                     fixed_session.id if fixed_session is not None else None)
+    result.counts.update(row.kind for row in rows)
+    return result
+
+
+def _first_checks(row: Row, parsed: ParsedFile, fixed: TrainingSession | None) -> PreviewRow:
+    """What a row says on its own, before any lookup."""
+    action = row.action.lower() or "add"
+    # The username wins when both are given.
+    column = "username" if row.username else "email"
+    out = PreviewRow(row.line, row.username or row.email, column, row.session or "", action,
+                     kind=RowKind.ADD)
+    if row.extra_values:
+        out.fail("—", f"Has {row.extra_values} more value{'s' if row.extra_values > 1 else ''}"
+                      f" than the header has columns: put quotes around values that "
+                      f"contain a {parsed.separator_name}.")
+    if not out.user_text:
+        columns = [c for c in ("username", "email") if c in parsed.columns]
+        out.fail(" or ".join(columns), "Empty value: give the learner's "
+                 + " or ".join("e-mail" if c == "email" else c for c in columns) + ".")
+    if fixed is not None:
+        if row.session and row.session.lower() != fixed.name.lower():
+            out.fail("session", f"“{row.session}” belongs to another session; use "
+                                "Import enrolments in the admin menu for other sessions.")
+        else:
+            out.session_name, out.session_id = fixed.name, fixed.id
+    elif not row.session:
+        out.fail("session", "Empty value: name the session.")
+    if action not in ACTIONS:
+        out.action = row.action
+        out.fail("action", f"“{row.action}” is not an action: write add or remove "
+                           "(an empty cell means add).")
+    return out
+
+
+def _find_users(db, rows: list[PreviewRow]) -> dict[str, dict[str, tuple[int, bool, str]]]:
+    """(id, active, username) by lower-cased username and by e-mail, for the keys the rows
+    use. One query."""
+    wanted = {"username": set(), "email": set()}
+    for row in rows:
+        if row.user_text:
+            wanted[row.user_column].add(row.user_text.lower())
+    found: dict[str, dict[str, tuple[int, bool, str]]] = {"username": {}, "email": {}}
+    if not wanted["username"] and not wanted["email"]:
+        return found
+    # Stored lower-cased (User._normalise): a plain comparison ignores case, and the
+    # values come back ready to be keys.
+    statement = select(User.id, User.username, User.email, User.active).where(
+        _one_of(db, User.username, wanted["username"])
+        | _one_of(db, User.email, wanted["email"])
+    )
+    by_username, by_email = found["username"], found["email"]
+    for user_id, username, email, active in _core(db, statement):
+        by_username[username] = by_email[email] = (user_id, active, username)
+    return found
+
+
+def _find_sessions(db, names: set[str]) -> dict[str, list[tuple[int, str]]]:
+    """Sessions by lower-cased name (several when names differ only in case). One query."""
+    if not names:
+        return {}
+    statement = select(TrainingSession.id, TrainingSession.name)
+    # SQLite's lower() folds ASCII only: for other names, read every name (a short
+    # column of a table of thousands) and compare in Python.
+    if all(name.isascii() for name in names):
+        statement = statement.where(_one_of(db, func.lower(TrainingSession.name), names))
+    found: dict[str, list[tuple[int, str]]] = {}
+    for session_id, name in _core(db, statement.order_by(TrainingSession.name)):
+        if name.lower() in names:
+            found.setdefault(name.lower(), []).append((session_id, name))
+    return found
+
+
+def _resolve(row: PreviewRow, people, sessions) -> None:
+    if row.user_text:
+        column = row.user_column
+        person = people[column].get(row.user_text.lower())
+        if person is None:
+            label = "e-mail" if column == "email" else "username"
+            row.fail(column, f"Unknown user: no user has the {label} “{row.user_text}”.")
+        elif not person[1]:
+            row.fail(column, f"User {person[2]} is deactivated: reactivate the account "
+                             "or take the row out.")
+        else:
+            row.user_id = person[0]
+    # A session already found (the session page) or already in error needs no lookup.
+    if row.session_name and row.session_id is None and "session" not in row.column:
+        matches = sessions.get(row.session_name.lower(), [])
+        if not matches:
+            row.fail("session", f"Unknown session: no session is named “{row.session_name}”.")
+        elif len(matches) > 1:
+            names = ", ".join(f"“{name}”" for _, name in matches)
+            row.fail("session", f"“{row.session_name}” matches sessions whose names differ "
+                                f"only in case ({names}): rename one of them first.")
+        else:
+            row.session_id, row.session_name = matches[0]
+
+
+def _mark_duplicates(rows: list[PreviewRow]) -> None:
+    """A pair seen with the same action is a duplicate; with the other action, a conflict."""
+    first: dict[str, dict[tuple[int, int], PreviewRow]] = {"add": {}, "remove": {}}
+    for row in rows:
+        if row.kind is RowKind.ERROR:
+            continue
+        pair = (row.session_id, row.user_id)
+        earlier = first[row.action].get(pair)
+        if earlier is not None:
+            row.fail("", f"Duplicate row: the same user, session and action ({row.action}) "
+                         f"as line {earlier.line}.")
+            continue
+        first[row.action][pair] = row
+        other = first["remove" if row.action == "add" else "add"].get(pair)
+        if other is not None:
+            row.fail("action", f"Conflicting row: line {other.line} {other.action}s the "
+                               "same user in the same session. Keep one of the two.")
+            if other.kind is not RowKind.ERROR:
+                other.fail("action", f"Conflicting row: line {row.line} {row.action}s the "
+                                     "same user in the same session. Keep one of the two.")
+
+
+def _core(db, statement):
+    """Run a read on the session's connection: plain rows, without the ORM's overhead."""
+    return db.connection().execute(statement)
+
+
+def _one_of(db, column, values: set) -> ColumnElement[bool]:
+    """``column IN values``, the values sent as ONE parameter whatever their number.
+
+    SQLite and PostgreSQL cap the parameters of a statement, so an IN list of 100,000
+    values would need chunks (a query per chunk); one JSON text (SQLite's json_each) or
+    one array (PostgreSQL's unnest) keeps every lookup a single query, and its SQL the
+    same for every file.
+    """
+    ordered = sorted(values)
+    dialect = db.connection().dialect.name
+    if dialect == "sqlite":
+        elements = func.json_each(bindparam(None, json.dumps(ordered), type_=String))
+        return column.in_(select(elements.table_valued("value").c.value))
+    if dialect == "postgresql":
+        numbers = bool(ordered) and isinstance(ordered[0], int)
+        kind = Integer if numbers else Text
+        array = cast(bindparam(None, ordered, type_=ARRAY(kind)), ARRAY(kind))
+        return column.in_(select(func.unnest(array)))
+    return column.in_(ordered)
+
+
+def _pair_source(db, pairs: set[tuple[int, int]]):
+    """A FROM item listing (session id, user id) ``pairs``, sent as one parameter like
+    _one_of. Returns the item and its session and user columns, to join on."""
+    ordered = sorted(pairs)
+    dialect = db.connection().dialect.name
+    if dialect == "sqlite":
+        source = func.json_each(bindparam(None, json.dumps(ordered), type_=String)) \
+            .table_valued("value")
+        return (source, func.json_extract(source.c.value, "$[0]"),
+                func.json_extract(source.c.value, "$[1]"))
+    if dialect == "postgresql":
+        arrays = [cast(bindparam(None, [pair[i] for pair in ordered], type_=ARRAY(Integer)),
+                       ARRAY(Integer)) for i in (0, 1)]
+        source = func.unnest(*arrays).table_valued("s", "u").render_derived()
+        return source, source.c.s, source.c.u
+    source = values(column("s", Integer), column("u", Integer), name="pairs").data(ordered)
+    return source, source.c.s, source.c.u
+
+
+def _enrolments(db, pairs: set[tuple[int, int]]) -> dict:
+    """(session id, user id) -> (enrolment id, direct) for those of ``pairs`` enrolled."""
+    if not pairs:
+        return {}
+    source, session_id, user_id = _pair_source(db, pairs)
+    statement = select(Enrolment.id, Enrolment.session_id, Enrolment.user_id, Enrolment.direct) \
+        .select_from(source) \
+        .join(Enrolment, (Enrolment.session_id == session_id) & (Enrolment.user_id == user_id))
+    return {(sid, uid): (enrolment_id, direct)
+            for enrolment_id, sid, uid, direct in _core(db, statement)}
+
+
+def _class_held(db, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of ``pairs`` whose user is a member of a class linked to the session."""
+    if not pairs:
+        return set()
+    source, session_id, user_id = _pair_source(db, pairs)
+    statement = (
+        select(SessionClass.session_id, ClassMembership.user_id).distinct()
+        .select_from(source)
+        .join(SessionClass, SessionClass.session_id == session_id)
+        .join(ClassMembership, (ClassMembership.class_id == SessionClass.class_id)
+              & (ClassMembership.user_id == user_id))
+    )
+    return {(sid, uid) for sid, uid in _core(db, statement)}
+
+
+def _classify(row: PreviewRow, enrolments: dict, held: set) -> None:
+    pair = (row.session_id, row.user_id)
+    enrolment_id, direct = enrolments.get(pair, (None, False))
+    row.enrolment_id = enrolment_id
+    if row.action == "add":
+        if enrolment_id is None:
+            row.kind = RowKind.ADD
+        elif direct:
+            row.kind, row.message = RowKind.ALREADY, "Already enrolled."
+        else:
+            row.kind = RowKind.ADD
+            row.message = "Enrolled through a class: will also be enrolled individually."
+        return
+    if enrolment_id is None:
+        row.kind, row.message = RowKind.NOT_ENROLLED, "Not enrolled."
+    elif pair in held and not direct:
+        row.kind = RowKind.NOT_ENROLLED
+        row.message = ("Enrolled only through a class: take them out of the class or unlink "
+                       "the class to unenrol them.")
+    elif pair in held:
+        row.kind, row.kept_by_class = RowKind.REMOVE, True
+        row.message = "Stays enrolled through a class; no longer individually."
+    else:
+        row.kind = RowKind.REMOVE
+
+
+# --- apply ----------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    """Applying was asked for a preview with errors without "valid rows only"."""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    added: int  # learners now enrolled individually (new, or through a class before)
+    made_direct: int  # of ``added``: were already enrolled through a class
+    removed: int  # enrolments deleted
+    kept_by_class: int  # removals where a linked class keeps the learner enrolled
+    unchanged: int  # rows already in the wanted state
+    skipped_errors: int
+
+
+def apply(db, preview: Preview, now: datetime, *, valid_rows_only: bool) -> ApplyResult:
+    """Write the add and remove rows of ``preview``, all in the caller's transaction.
+
+    Refuses (ImportRefused, nothing written) a preview with errors unless
+    ``valid_rows_only``. Removal follows enrolment.py: a learner in a class linked to
+    the session stays enrolled, no longer directly.
+
+    Four statements at most, whatever the number of rows: each takes its rows as one
+    parameter (see _one_of), an INSERT ... SELECT over the pairs and UPDATE/DELETE by
+    enrolment id. Not a statement per session, so a file naming thousands of sessions
+    costs the same; and not an executemany, which on PostgreSQL is one round trip per
+    row (4.5 s for 80,000 inserts, against 0.3 s for one INSERT ... SELECT).
+    """
+    if preview.error_count and not valid_rows_only:
+        raise ImportRefused(f"{preview.error_count} rows are in error")
+    new: set[tuple[int, int]] = set()
+    made_direct: set[int] = set()
+    removals: set[int] = set()
+    for row in preview.rows:
+        if row.kind is RowKind.ADD and row.enrolment_id is None:
+            new.add((row.session_id, row.user_id))
+        elif row.kind is RowKind.ADD:
+            made_direct.add(row.enrolment_id)
+        elif row.kind is RowKind.REMOVE:
+            removals.add(row.enrolment_id)
+    # Core statements on the session's connection, so in the same transaction.
+    table, connection = Enrolment.__table__, db.connection()
+    if new:
+        source, session_id, user_id = _pair_source(db, new)
+        connection.execute(insert(table).from_select(
+            ["session_id", "user_id", "source", "direct", "enrolled_at", "extension_days"],
+            select(session_id, user_id, literal(EnrolmentSource.IMPORT.value),
+                   literal(True), literal(now, UTCDateTime), literal(0)).select_from(source),
+        ))
+    if made_direct:
+        connection.execute(update(table).where(_one_of(db, table.c.id, made_direct))
+                           .values(direct=True))
+    removed = 0
+    if removals:
+        # First drop the direct reason, then delete what no linked class still holds:
+        # the class check runs in SQL, inside this transaction, as in unenrol_user.
+        connection.execute(update(table).where(_one_of(db, table.c.id, removals))
+                           .values(direct=False))
+        removed = connection.execute(delete(table).where(
+            _one_of(db, table.c.id, removals),
+            ~_in_linked_class(table.c.session_id, table.c.user_id),
+        )).rowcount
+    counts = preview.counts
+    return ApplyResult(
+        added=len(new) + len(made_direct),
+        made_direct=len(made_direct),
+        removed=removed,
+        kept_by_class=len(removals) - removed,
+        unchanged=counts[RowKind.ALREADY] + counts[RowKind.NOT_ENROLLED],
+        skipped_errors=counts[RowKind.ERROR],
+    )

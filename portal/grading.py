@@ -1,0 +1,252 @@
+"""Grading: the grid of a course's learners and assignments, and the grade itself.
+
+Plain functions taking a database session (and ``now`` where time matters); no
+Flask request inside. Who may grade is the gate's business (portal.access), not
+this module's: callers have already checked it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .models import Assignment, Enrolment, Grade, Submission, User
+from .pagination import Page, paginate
+
+MAX_FEEDBACK_CHARS = 10_000
+NOT_A_NUMBER = "Enter a number, e.g. 14 or 14.5."
+TOO_PRECISE = "Use at most two decimals, e.g. 14.25."
+
+# Digits with an optional decimal part; a comma is read as a decimal point.
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+class GradeError(ValueError):
+    """A score that cannot be saved; the message says how to fix it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def out_of_range(max_score: int) -> str:
+    return f"The score must be between 0 and {max_score}."
+
+
+def parse_score(text: str | None, max_score: int) -> Decimal:
+    """Read a typed score: a number from 0 to ``max_score`` with at most two decimals.
+
+    Raises GradeError with the message to show under the field.
+    """
+    text = (text or "").strip()
+    if not _NUMBER.match(text):
+        raise GradeError(NOT_A_NUMBER)
+    value = Decimal(text.replace(",", "."))
+    if value < 0 or value > max_score:
+        raise GradeError(out_of_range(max_score))
+    if value != value.quantize(Decimal("0.01")):
+        raise GradeError(TOO_PRECISE)
+    return value
+
+
+def format_score(score: float | Decimal | None) -> str:
+    """14.0 -> '14', 14.5 -> '14.5', 14.25 -> '14.25'."""
+    if score is None:
+        return ""
+    return f"{float(score):.2f}".rstrip("0").rstrip(".")
+
+
+# --- the grid -----------------------------------------------------------------
+
+
+class CellState(StrEnum):
+    MISSING = "missing"
+    HANDED_IN = "handed_in"
+    GRADED = "graded"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One learner's work on one assignment, as the grid shows it."""
+
+    learner_id: int
+    assignment_id: int
+    max_score: int
+    submission_id: int | None = None
+    submitted_at: datetime | None = None
+    score: float | None = None
+
+    @property
+    def state(self) -> CellState:
+        if self.submission_id is None:
+            return CellState.MISSING
+        return CellState.HANDED_IN if self.score is None else CellState.GRADED
+
+    @property
+    def score_text(self) -> str:
+        return format_score(self.score)
+
+
+@dataclass(frozen=True)
+class GridRow:
+    learner: User
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class Grid:
+    assignments: list[Assignment]
+    rows: Page  # items: list[GridRow]
+    to_grade: int  # handed in and not graded, in this course, for every learner
+
+
+def _ungraded_in_course(session_id: int, course_id: int, user_id_column):
+    """EXISTS: the learner has a handed-in, ungraded submission in the course."""
+    return (
+        exists()
+        .where(Submission.session_id == session_id, Submission.user_id == user_id_column)
+        .where(Assignment.id == Submission.assignment_id, Assignment.course_id == course_id)
+        .where(~exists().where(Grade.submission_id == Submission.id))
+    )
+
+
+def course_assignments(db_session, course_id: int) -> list[Assignment]:
+    return list(db_session.scalars(
+        select(Assignment).where(Assignment.course_id == course_id)
+        .order_by(Assignment.position, Assignment.id)
+    ))
+
+
+def learners_statement(session_id: int, course_id: int, *, ungraded_only: bool):
+    """The session's learners by name; with ``ungraded_only``, those with work to grade."""
+    stmt = (
+        select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.session_id == session_id)
+    )
+    if ungraded_only:
+        stmt = stmt.where(_ungraded_in_course(session_id, course_id, User.id))
+    return stmt.order_by(func.lower(User.last_name), func.lower(User.first_name),
+                         User.username, User.id)
+
+
+def count_to_grade(db_session, session_id: int, course_id: int) -> int:
+    """Handed-in, ungraded submissions of the session's learners in the course."""
+    return db_session.scalar(
+        select(func.count(Submission.id))
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Enrolment, and_(Enrolment.session_id == Submission.session_id,
+                              Enrolment.user_id == Submission.user_id))
+        .outerjoin(Grade, Grade.submission_id == Submission.id)
+        .where(Submission.session_id == session_id, Assignment.course_id == course_id,
+               Grade.id.is_(None))
+    ) or 0
+
+
+def grading_grid(db_session, session_id: int, course_id: int, *, ungraded_only: bool = False,
+                 page: int = 1, per_page: int = 25) -> Grid:
+    """One page of learners × the course's assignments, in five queries whatever the
+    page size: assignments, learner count and page, their work, the count to grade."""
+    assignments = course_assignments(db_session, course_id)
+    learners = paginate(db_session, learners_statement(session_id, course_id,
+                                                       ungraded_only=ungraded_only),
+                        page, per_page)
+    work: dict[tuple[int, int], tuple] = {}
+    learner_ids = [learner.id for learner in learners.items]
+    if learner_ids and assignments:
+        rows = db_session.execute(
+            select(Submission.id, Submission.user_id, Submission.assignment_id,
+                   Submission.submitted_at, Grade.score)
+            .outerjoin(Grade, Grade.submission_id == Submission.id)
+            .where(Submission.session_id == session_id,
+                   Submission.user_id.in_(learner_ids),
+                   Submission.assignment_id.in_([a.id for a in assignments]))
+        )
+        work = {(row.user_id, row.assignment_id): row for row in rows}
+    grid_rows = []
+    for learner in learners.items:
+        cells = []
+        for assignment in assignments:
+            row = work.get((learner.id, assignment.id))
+            cells.append(Cell(
+                learner_id=learner.id,
+                assignment_id=assignment.id,
+                max_score=assignment.max_score,
+                submission_id=row.id if row else None,
+                submitted_at=row.submitted_at if row else None,
+                score=row.score if row else None,
+            ))
+        grid_rows.append(GridRow(learner, cells))
+    return Grid(
+        assignments=assignments,
+        rows=Page(grid_rows, learners.total, learners.page, learners.per_page),
+        to_grade=count_to_grade(db_session, session_id, course_id),
+    )
+
+
+# --- one submission -----------------------------------------------------------
+
+
+def submission_in_course(db_session, session_id: int, course_id: int,
+                         submission_id: int) -> Submission | None:
+    """The submission, with its assignment, learner and grade, if it belongs to an
+    assignment of ``course_id`` in ``session_id``; None otherwise."""
+    return db_session.scalar(
+        select(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Submission.id == submission_id, Submission.session_id == session_id,
+               Assignment.course_id == course_id)
+        .options(joinedload(Submission.assignment), joinedload(Submission.user),
+                 joinedload(Submission.grade))
+    )
+
+
+def cell_of(submission: Submission) -> Cell:
+    grade = submission.grade
+    return Cell(
+        learner_id=submission.user_id,
+        assignment_id=submission.assignment_id,
+        max_score=submission.assignment.max_score,
+        submission_id=submission.id,
+        submitted_at=submission.submitted_at,
+        score=grade.score if grade is not None else None,
+    )
+
+
+def save_grade(db_session, submission: Submission, score: Decimal, feedback: str,
+               grader_id: int, now: datetime) -> Grade:
+    """Create or update the submission's grade and commit.
+
+    Two coaches saving the first grade at once both try to INSERT: the loser's
+    write becomes an update of the winner's row, so the last save wins as it
+    would for two updates.
+    """
+    feedback = (feedback or "").strip()
+    if len(feedback) > MAX_FEEDBACK_CHARS:
+        raise GradeError(f"Write at most {MAX_FEEDBACK_CHARS:,} characters.")
+    values = {"score": float(score), "feedback": feedback, "grader_id": grader_id,
+              "graded_at": now}
+    grade = submission.grade
+    if grade is None:
+        grade = Grade(submission_id=submission.id, **values)
+        db_session.add(grade)
+        try:
+            db_session.commit()
+        except IntegrityError:
+            db_session.rollback()
+            grade = db_session.scalar(select(Grade).where(Grade.submission_id == submission.id))
+            if grade is None:
+                raise
+        else:
+            return grade
+    for name, value in values.items():
+        setattr(grade, name, value)
+    db_session.commit()
+    return grade

@@ -1,0 +1,160 @@
+"""Handing in work: the rules of a submission and the storage of its attached file.
+
+Files live in the upload folder (outside static/) under a random key; the
+original name is kept in the database for the download. Handing in again
+replaces the answer (and the file, when a new one is attached) until the work
+is graded.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .dates import format_local
+from .models import Submission
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ANSWER_CHARS = 50_000
+ALLOWED_EXTENSIONS = (
+    "pdf", "txt", "md", "odt", "ods", "odp", "docx", "xlsx", "pptx", "png", "jpg", "jpeg", "zip",
+)
+_CHUNK = 64 * 1024
+
+
+class HandInRefused(Exception):
+    """Work that cannot be handed in; ``field`` names the form field at fault, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An attached file as the browser sent it."""
+
+    filename: str
+    stream: BinaryIO
+
+
+def clean_file_name(name: str) -> str:
+    """The last part of the name the browser sent, without control characters, at most
+    255 characters (the extension kept)."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    if len(base) > 255:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) < 16 else base[:255]
+    return base
+
+
+def extension_problem(name: str) -> str | None:
+    ext = name.rpartition(".")[2].lower() if "." in name else ""
+    if ext in ALLOWED_EXTENSIONS:
+        return None
+    kind = f"“.{ext}” files" if ext else "Files without an extension"
+    return f"{kind} cannot be handed in. Use one of: {', '.join(ALLOWED_EXTENSIONS)}."
+
+
+def graded_message(graded_at: datetime, tz: ZoneInfo) -> str:
+    return (f"Your work was graded on {format_local(graded_at, tz, with_time=False)}; "
+            "it can no longer be changed.")
+
+
+def file_path(folder: Path, key: str) -> Path:
+    return Path(folder) / key
+
+
+def own_submission(db_session, session_id: int, assignment_id: int,
+                   user_id: int) -> Submission | None:
+    return db_session.scalar(
+        select(Submission)
+        .where(Submission.session_id == session_id, Submission.assignment_id == assignment_id,
+               Submission.user_id == user_id)
+        .options(selectinload(Submission.grade))
+    )
+
+
+def _store(upload: Upload, folder: Path) -> tuple[str, int]:
+    """Copy the upload under a random key; refuse it past MAX_FILE_BYTES or empty."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(16)
+    path = file_path(folder, key)
+    size = 0
+    with open(path, "xb") as out:
+        while chunk := upload.stream.read(_CHUNK):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                break
+            out.write(chunk)
+    if size > MAX_FILE_BYTES or size == 0:
+        path.unlink(missing_ok=True)
+        if size == 0:
+            raise HandInRefused("The file is empty. Attach the file with your work.",
+                                "attachment")
+        raise HandInRefused(
+            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. "
+            "Make it smaller (a PDF export, or a zip) and try again.", "attachment")
+    return key, size
+
+
+def hand_in(db_session, *, session_id: int, assignment_id: int, user_id: int, answer: str,
+            upload: Upload | None, folder: Path, now: datetime, tz: ZoneInfo) -> Submission:
+    """Create or replace the user's submission and commit.
+
+    Raises HandInRefused, with nothing written, when the work is graded, when
+    there is neither an answer nor a file, or when the file is refused.
+    """
+    existing = own_submission(db_session, session_id, assignment_id, user_id)
+    if existing is not None and existing.grade is not None:
+        raise HandInRefused(graded_message(existing.grade.graded_at, tz))
+    answer = answer or ""
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise HandInRefused(f"Write at most {MAX_ANSWER_CHARS:,} characters.", "answer")
+    keeps_file = existing is not None and existing.file_key is not None
+    if not answer.strip() and upload is None and not keeps_file:
+        raise HandInRefused("Write an answer or attach a file.", "answer")
+    name = key = size = None
+    if upload is not None:
+        name = clean_file_name(upload.filename)
+        problem = extension_problem(name)
+        if problem:
+            raise HandInRefused(problem, "attachment")
+        key, size = _store(upload, folder)
+
+    old_key = None
+    submission = existing or Submission(session_id=session_id, assignment_id=assignment_id,
+                                        user_id=user_id)
+    submission.answer = answer if answer.strip() else ""
+    submission.submitted_at = now
+    if key is not None:
+        old_key = submission.file_key
+        submission.file_name, submission.file_key, submission.file_size = name, key, size
+    db_session.add(submission)
+    try:
+        db_session.commit()
+    except IntegrityError:
+        # Two hand-ins of the same work at the same moment: the other one won.
+        db_session.rollback()
+        if key is not None:
+            file_path(folder, key).unlink(missing_ok=True)
+        raise HandInRefused("This work was just handed in from elsewhere. "
+                            "Reload the page to see it, then try again.") from None
+    except Exception:
+        db_session.rollback()
+        if key is not None:
+            file_path(folder, key).unlink(missing_ok=True)
+        raise
+    if old_key is not None:
+        file_path(folder, old_key).unlink(missing_ok=True)
+    return submission

@@ -1,0 +1,112 @@
+"""Profile (password, time zone, calendar address) and the personal calendar feed."""
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import clock
+from ..calendar_feed import CalendarEntry, build_calendar, ensure_token, new_token
+from ..extensions import db, limiter
+from ..models import User
+from ..my_sessions import calendar_window, placed_sessions
+from ..passwords import hash_password, password_problem, verify_password
+from . import bp
+from .forms import EmptyForm, PasswordForm, TimezoneForm
+
+
+def _render_profile(password_form=None, timezone_form=None, status=200):
+    if ensure_token(current_user):
+        db.session.commit()
+    portal_zone = current_app.config["PORTAL_TIMEZONE"]
+    if timezone_form is None:
+        timezone_form = TimezoneForm(formdata=None, data={"timezone": current_user.timezone or ""})
+    timezone_form.load_choices(portal_zone)
+    return render_template(
+        "learner/profile.html",
+        password_form=password_form or PasswordForm(formdata=None),
+        timezone_form=timezone_form,
+        reset_form=EmptyForm(formdata=None),
+        feed_url=url_for("learner.calendar_feed", token=current_user.calendar_token,
+                         _external=True),
+    ), status
+
+
+@bp.route("/profile")
+@login_required
+def profile():
+    return _render_profile()
+
+
+def _password_failed(response) -> bool:
+    return response.status_code != 303
+
+
+def _password_key() -> str:
+    return f"profile-password:{current_user.get_id()}"
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+@limiter.limit("10 per 5 minutes", key_func=_password_key, deduct_when=_password_failed)
+def change_password():
+    form = PasswordForm()
+    if form.validate():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors = ["This is not your current password."]
+        elif problem := password_problem(form.new_password.data):
+            form.new_password.errors = [problem]
+        else:
+            current_user.password_hash = hash_password(form.new_password.data)
+            db.session.commit()
+            flash("Your password was changed.", "info")
+            return redirect(url_for("learner.profile"), 303)
+    return _render_profile(password_form=form, status=422)
+
+
+@bp.route("/profile/timezone", methods=["POST"])
+@login_required
+def change_timezone():
+    form = TimezoneForm()
+    form.load_choices(current_app.config["PORTAL_TIMEZONE"])
+    if not form.validate():
+        return _render_profile(timezone_form=form, status=422)
+    current_user.timezone = form.timezone.data or None
+    db.session.commit()
+    zone_name = form.timezone.data or current_app.config["PORTAL_TIMEZONE"]
+    flash(f"Times are now shown in {zone_name}.", "info")
+    return redirect(url_for("learner.profile"), 303)
+
+
+@bp.route("/profile/calendar", methods=["POST"])
+@login_required
+def reset_calendar():
+    if not EmptyForm().validate():
+        abort(400)
+    current_user.calendar_token = new_token()
+    db.session.commit()
+    flash("Your calendar address was changed: the old one no longer works. "
+          "Subscribe again with the new one.", "info")
+    return redirect(url_for("learner.profile") + "#calendar", 303)
+
+
+@bp.route("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """Every session of the owner of ``token`` (inside its display window), no login:
+    calendar applications cannot log in; the token is the secret."""
+    if not token or len(token) > 64:
+        abort(404)
+    user = db.session.scalar(select(User).where(User.calendar_token == token, User.active))
+    if user is None:
+        abort(404)
+    now = clock.now()
+    entries = [
+        CalendarEntry(p.session_id, user.id, p.name, window,
+                      url_for("learner.session_page", session_id=p.session_id, _external=True))
+        for p in placed_sessions(db.session, user, now)
+        if (window := calendar_window(p.window, p.duration_days, p.started)) is not None
+    ]
+    body = build_calendar(entries, now, f"Sessions of {user.full_name}")
+    return current_app.response_class(
+        body, mimetype="text/calendar",
+        headers={"Cache-Control": "private, max-age=900"},
+    )

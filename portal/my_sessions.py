@@ -1,0 +1,334 @@
+"""My sessions: a learner's sessions split into Current / Past / Upcoming, as cards.
+
+Plain functions taking a database session, the user, ``now`` and a zone; no
+Flask request inside. A tab costs two queries whatever the number of
+enrolments: one light query places every session in its tab (the learner's
+window can depend on their own first access, so placing is done in Python),
+one loads the details of the sessions on the page shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+
+from .access import (
+    Decision,
+    LearnerFacts,
+    Relation,
+    SessionRules,
+    Status,
+    Window,
+    decide,
+    learner_window,
+    list_status,
+)
+from .dates import date_range, format_local, humanize_delta
+from .models import (
+    AfterEndPolicy,
+    Assignment,
+    Enrolment,
+    SessionCategory,
+    SessionCourse,
+    Submission,
+    TrainingSession,
+    User,
+)
+from .pagination import Page
+
+# URL value -> status, in the order the tabs are shown.
+TABS = {"current": Status.CURRENT, "past": Status.PAST, "upcoming": Status.UPCOMING}
+TAB_LABELS = {"current": "Current sessions", "past": "Past sessions",
+              "upcoming": "Upcoming sessions"}
+PER_PAGE = 25
+
+
+def read_tab(value: str | None) -> str:
+    return value if value in TABS else "current"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One enrolment placed in a tab: what ordering and the state text need."""
+
+    session_id: int
+    name: str
+    window: Window
+    status: Status
+    decision: Decision
+    policy: str
+    duration_days: int | None
+    started: bool  # duration mode: the learner's days have started
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    name: str
+    category: str | None
+    coach: str
+    dates: str
+    state: str
+    status: Status
+    n_courses: int
+    n_assignments: int
+    n_handed_in: int
+    can_enter: bool  # the learner may open the session now (open or read only)
+    has_calendar: bool  # the window has a date to put in a calendar
+
+
+@dataclass(frozen=True)
+class MySessions:
+    tab: str
+    counts: dict[str, int]
+    page: Page  # items: list[Card]
+
+
+def in_display_window(now: datetime):
+    start, end = TrainingSession.display_start, TrainingSession.display_end
+    return and_(or_(start.is_(None), start <= now), or_(end.is_(None), end > now))
+
+
+def place(rules: SessionRules, facts: LearnerFacts, now: datetime) -> tuple[Window, Status,
+                                                                             Decision]:
+    """The learner's window, its tab and the learner's decision."""
+    window = learner_window(rules, facts, now)
+    decision = decide(Relation(learner=facts), rules, now).decision
+    return window, list_status(window, now), decision
+
+
+def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
+    """Every session the user is enrolled in and that is inside its display window."""
+    rows = db_session.execute(
+        select(
+            TrainingSession.id,
+            TrainingSession.name,
+            TrainingSession.access_start,
+            TrainingSession.access_end,
+            TrainingSession.after_end_policy,
+            TrainingSession.duration_days,
+            Enrolment.first_access_at,
+            Enrolment.extension_days,
+        )
+        .join(Enrolment, Enrolment.session_id == TrainingSession.id)
+        .where(Enrolment.user_id == user.id, in_display_window(now))
+    ).all()
+    placed = []
+    for row in rows:
+        rules = SessionRules(Window(row.access_start, row.access_end), None,
+                             row.after_end_policy, row.duration_days)
+        facts = LearnerFacts(row.first_access_at, row.extension_days or 0)
+        window, status, decision = place(rules, facts, now)
+        placed.append(Placed(row.id, row.name, window, status, decision, row.after_end_policy,
+                             row.duration_days, row.first_access_at is not None))
+    return placed
+
+
+_FAR = 10**12  # sorts a missing end after every real one
+
+
+def _order(tab: str, item: Placed):
+    name = (item.name.lower(), item.session_id)
+    if tab == "current":  # soonest end first; no end last
+        return (item.window.end is None,
+                item.window.end.timestamp() if item.window.end else _FAR, *name)
+    if tab == "upcoming":  # soonest start first
+        return (item.window.start.timestamp(), *name)
+    return (-item.window.end.timestamp(), *name)  # past: most recent end first
+
+
+def tab_page(db_session, user: User, now: datetime, tz: ZoneInfo, tab: str | None = "current",
+             page: int = 1, per_page: int = PER_PAGE) -> MySessions:
+    """The tab ``tab`` of My sessions: counts of every tab and one page of cards."""
+    tab = read_tab(tab)
+    placed = placed_sessions(db_session, user, now)
+    counts = {name: 0 for name in TABS}
+    by_status = {status: name for name, status in TABS.items()}
+    for item in placed:
+        counts[by_status[item.status]] += 1
+    shown = sorted((p for p in placed if p.status is TABS[tab]), key=lambda p: _order(tab, p))
+    pages = max(1, -(-len(shown) // per_page))
+    page = min(max(1, page), pages)
+    on_page = shown[(page - 1) * per_page: page * per_page]
+    cards = _cards(db_session, user, on_page, now, tz)
+    return MySessions(tab, counts, Page(cards, len(shown), page, per_page))
+
+
+def courses_count():
+    return (
+        select(func.count()).where(SessionCourse.session_id == TrainingSession.id)
+        .correlate(TrainingSession).scalar_subquery()
+    )
+
+
+def assignments_count():
+    return (
+        select(func.count(Assignment.id))
+        .join(SessionCourse, SessionCourse.course_id == Assignment.course_id)
+        .where(SessionCourse.session_id == TrainingSession.id)
+        .correlate(TrainingSession).scalar_subquery()
+    )
+
+
+def handed_in_count(user_id: int):
+    """Submissions of ``user_id`` to assignments of courses still in the session."""
+    return (
+        select(func.count(Submission.id))
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(SessionCourse, and_(SessionCourse.course_id == Assignment.course_id,
+                                  SessionCourse.session_id == Submission.session_id))
+        .where(Submission.session_id == TrainingSession.id, Submission.user_id == user_id)
+        .correlate(TrainingSession).scalar_subquery()
+    )
+
+
+def _cards(db_session, user: User, items: list[Placed], now: datetime,
+           tz: ZoneInfo) -> list[Card]:
+    if not items:
+        return []
+    rows = db_session.execute(
+        select(
+            TrainingSession.id,
+            SessionCategory.name.label("category"),
+            User,
+            courses_count().label("n_courses"),
+            assignments_count().label("n_assignments"),
+            handed_in_count(user.id).label("n_handed_in"),
+        )
+        .join(User, User.id == TrainingSession.coach_id)
+        .outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
+        .where(TrainingSession.id.in_([item.session_id for item in items]))
+    ).all()
+    details = {row.id: row for row in rows}
+    cards = []
+    for item in items:
+        row = details[item.session_id]
+        cards.append(Card(
+            id=item.session_id,
+            name=item.name,
+            category=row.category,
+            coach=row.User.full_name,
+            dates=window_text(item.window, item.duration_days, item.started, tz),
+            state=state_text(item.status, item.window, item.policy, now, tz,
+                             duration_days=item.duration_days, started=item.started),
+            status=item.status,
+            n_courses=row.n_courses,
+            n_assignments=row.n_assignments,
+            n_handed_in=row.n_handed_in,
+            can_enter=item.decision in (Decision.OPEN, Decision.READ_ONLY),
+            has_calendar=calendar_window(item.window, item.duration_days, item.started)
+            is not None,
+        ))
+    return cards
+
+
+# --- words ------------------------------------------------------------------
+
+
+def window_text(window: Window, duration_days: int | None, started: bool, tz: ZoneInfo) -> str:
+    """The learner's access dates in words, in ``tz``."""
+    if duration_days is not None and not started:
+        return f"{_days(window)} days from your first visit"
+    return date_range(window.start, window.end, tz)
+
+
+def _days(window: Window) -> int:
+    return int((window.end - window.start) / timedelta(days=1))
+
+
+def short_day(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """'2 Nov' for an exclusive end, read as people do (an end at midnight is the day
+    before); the year is added when it is not this year."""
+    local = moment.astimezone(tz)
+    if local.hour == 0 and local.minute == 0:
+        local -= timedelta(days=1)
+    text = f"{local.day} {local.strftime('%b')}"
+    return text if local.year == now.astimezone(tz).year else f"{text} {local.year}"
+
+
+def state_text(status: Status, window: Window, policy: str, now: datetime, tz: ZoneInfo, *,
+               duration_days: int | None = None, started: bool = True) -> str:
+    """'Ends in 5 days', 'Opens on 3 Dec 2026 at 09:00 (in 4 days)',
+    'Ended on 2 Nov — read only', 'Ended — closed', 'No end date'."""
+    if status is Status.UPCOMING:
+        wait = humanize_delta(window.start - now)
+        return f"Opens on {format_local(window.start, tz)} (in {wait})"
+    if status is Status.CURRENT:
+        if duration_days is not None and not started:
+            return f"Your {_days(window)} days start when you open it"
+        if window.end is None:
+            return "No end date"
+        return f"Ends in {humanize_delta(window.end - now)}"
+    if policy == AfterEndPolicy.CLOSED:
+        return "Ended — closed"
+    tail = "still open" if policy == AfterEndPolicy.OPEN else "read only"
+    return f"Ended on {short_day(window.end, tz, now)} — {tail}"
+
+
+def calendar_window(window: Window, duration_days: int | None, started: bool) -> Window | None:
+    """The window to put in a calendar, or None when it has no date yet (no bounds, or
+    duration mode before the first visit)."""
+    if duration_days is not None and not started:
+        return None
+    if window.start is None and window.end is None:
+        return None
+    return window
+
+
+# --- one session, for the learner's own pages -------------------------------
+
+
+@dataclass(frozen=True)
+class LearnerState:
+    """The learner's window of one session and its words."""
+
+    window: Window
+    status: Status
+    dates: str
+    state: str
+    calendar: Window | None
+
+
+def learner_facts(db_session, session_id: int, user_id: int) -> LearnerFacts | None:
+    row = db_session.execute(
+        select(Enrolment.first_access_at, Enrolment.extension_days)
+        .where(Enrolment.session_id == session_id, Enrolment.user_id == user_id)
+    ).one_or_none()
+    return None if row is None else LearnerFacts(row.first_access_at, row.extension_days or 0)
+
+
+def learner_state(session: TrainingSession, facts: LearnerFacts, now: datetime, tz: ZoneInfo,
+                  *, visiting: bool = False) -> LearnerState:
+    """``visiting``: the learner is opening the session now, which starts a
+    duration-mode learner's days (the gate records it after the page is built)."""
+    if visiting and facts.first_access_at is None and session.duration_days is not None:
+        facts = LearnerFacts(now, facts.extension_days)
+    rules = SessionRules.of(session)
+    window, status, _ = place(rules, facts, now)
+    started = facts.first_access_at is not None
+    return LearnerState(
+        window=window,
+        status=status,
+        dates=window_text(window, session.duration_days, started, tz),
+        state=state_text(status, window, session.after_end_policy, now, tz,
+                         duration_days=session.duration_days, started=started),
+        calendar=calendar_window(window, session.duration_days, started),
+    )
+
+
+def course_progress(db_session, session_id: int, user_id: int) -> dict[int, tuple[int, int]]:
+    """course id -> (assignments handed in by ``user_id``, assignments) in one query."""
+    rows = db_session.execute(
+        select(SessionCourse.course_id, func.count(Submission.id), func.count(Assignment.id))
+        .select_from(SessionCourse)
+        .join(Assignment, Assignment.course_id == SessionCourse.course_id)
+        .outerjoin(Submission, and_(Submission.assignment_id == Assignment.id,
+                                    Submission.session_id == SessionCourse.session_id,
+                                    Submission.user_id == user_id))
+        .where(SessionCourse.session_id == session_id)
+        .group_by(SessionCourse.course_id)
+    ).all()
+    return {course_id: (handed_in, total) for course_id, handed_in, total in rows}
