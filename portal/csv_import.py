@@ -106,10 +106,6 @@ class ParsedFile:
     def separator_name(self) -> str:
         return SEPARATORS[self.separator]
 
-    @property
-    def has_session_column(self) -> bool:
-        return "session" in self.columns
-
 
 def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem:
     """Decode and split ``data``; a FileProblem when the file as a whole cannot be used.
@@ -420,7 +416,7 @@ def _mark_duplicates(rows: list[PreviewRow]) -> None:
 
 def _core(db, statement):
     """Run a read on the session's connection: plain rows, without the ORM's overhead."""
-    return db.connection().execute(statement)
+    return db.connection().execute(statement).all()
 
 
 def _one_of(db, column, values: set) -> ColumnElement[bool]:
@@ -431,7 +427,7 @@ def _one_of(db, column, values: set) -> ColumnElement[bool]:
     one array (PostgreSQL's unnest) keeps every lookup a single query, and its SQL the
     same for every file.
     """
-    ordered = sorted(values)
+    ordered = list(values)
     dialect = db.connection().dialect.name
     if dialect == "sqlite":
         elements = func.json_each(bindparam(None, json.dumps(ordered), type_=String))
@@ -447,7 +443,7 @@ def _one_of(db, column, values: set) -> ColumnElement[bool]:
 def _pair_source(db, pairs: set[tuple[int, int]]):
     """A FROM item listing (session id, user id) ``pairs``, sent as one parameter like
     _one_of. Returns the item and its session and user columns, to join on."""
-    ordered = sorted(pairs)
+    ordered = list(pairs)
     dialect = db.connection().dialect.name
     if dialect == "sqlite":
         source = func.json_each(bindparam(None, json.dumps(ordered), type_=String)) \

@@ -11,7 +11,14 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, insert, literal, select, update
 
-from .models import ClassMembership, Enrolment, EnrolmentSource, SessionClass, UserClass
+from .models import (
+    ClassMembership,
+    Enrolment,
+    EnrolmentSource,
+    SessionClass,
+    UserClass,
+    UTCDateTime,
+)
 
 
 def _in_linked_class(session_id_col, user_id_col, *, except_class_id=None):
@@ -105,7 +112,7 @@ def _enrol_missing_members(db, *, class_id: int, now: datetime, session_id: int 
         ClassMembership.user_id,
         literal(EnrolmentSource.CLASS.value),
         literal(False),
-        literal(now),
+        literal(now, UTCDateTime),
         literal(0),
     ).join(ClassMembership, ClassMembership.class_id == SessionClass.class_id).where(
         SessionClass.class_id == class_id,
@@ -121,7 +128,7 @@ def _enrol_missing_members(db, *, class_id: int, now: datetime, session_id: int 
     result = db.execute(
         insert(Enrolment).from_select(
             ["session_id", "user_id", "source", "direct", "enrolled_at", "extension_days"], chosen
-        )
+        ).execution_options(preserve_rowcount=True)  # INSERT counts are dropped otherwise
     )
     return max(result.rowcount or 0, 0)
 

@@ -15,12 +15,12 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .dates import format_local
-from .models import Submission
+from .models import Grade, Submission
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ANSWER_CHARS = 50_000
@@ -133,14 +133,31 @@ def hand_in(db_session, *, session_id: int, assignment_id: int, user_id: int, an
         key, size = _store(upload, folder)
 
     old_key = None
-    submission = existing or Submission(session_id=session_id, assignment_id=assignment_id,
-                                        user_id=user_id)
-    submission.answer = answer if answer.strip() else ""
-    submission.submitted_at = now
+    values = {"answer": answer if answer.strip() else "", "submitted_at": now}
     if key is not None:
-        old_key = submission.file_key
-        submission.file_name, submission.file_key, submission.file_size = name, key, size
-    db_session.add(submission)
+        values.update(file_name=name, file_key=key, file_size=size)
+    if existing is None:
+        submission = Submission(session_id=session_id, assignment_id=assignment_id,
+                                user_id=user_id, **values)
+        db_session.add(submission)
+    else:
+        submission = existing
+        old_key = existing.file_key if key is not None else None
+        # Replace only while ungraded, checked in the UPDATE itself: a grade saved
+        # between our read and this write wins, and the learner is told.
+        replaced = db_session.execute(
+            update(Submission)
+            .where(Submission.id == existing.id,
+                   ~exists().where(Grade.submission_id == existing.id))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not replaced:
+            db_session.rollback()
+            if key is not None:
+                file_path(folder, key).unlink(missing_ok=True)
+            raise HandInRefused("This work was graded a moment ago; it can no longer be "
+                                "changed. Reload the page to see the grade.")
     try:
         db_session.commit()
     except IntegrityError:
@@ -157,4 +174,6 @@ def hand_in(db_session, *, session_id: int, assignment_id: int, user_id: int, an
         raise
     if old_key is not None:
         file_path(folder, old_key).unlink(missing_ok=True)
+    if existing is not None:
+        db_session.refresh(submission)
     return submission

@@ -106,11 +106,10 @@ def _fix_sequences(conn, tables: Iterable[str]) -> None:
     """COPY with explicit ids leaves PostgreSQL's sequences behind; move them on."""
     if conn.dialect.name != "postgresql":
         return
-    for table in tables:
-        conn.execute(text(  # noqa: S608 - table names are this module's constants
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
-        ))
+    for table in tables:  # table names are this module's constants
+        statement = (f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
+                     f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))")
+        conn.execute(text(statement))
 
 
 def generate(engine, now: datetime, factor: float = 1.0, seed: int = 2026,

@@ -333,7 +333,8 @@ def tracking_statement(session_id: int, scope: Scope, filters: TrackingFilters) 
 
 
 def _stats(row, assignments: int) -> LearnerStats:
-    name = f"{row.first_name} {row.last_name}".strip() or row.username
+    # Not stripped: a name is exported as typed, and csv_export neutralises it.
+    name = " ".join(part for part in (row.first_name, row.last_name) if part) or row.username
     return LearnerStats(
         user_id=row.id,
         name=name,

@@ -87,6 +87,16 @@ def nav_items(nav: dict) -> list[tuple[str, str, bool]]:
     ]
 
 
+def current_area() -> str | None:
+    """The navigation entry the current page belongs to: itself, else its blueprint's entry."""
+    endpoint = request.endpoint or ""
+    entries = [e for e, _, _ in NAV_AREAS]
+    if endpoint in entries:
+        return endpoint
+    blueprint = endpoint.partition(".")[0]
+    return next((e for e in entries if e.partition(".")[0] == blueprint), None)
+
+
 def register_web(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
@@ -104,6 +114,7 @@ def register_web(app: Flask) -> None:
         return {
             "navigation": navigation,
             "nav_items": nav_items,
+            "current_area": current_area,
             "viewer_zone_name": tz.key,
             "now": clock.now,
         }

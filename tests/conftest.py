@@ -128,7 +128,7 @@ class PortalClient:
         self.client = _IsolatedClient(client)
 
     def csrf_token(self) -> str:
-        page = self.client.get("/login" if not self._logged_in() else "/")
+        page = self.client.get("/login" if not self._logged_in() else "/", follow_redirects=True)
         match = re.search(rb'"X-CSRFToken": "([^"]+)"', page.data)
         return match.group(1).decode()
 

@@ -277,3 +277,38 @@ def test_a_new_file_replaces_the_old_one_and_an_answer_alone_keeps_it(client, ap
     sub = db.session.scalar(select(Submission))
     assert (sub.answer, sub.file_name) == ("Now with words", "two.md")
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_a_coach_of_another_course_cannot_download_the_file(client, people, world, make_user):
+    other_teacher = make_user("otto", role="teacher")
+    add_course(world["session"], code="JS1", title="JavaScript", coaches=[other_teacher])
+    client.login("lea")
+    client.post(url(world), form(world, "see file", upload()))
+    sub_id = db.session.scalar(select(Submission.id))
+    client.logout()
+    client.login("otto")
+    assert client.get(f"/sessions/{world['session'].id}/submissions/{sub_id}/file"
+                      ).status_code == 404
+
+
+def test_a_grade_saved_during_a_hand_in_wins(client, people, world, monkeypatch):
+    """The coach grades between the learner's page load and their save: nothing is replaced."""
+    from portal import hand_in as hand_in_module
+    from portal.models import Grade
+
+    client.login("lea")
+    client.post(url(world), form(world, "first answer"))
+    submission_id = db.session.scalar(select(Submission.id))
+    real_lookup = hand_in_module.own_submission
+
+    def lookup_then_grade(db_session, *args, **kwargs):
+        found = real_lookup(db_session, *args, **kwargs)  # read while still ungraded
+        db_session.add(Grade(submission_id=submission_id, score=12, grader_id=people["coach"].id))
+        db_session.flush()
+        return found
+
+    monkeypatch.setattr(hand_in_module, "own_submission", lookup_then_grade)
+    response = client.post(url(world), form(world, "second answer"))
+    assert response.status_code == 409
+    assert "graded a moment ago" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Submission.answer)) == "first answer"

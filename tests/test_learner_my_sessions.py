@@ -53,7 +53,7 @@ def state_of(page, name):
 
 def test_my_sessions_is_in_the_main_navigation_of_an_enrolled_learner(client, learner, coach):
     enrol(make_session(coach), learner)
-    page = client.get_page("/")
+    page = client.get_page("/", follow_redirects=True)
     links = {a.text.strip(): a["href"] for a in page.select("header nav a")}
     assert links["My sessions"] == "/my-sessions"
     assert links["Profile"] == "/profile"

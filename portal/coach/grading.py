@@ -24,7 +24,14 @@ from .. import clock
 from ..access import session_gate
 from ..dates import format_local, viewer_zone
 from ..extensions import db
-from ..grading import cell_of, format_score, grading_grid, save_grade, submission_in_course
+from ..grading import (
+    cell_of,
+    count_to_grade,
+    format_score,
+    grading_grid,
+    save_grade,
+    submission_in_course,
+)
 from ..hand_in import file_path
 from ..models import Course
 from ..pagination import PER_PAGE_CHOICES, read_page_args
@@ -147,10 +154,12 @@ def grade_submission(session_id: int, course_id: int, submission_id: int):
         url = url_for("coach.grading", session_id=session_id, course_id=course_id,
                       **_grid_args(request.form))
         return redirect(f"{url}#cell-{found.user_id}-{found.assignment_id}", 303)
+    # The cell, and out of band the count above the grid, which may have changed.
     return render_template("coach/_cell.html", cell=cell_of(found), learner=found.user,
                            assignment=found.assignment, training_session=g.training_session,
                            course_id=course_id, grid_args=_grid_args(request.form),
-                           saved=True)
+                           saved=True,
+                           oob_to_grade=count_to_grade(db.session, session_id, course_id))
 
 
 @bp.get(SUBMISSION_URL + "/cell")

@@ -22,7 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..access import Access, Decision, SessionRules, Window, coach_window, session_gate
+from ..access import (
+    Access,
+    Decision,
+    SessionRules,
+    Window,
+    coach_window,
+    relation_for,
+    session_gate,
+)
 from ..calendar_feed import CalendarEntry, build_calendar, ensure_token, file_name
 from ..dates import date_range, format_local, viewer_zone
 from ..extensions import db
@@ -246,13 +254,19 @@ def _assignment_fragment(block: AssignmentBlock) -> str:
 @bp.route("/sessions/<int:session_id>/submissions/<int:submission_id>/file")
 @session_gate(need="view")
 def submission_file(session_id: int, submission_id: int):
-    """The attached file, to its owner, the session's coaches and admins; 404 to anyone else."""
+    """The attached file, to its owner, the coaches who grade it and admins; 404 to anyone else.
+
+    A course coach sees the files of their own course only; the session coach sees all.
+    """
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.session_id != session_id or not submission.file_key:
         abort(404)
     access = g.access
-    allowed = (submission.user_id == current_user.id or access.is_admin
-               or access.as_coach is not Decision.NONE)
+    allowed = submission.user_id == current_user.id or access.is_admin
+    if not allowed and access.as_coach is not Decision.NONE:
+        allowed = g.training_session.coach_id == current_user.id or relation_for(
+            db.session, current_user, g.training_session, submission.assignment.course_id
+        ).is_coach
     if not allowed:
         abort(404)
     path = file_path(Path(current_app.config["UPLOAD_FOLDER"]), submission.file_key)

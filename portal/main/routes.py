@@ -1,8 +1,9 @@
 """Home page and health check."""
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..web import navigation
 from . import bp
 
 
@@ -20,6 +21,11 @@ def health():
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    # Not yet a redirect to each person's area (admin.sessions / learner.my_sessions):
-    # tests/conftest.py reads the CSRF token from this page without following redirects.
+    # Each person lands in their area: admins in the panel, learners in My sessions,
+    # coaches in Coaching; anyone else gets the welcome page.
+    nav = navigation()
+    for area, endpoint in (("admin", "admin.sessions"), ("learner", "learner.my_sessions"),
+                           ("coach", "coach.coaching")):
+        if nav[area] and endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint))
     return render_template("main/home.html")
