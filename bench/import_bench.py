@@ -106,7 +106,8 @@ class Queries:
         self.count += 1
 
 
-def run(database_url: str, rows: int) -> None:
+def run(database_url: str, rows: int) -> dict:
+    """Build, time and print; returns the figures (bench/pages.py reports them)."""
     os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
                       "TESTING": True})
@@ -179,6 +180,11 @@ def run(database_url: str, rows: int) -> None:
         print(f"process peak RSS (including building the data): {rss:.0f} MB")
         db.session.remove()
         engine.dispose()
+        return {"rows": rows, "database": engine.dialect.name,
+                "preview_seconds": preview_seconds, "preview_queries": preview_queries,
+                "preview_peak_mb": preview_peak / 2**20, "apply_seconds": apply_seconds,
+                "apply_queries": apply_queries, "apply_peak_mb": apply_peak / 2**20,
+                "rss_mb": rss}
 
 
 def main() -> None:

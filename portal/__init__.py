@@ -3,7 +3,9 @@
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -80,7 +82,18 @@ def create_app(config: dict | None = None) -> Flask:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         return _error_page(400, "Your form expired", error.description +
-                           " Reload the page and try again; if you were logged out, log in again.")
+                           " Reload the page and try again; if you were logged out, log in again.",
+                           login_url=_login_url())
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if request.headers.get("HX-Request") == "true":
+            return _error_page(401, "You are logged out",
+                               "Your login has ended (you logged out, maybe in another tab). "
+                               "Log in again to continue; nothing was changed.",
+                               login_url=_login_url())
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(_login_url())
 
     for code, title, text in (
         (403, "Not allowed", "You cannot do this here."),
@@ -92,9 +105,25 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _error_page(code: int, title: str, text: str):
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/page.html"
-    return render_template(template, code=code, title=title, text=text), code
+def _error_page(code: int, title: str, text: str, **context):
+    """A full error page, or for htmx an alert put in the page's message area: the
+    fragment the request meant to replace is left as it was."""
+    if request.headers.get("HX-Request") == "true":
+        html = render_template("errors/_error.html", code=code, title=title, text=text,
+                               **context)
+        return html, code, {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
+    return render_template("errors/page.html", code=code, title=title, text=text,
+                           **context), code
+
+
+def _login_url() -> str:
+    """The login page, coming back afterwards to the page the person was on."""
+    if request.headers.get("HX-Request") == "true":
+        back = urlsplit(request.headers.get("HX-Current-URL", ""))
+        here = back.path + (f"?{back.query}" if back.query else "")
+    else:
+        here = request.full_path.rstrip("?") if request.method == "GET" else None
+    return url_for("auth.login", next=here or None)
 
 
 def _error_handler(code, title, text):

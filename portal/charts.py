@@ -17,6 +17,7 @@ TOP = 12
 BOTTOM = 28  # room for the category labels
 STEPS = (1, 2, 5)
 MAX_TICKS = 5
+LABEL_ROOM = 48  # a slot narrower than this cannot centre its label at the edges
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Mark:
 class Tick:
     position: float
     label: str
+    anchor: str = "middle"  # text-anchor: the first and last labels stay inside the picture
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,14 @@ def build_chart(key: str, title: str, description: str, labels: list[str], value
     else:
         shown = sorted({round(i * (n - 1) / (max_axis_labels - 1))
                         for i in range(max_axis_labels)})
-    x_ticks = [Tick(round(LEFT + i * slot + slot / 2, 1), axis_labels[i]) for i in shown]
+    x_ticks = []
+    for i in shown:
+        position, anchor = LEFT + i * slot + slot / 2, "middle"
+        if slot < LABEL_ROOM and i == 0:
+            position, anchor = LEFT + i * slot, "start"
+        elif slot < LABEL_ROOM and i == n - 1:
+            position, anchor = LEFT + (i + 1) * slot, "end"
+        x_ticks.append(Tick(round(position, 1), axis_labels[i], anchor))
     return Chart(
         key=key, title=title, description=description, kind=kind, marks=marks,
         y_ticks=y_ticks, x_ticks=x_ticks, points=points, columns=columns,

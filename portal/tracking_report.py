@@ -291,10 +291,16 @@ def tracking_statement(session_id: int, scope: Scope, filters: TrackingFilters) 
     work = work_statistics(session_id, scope)
     seconds = func.coalesce(access.c.seconds, 0)
     handed_in = func.coalesce(work.c.handed_in, 0)
+    first_at, last_at = access.c.first_at, access.c.last_at
+    if not scope.narrowed:
+        # The enrolment keeps the session's first and last visit (portal.tracking),
+        # even for visits whose events are gone; the events fill in otherwise.
+        first_at = func.coalesce(Enrolment.first_access_at, access.c.first_at)
+        last_at = func.coalesce(Enrolment.last_access_at, access.c.last_at)
     stmt = (
         select(
             User.id, User.first_name, User.last_name, User.username, User.email,
-            access.c.first_at, access.c.last_at,
+            first_at.label("first_at"), last_at.label("last_at"),
             seconds.label("seconds"),
             func.coalesce(access.c.courses_visited, 0).label("courses_visited"),
             handed_in.label("handed_in"),
@@ -319,8 +325,8 @@ def tracking_statement(session_id: int, scope: Scope, filters: TrackingFilters) 
         order = [k.desc() if filters.direction == "desc" else k.asc() for k in keys]
     else:
         column = {
-            "first": access.c.first_at,
-            "last": access.c.last_at,
+            "first": first_at,
+            "last": last_at,
             "time": seconds,
             "handins": handed_in,
             "progress": handed_in,
@@ -509,7 +515,7 @@ def _period(days: list[date]) -> str:
 
 def active_learners_chart(days: ChartDays | None, values: list[int]) -> Chart:
     day_list = days.days if days else []
-    description = "No learner has opened the session yet."
+    description = "No learner visit is recorded for these days."
     if any(values):
         peak_day, peak = _busiest(day_list, values)
         active_days = sum(1 for v in values if v)
@@ -559,7 +565,7 @@ def grades_chart(values: list[int]) -> Chart:
         description = (
             f"{total} grade{'s' if total != 1 else ''}, in percent of each assignment's "
             f"maximum score; the most frequent range is {labels[top]} "
-            f"({values[top]}); {below_half} below 50%."
+            f"({values[top]}); {below_half or 'none'} below 50%."
         )
     return build_chart(
         "grades", "Distribution of grades", description, labels, values, kind="bar",

@@ -156,3 +156,28 @@ def test_pages_carry_a_strict_content_security_policy(client):
 
 def test_passwords_are_stored_as_argon2id(ann):
     assert ann.password_hash.startswith("$argon2id$")
+
+
+def test_htmx_request_after_logout_gets_an_alert_not_the_login_page(client, ann, make_user):
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import Enrolment
+    from tests.helpers import make_session
+
+    make_user("root", role="admin")
+    session = make_session(ann, name="Spring")
+    session_id = session.id
+    client.login("root")
+    token = client.csrf_token()
+    client.logout()
+    response = client.client.post(
+        f"/admin/sessions/{session_id}/learners", data={"add_learner": "ann"},
+        headers={"HX-Request": "true", "X-CSRFToken": token,
+                 "HX-Current-URL": f"http://localhost/admin/sessions/{session_id}"})
+    assert response.status_code == 401
+    assert response.headers["HX-Retarget"] == "#messages"
+    body = response.get_data(as_text=True)
+    assert "Your login has ended" in body and "<html" not in body
+    assert f'href="/login?next=/admin/sessions/{session_id}"' in body
+    assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 0

@@ -110,6 +110,22 @@ def test_time_spent_adds_the_gaps_shorter_than_30_minutes(people):
     assert "cora" not in stats
 
 
+def test_first_and_last_access_come_from_the_enrolment_too(people):
+    w = build(people)
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == people["leo"].id))
+    enrolment.first_access_at = T0 - timedelta(days=1)
+    enrolment.last_access_at = T0 + timedelta(hours=2)
+    db.session.commit()
+    add_events(w["session"], people["leo"], [0, 10])
+    stats = stats_by_username(w)["leo"]
+    assert (stats.first_access, stats.last_access) == (enrolment.first_access_at,
+                                                       enrolment.last_access_at)
+    assert stats.seconds_spent == 600  # time spent comes from the events alone
+    # A course coach's view covers events in their courses only.
+    python_only = tracking_scope(db.session, w["session"].id, people["ted"].id, sees_all=False)
+    assert stats_by_username(w, python_only)["leo"].first_access is None
+
+
 @pytest.mark.parametrize(("gap_seconds", "counted"),
                          [(29 * 60 + 59, True), (30 * 60, False), (1, True), (0, True)])
 def test_time_spent_boundary(people, gap_seconds, counted):

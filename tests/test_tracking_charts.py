@@ -174,7 +174,7 @@ def test_each_chart_says_no_data_yet_when_empty(client, world):
         assert figure.select_one("svg") is None
         assert figure.select_one(".chart-empty").text == "No data yet."
         assert figure.figcaption.strong.text.endswith(".")
-    assert "No learner has opened" in figures["chart-active"].figcaption.text
+    assert "No learner visit is recorded" in figures["chart-active"].figcaption.text
 
 
 def test_each_chart_renders_an_accessible_svg_with_data(client, world):
