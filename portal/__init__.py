@@ -2,7 +2,6 @@
 
 import os
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, render_template, request, url_for
