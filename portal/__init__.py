@@ -97,7 +97,8 @@ def create_app(config: dict | None = None) -> Flask:
     for code, title, text in (
         (403, "Not allowed", "You cannot do this here."),
         (404, "Not found", "There is nothing at this address."),
-        (413, "Too large", "The file you sent is too large."),
+        (413, "Too large", "The file you sent is too large: a hand-in file or a CSV import "
+                           "may be at most 10 MB."),
         (429, "Too many attempts", "Too many attempts. Wait a few minutes and try again."),
     ):
         app.register_error_handler(code, _error_handler(code, title, text))

@@ -133,22 +133,32 @@ def _enrol_missing_members(db, *, class_id: int, now: datetime, session_id: int 
     return max(result.rowcount or 0, 0)
 
 
-def unlink_class(db, session_id: int, class_id: int) -> int:
-    """Unlink a class; unenrol its members who have no other reason to stay. Returns how many."""
+def _drop_class_enrolments(db, class_id: int, *conditions) -> int:
+    """Delete the enrolments matching ``conditions`` that only ``class_id`` held:
+    not direct, and through no other class linked to their session."""
     result = db.execute(
         delete(Enrolment).where(
-            Enrolment.session_id == session_id,
+            *conditions,
             Enrolment.direct.is_(False),
-            Enrolment.user_id.in_(
-                select(ClassMembership.user_id).where(ClassMembership.class_id == class_id)
-            ),
             ~_in_linked_class(Enrolment.session_id, Enrolment.user_id, except_class_id=class_id),
         ).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def unlink_class(db, session_id: int, class_id: int) -> int:
+    """Unlink a class; unenrol its members who have no other reason to stay. Returns how many."""
+    removed = _drop_class_enrolments(
+        db, class_id,
+        Enrolment.session_id == session_id,
+        Enrolment.user_id.in_(
+            select(ClassMembership.user_id).where(ClassMembership.class_id == class_id)
+        ),
     )
     db.execute(delete(SessionClass).where(
         SessionClass.session_id == session_id, SessionClass.class_id == class_id
     ))
-    return result.rowcount
+    return removed
 
 
 def add_class_member(db, class_id: int, user_id: int, now: datetime) -> int:
@@ -165,20 +175,17 @@ def add_class_member(db, class_id: int, user_id: int, now: datetime) -> int:
 def remove_class_member(db, class_id: int, user_id: int) -> int:
     """Remove a member from a class and unenrol them from the sessions the class
     brought them to, unless enrolled there another way. Returns how many unenrolled."""
-    result = db.execute(
-        delete(Enrolment).where(
-            Enrolment.user_id == user_id,
-            Enrolment.direct.is_(False),
-            Enrolment.session_id.in_(
-                select(SessionClass.session_id).where(SessionClass.class_id == class_id)
-            ),
-            ~_in_linked_class(Enrolment.session_id, Enrolment.user_id, except_class_id=class_id),
-        ).execution_options(synchronize_session=False)
+    removed = _drop_class_enrolments(
+        db, class_id,
+        Enrolment.user_id == user_id,
+        Enrolment.session_id.in_(
+            select(SessionClass.session_id).where(SessionClass.class_id == class_id)
+        ),
     )
     db.execute(delete(ClassMembership).where(
         ClassMembership.class_id == class_id, ClassMembership.user_id == user_id
     ))
-    return result.rowcount
+    return removed
 
 
 def delete_class(db, class_id: int) -> None:
