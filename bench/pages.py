@@ -1,7 +1,7 @@
 """Benchmark of the portal's busiest pages on the scale data set (portal/scale_data.py).
 
     python bench/pages.py --database-url URL [--repeat 40] [--warmup 5]
-                          [--only NAME ...] [--import-rows 100000 | --no-import]
+                          [--only NAME ...] [--show-sql] [--explain MS] [--import-rows 100000 | --no-import]
                           [--import-database-url URL] [--output bench/RESULTS.md]
 
 URL is a database filled by ``flask --app portal scale-data`` (any ``--factor``), e.g.
@@ -175,7 +175,8 @@ class Figures:
 
 
 def measure_page(app, clients: dict, recorder: Recorder, scenario: Scenario, warmup: int,
-                 repeat: int) -> Figures:
+                 repeat: int, show_sql: bool = False,
+                 explain_over: float | None = None) -> Figures:
     client = clients[scenario.user]
     headers = {"HX-Request": "true"} if scenario.htmx else {}
 
@@ -206,8 +207,44 @@ def measure_page(app, clients: dict, recorder: Recorder, scenario: Scenario, war
     notes = [] if len(counts) == 1 else [f"query count varied: {sorted(counts)}"]
     with app.app_context():
         raw = replay(db.engine, captured, warmup, repeat)
+        if show_sql or explain_over is not None:
+            show_statements(db.engine, captured, explain_over)
     return Figures(scenario.name, scenario.url, statistics.median(samples),
                    percentile(samples, 0.95), len(captured), raw, notes)
+
+
+def show_statements(engine, statements, explain_over: float | None = None) -> None:
+    """Print each statement with its own median time through the driver (--show-sql), and
+    the plan of those slower than ``explain_over`` ms (--explain)."""
+    for statement, parameters, many in statements:
+        ms = replay(engine, [(statement, parameters, many)], 1, 5)
+        print(f"  {ms:7.2f} ms  {' '.join(statement.split())[:400]}")
+        print(f"             params: {str(parameters)[:200]}")
+        if explain_over is not None and ms >= explain_over and not many:
+            for line in explain(engine, statement, parameters):
+                print(f"             | {line}")
+
+
+def explain(engine, statement: str, parameters) -> list[str]:
+    """EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL), rolled back."""
+    prefix = ("EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite"
+              else "EXPLAIN (ANALYZE, BUFFERS) ")
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(prefix + statement, parameters)
+        rows = cursor.fetchall()
+        connection.rollback()
+    finally:
+        connection.close()
+    if engine.dialect.name == "sqlite":
+        depth = {0: 0}
+        lines = []
+        for node, parent, _, detail in rows:
+            depth[node] = depth.get(parent, 0) + 1
+            lines.append("  " * depth[node] + detail)
+        return lines
+    return [row[0] for row in rows]
 
 
 def replay(engine, statements, warmup: int, repeat: int) -> float:
@@ -361,6 +398,10 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--no-import", action="store_true", help="skip the CSV import")
     parser.add_argument("--import-database-url", help="throw-away database for the import")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print each page's statements with their own time")
+    parser.add_argument("--explain", type=float, metavar="MS",
+                        help="with the statements, the plans of those slower than MS")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
 
@@ -393,7 +434,8 @@ def main() -> None:
     print(f"{'page':<32} {'median':>7} {'p95':>7} {'queries':>7} {'raw SQL':>8} {'ratio':>6}")
     results = []
     for scenario in chosen:
-        figures = measure_page(app, clients, recorder, scenario, args.warmup, args.repeat)
+        figures = measure_page(app, clients, recorder, scenario, args.warmup, args.repeat,
+                               args.show_sql, args.explain)
         results.append(figures)
         print(f"{figures.name:<32} {figures.median_ms:>7.1f} {figures.p95_ms:>7.1f} "
               f"{figures.queries:>7} {figures.raw_ms:>8.1f} {figures.ratio:>6.1f}"

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")
 
-from . import coaching, grading, tracking  # noqa: E402,F401
+from . import coaching, grading_pages, tracking_pages  # noqa: E402,F401

@@ -9,8 +9,8 @@ from ..extensions import db
 from ..pagination import read_page_args
 from ..web import wants_fragment
 from . import bp
-from .coached import TAB_LABELS
-from .coached import coaching as coaching_for
+from .coached_sessions import TAB_LABELS
+from .coached_sessions import coaching as coaching_for
 
 
 @bp.route("/")

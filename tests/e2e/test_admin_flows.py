@@ -32,6 +32,8 @@ def seed_world(seed):
 
 def test_admin_creates_a_complete_session(page, seed):
     seed_world(seed)
+    page.goto("/login")
+    check_accessibility(page, "login")
     login(page, "root")
     page.goto("/admin/sessions")
     check_accessibility(page, "admin-list-empty")
@@ -198,4 +200,39 @@ def test_inline_editing_on_the_session_page(page, seed):
     page.get_by_role("button", name="Link class").click()
     expect(page.locator("#learner-results tbody tr")).to_have_count(3)
     check_accessibility(page, "session-page-edited")
+    assert page.problems == []
+
+
+def test_the_create_flow_works_with_the_keyboard_alone(page, seed):
+    seed_world(seed)
+    login(page, "root")
+    page.goto("/admin/sessions/new")
+    keyboard = page.keyboard
+
+    def type_into(label, text, exact=False):
+        page.get_by_label(label, exact=exact).focus()
+        keyboard.type(text)
+
+    type_into("Session name", "Keyboard session")
+    type_into("Access start", "2026-12-07", exact=True)
+    type_into("Access end", "2027-01-31", exact=True)
+    type_into("Session coach", "cora")
+    page.get_by_label("Category").focus()
+    keyboard.press("ArrowDown")  # first real category
+    page.get_by_label("Read only").focus()
+    keyboard.press("ArrowDown")  # radio group: moves to "Still open"
+    expect(page.get_by_label("Still open")).to_be_checked()
+    type_into("Add a course (code)", "PY101")
+    keyboard.press("Enter")
+    expect(page.get_by_role("region", name="Course Python basics")).to_be_visible()
+    type_into("Add a course coach for Python basics", "ted")
+    keyboard.press("Enter")
+    expect(page.get_by_role("list", name="Coaches of Python basics")).to_contain_text("Ted")
+    type_into("Add a learner", "learner1")
+    keyboard.press("Enter")
+    expect(page.get_by_role("list", name="Learners to enrol")).to_contain_text("learner1")
+    page.get_by_role("button", name="Save", exact=True).focus()
+    keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard session")
+    expect(page.locator("#detail-policy .detail-value")).to_have_text("Still open")
     assert page.problems == []

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
-from ..access import Decision, Relation, SessionRules, Status, Window, decide
+from ..access import Decision, Relation, SessionRules, Status, Window, coach_window, decide
 from ..dates import date_range, format_bound, format_local, humanize_delta
 from ..models import (
     AfterEndPolicy,
@@ -220,7 +220,7 @@ def _card(row, user_id: int, courses: list[CoachedCourse], now: datetime,
           tz: ZoneInfo) -> CoachCard:
     session: TrainingSession = row.TrainingSession
     rules = SessionRules.of(session)
-    window = rules.coach if rules.coach is not None else rules.access
+    window = coach_window(rules)
     as_coach = decide(Relation(is_coach=True), rules, now).as_coach
     is_session_coach = session.coach_id == user_id
     mine = [course for course in courses if course.mine]

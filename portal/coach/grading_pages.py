@@ -91,7 +91,6 @@ def grading(session_id: int, course_id: int):
         "grid_args": args,
         "page_url": page_url,
         "per_page_choices": PER_PAGE_CHOICES,
-        "can_grade": g.access.can_grade,
         "closed_text": _closed_text(),
     }
     template = "coach/_grid.html" if wants_fragment() else "coach/grading.html"
