@@ -61,9 +61,16 @@ def demo(if_empty):
     else:
         counts = load_demo(db.session)
         click.echo("Demo data: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+    present = set(db.session.scalars(
+        select(User.username).where(User.username.in_([u for _, u, _ in DEMO_LOGINS]))
+    ))
+    if not present:
+        click.echo("This database was not filled with the demo: log in with your own accounts.")
+        return
     click.echo("Demo logins (username / password):")
     for role, username, password in DEMO_LOGINS:
-        click.echo(f"  {role:<22} {username} / {password}")
+        if username in present:
+            click.echo(f"  {role:<22} {username} / {password}")
 
 
 @click.command("scale-data")

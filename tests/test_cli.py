@@ -70,3 +70,11 @@ def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
     second = create_app(settings).config["SECRET_KEY"]
     assert first == second and len(first) >= 64
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_demo_if_empty_on_a_non_demo_database_prints_no_logins(runner, make_user):
+    make_user("someone")
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0
+    assert "demo data not loaded" in result.output
+    assert "Demo logins" not in result.output
