@@ -181,3 +181,34 @@ def test_htmx_request_after_logout_gets_an_alert_not_the_login_page(client, ann,
     assert "Your login has ended" in body and "<html" not in body
     assert f'href="/login?next=/admin/sessions/{session_id}"' in body
     assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 0
+
+
+def test_login_limits_are_shared_through_redis_when_configured(schema, tmp_path, make_user):
+    """Several app processes count failed logins in one place: two apps share the limit."""
+    import socket
+
+    import redis
+
+    from portal import create_app
+    from tests.conftest import PortalClient, _test_config
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    redis.Redis(db=15).flushdb()
+    make_user("ann")
+    config = {**_test_config(schema, tmp_path),
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+              "LOGIN_LIMIT_PER_USERNAME": "3 per 5 minutes"}
+    first, second = create_app(config), create_app(config)
+    try:
+        with first.app_context():
+            for _ in range(2):
+                assert PortalClient(first.test_client()).login("ann", "wrong").status_code == 401
+        with second.app_context():
+            other = PortalClient(second.test_client())
+            assert other.login("ann", "wrong").status_code == 401
+            assert other.login("ann").status_code == 429  # the other process counted too
+    finally:
+        redis.Redis(db=15).flushdb()
