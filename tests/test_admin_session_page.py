@@ -362,3 +362,21 @@ def test_session_course_order_is_kept_dense(client, setup):
                                    .where(SessionCourse.session_id == setup.id)
                                    .order_by(SessionCourse.position)).all()
     assert positions == [0, 0, 0] or positions == [0, 1, 2]
+
+
+def test_typeaheads_offer_only_what_the_session_does_not_have(client, setup, make_user):
+    from portal.models import Course
+
+    enrol(setup, make_user("lea"))
+    make_user("leo")
+    add_course(setup, code="PY1", title="Python")
+    db.session.add(Course(code="PY2", title="Python 2"))
+    db.session.commit()
+    page = client.get_page(url(setup))
+    learner_lookup = page.select_one("#add_learner")["hx-get"]
+    course_lookup = page.select_one("#add_course")["hx-get"]
+    options = soup(client.htmx_get(learner_lookup + "&add_learner=le")).select("option")
+    offered = [o["value"] for o in options]
+    assert "leo" in offered and "lea" not in offered  # lea is enrolled already
+    options = soup(client.htmx_get(course_lookup + "&add_course=PY")).select("option")
+    assert [o["value"] for o in options] == ["PY2"]
