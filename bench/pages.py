@@ -1,7 +1,8 @@
 """Benchmark of the portal's busiest pages on the scale data set (portal/scale_data.py).
 
     python bench/pages.py --database-url URL [--repeat 40] [--warmup 5]
-                          [--only NAME ...] [--show-sql] [--explain MS] [--import-rows 100000 | --no-import]
+                          [--only NAME ...] [--show-sql] [--explain MS] [--profile]
+                          [--import-rows 100000 | --no-import]
                           [--import-database-url URL] [--output bench/RESULTS.md]
 
 URL is a database filled by ``flask --app portal scale-data`` (any ``--factor``), e.g.
@@ -23,6 +24,11 @@ Then the CSV import benchmark (bench/import_bench.py, ``--import-rows`` rows) in
 process, against a throw-away database: a temporary SQLite file, or on PostgreSQL a database
 created next to URL and dropped afterwards (``--import-database-url`` to pick one; EVERY TABLE
 OF IT IS DROPPED).
+
+To find out why a page is slow: ``--show-sql`` prints each statement with its own time
+through the driver, ``--explain MS`` adds the plan of those slower than MS (EXPLAIN QUERY
+PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL), ``--profile`` prints a pyinstrument profile
+of 20 requests instead of measuring; combine with ``--only``.
 
 The figures are printed and written to ``--output`` as a Markdown table, in a section of its
 own per database kind, so runs on SQLite and on PostgreSQL sit side by side. Goals (from the
@@ -99,7 +105,8 @@ def find_ids(db_session) -> ScaleIds:
 
 def scenarios(ids: ScaleIds, today) -> list[Scenario]:
     """The benchmarked pages; tests/test_scale.py counts the queries of the same list."""
-    since, until = (today - timedelta(days=90)).isoformat(), (today + timedelta(days=30)).isoformat()
+    since = (today - timedelta(days=90)).isoformat()
+    until = (today + timedelta(days=30)).isoformat()
     big, grading = ids.big_session, ids.grading_session
     return [
         Scenario("admin list", ADMIN, "/admin/sessions"),
@@ -211,6 +218,22 @@ def measure_page(app, clients: dict, recorder: Recorder, scenario: Scenario, war
             show_statements(db.engine, captured, explain_over)
     return Figures(scenario.name, scenario.url, statistics.median(samples),
                    percentile(samples, 0.95), len(captured), raw, notes)
+
+
+def profile_page(clients: dict, scenario: Scenario, requests: int = 20) -> None:
+    """Print a pyinstrument profile of ``requests`` requests of the page (--profile)."""
+    from pyinstrument import Profiler
+
+    client = clients[scenario.user]
+    headers = {"HX-Request": "true"} if scenario.htmx else {}
+    for _ in range(3):
+        client.get(scenario.url, headers=headers)
+    profiler = Profiler(interval=0.0002)
+    with profiler:
+        for _ in range(requests):
+            client.get(scenario.url, headers=headers)
+    print(f"== {scenario.name}: {requests} requests")
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 def show_statements(engine, statements, explain_over: float | None = None) -> None:
@@ -402,6 +425,8 @@ def main() -> None:
                         help="print each page's statements with their own time")
     parser.add_argument("--explain", type=float, metavar="MS",
                         help="with the statements, the plans of those slower than MS")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the chosen pages with pyinstrument (20 requests each)")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
 
@@ -432,6 +457,10 @@ def main() -> None:
 
     print(f"{header['database']}; {header['data']}")
     print(f"{'page':<32} {'median':>7} {'p95':>7} {'queries':>7} {'raw SQL':>8} {'ratio':>6}")
+    if args.profile:
+        for scenario in chosen:
+            profile_page(clients, scenario)
+        return
     results = []
     for scenario in chosen:
         figures = measure_page(app, clients, recorder, scenario, args.warmup, args.repeat,

@@ -101,6 +101,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations rebuild a table by copy, drop and rename; with foreign keys on,
+            # dropping a parent table would cascade-delete its children's rows. SQLite only
+            # honours this pragma outside a transaction, hence here, before Alembic's.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         conf_args.setdefault("render_item", render_item)
         context.configure(
             connection=connection,

@@ -36,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
     app.config.update(portal_config.from_environment(os.environ))
     app.config.update(config or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = portal_config.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = portal_config.load_secret_key(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):

@@ -186,39 +186,69 @@ def list_status(window: Window, now: datetime) -> Status:
 # --- loading the facts ------------------------------------------------------
 
 
-def relation_for(db_session, user, session: TrainingSession, course_id: int | None) -> Relation:
-    """Read the user's relation to ``session`` (and ``course_id``) in one query."""
-    if user is None or not user.is_authenticated:
-        return Relation()
-    if user.is_admin:
-        return Relation(is_admin=True)
+def _relation_columns(user, session_id, course_id: int | None) -> list:
+    """Columns that read a non-admin user's relation to a session (see _relation_of)."""
     coach_filter = [
-        SessionCourseCoach.session_id == session.id,
+        SessionCourseCoach.session_id == session_id,
         SessionCourseCoach.user_id == user.id,
     ]
     if course_id is not None:
         coach_filter.append(SessionCourseCoach.course_id == course_id)
-    is_course_coach = exists().where(*coach_filter)
-    mine = (Enrolment.session_id == session.id) & (Enrolment.user_id == user.id)
-    row = db_session.execute(
-        select(
-            select(Enrolment.first_access_at).where(mine).scalar_subquery().label("first"),
-            select(Enrolment.extension_days).where(mine).scalar_subquery().label("extension"),
-            is_course_coach.label("cc"),
-        )
-    ).one()
+    mine = (Enrolment.session_id == session_id) & (Enrolment.user_id == user.id)
+    return [
+        select(Enrolment.first_access_at).where(mine).scalar_subquery().label("first"),
+        select(Enrolment.extension_days).where(mine).scalar_subquery().label("extension"),
+        exists().where(*coach_filter).label("cc"),
+    ]
+
+
+def _relation_of(row, user, session: TrainingSession) -> Relation:
     learner = None
     if row.extension is not None:
         learner = LearnerFacts(row.first, row.extension)
     return Relation(is_coach=session.coach_id == user.id or bool(row.cc), learner=learner)
 
 
+def relation_for(db_session, user, session: TrainingSession, course_id: int | None) -> Relation:
+    """Read the user's relation to ``session`` (and ``course_id``) in one query."""
+    if user is None or not user.is_authenticated:
+        return Relation()
+    if user.is_admin:
+        return Relation(is_admin=True)
+    row = db_session.execute(select(*_relation_columns(user, session.id, course_id))).one()
+    return _relation_of(row, user, session)
+
+
 def course_in_session(db_session, session_id: int, course_id: int) -> bool:
-    return db_session.scalar(
-        select(exists().where(
-            SessionCourse.session_id == session_id, SessionCourse.course_id == course_id
-        ))
+    return db_session.scalar(select(_course_in_session(session_id, course_id)))
+
+
+def _course_in_session(session_id, course_id: int):
+    return exists().where(
+        SessionCourse.session_id == session_id, SessionCourse.course_id == course_id
     )
+
+
+def load_for_gate(db_session, user, session_id: int, course_id: int | None
+                  ) -> tuple[TrainingSession | None, bool, Relation]:
+    """The session, whether ``course_id`` (if given) is one of its courses, and the
+    signed-in ``user``'s relation to it, in one query: what relation_for and
+    course_in_session read, without a round trip each."""
+    columns = []
+    if course_id is not None:
+        columns.append(_course_in_session(TrainingSession.id, course_id).label("course_ok"))
+    if not user.is_admin:
+        columns += _relation_columns(user, TrainingSession.id, course_id)
+    row = db_session.execute(
+        select(TrainingSession, *columns).where(TrainingSession.id == session_id)
+    ).one_or_none()
+    if row is None:
+        return None, False, Relation()
+    session = row.TrainingSession
+    course_ok = course_id is None or bool(row.course_ok)
+    if user.is_admin:
+        return session, course_ok, Relation(is_admin=True)
+    return session, course_ok, _relation_of(row, user, session)
 
 
 # --- the gate ---------------------------------------------------------------
@@ -250,10 +280,11 @@ def _role_missing(access: Access, need: str) -> bool:
 def session_gate(need: str):
     """Guard a route whose URL has ``session_id`` (and maybe ``course_id``).
 
-    Loads the session once, decides once, stores ``g.training_session`` and
-    ``g.access``; answers 404 to strangers and a friendly 403 page (a fragment
-    for HTMX) when the window does not allow ``need``. A full-page GET that a
-    learner or coach is let through is recorded for tracking (see _track).
+    Loads the session and the user's relation to it in one query, decides once,
+    stores ``g.training_session`` and ``g.access``; answers 404 to strangers and a
+    friendly 403 page (a fragment for HTMX) when the window does not allow ``need``.
+    A full-page GET that a learner or coach is let through is recorded for tracking
+    (see _track).
     """
     if need not in NEEDS:
         raise ValueError(f"unknown need {need!r}")
@@ -265,13 +296,11 @@ def session_gate(need: str):
 
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            session = db.session.get(TrainingSession, kwargs["session_id"])
-            if session is None:
-                abort(404)
             course_id = kwargs.get("course_id")
-            if course_id is not None and not course_in_session(db.session, session.id, course_id):
+            session, course_ok, relation = load_for_gate(
+                db.session, current_user, kwargs["session_id"], course_id)
+            if session is None or not course_ok:
                 abort(404)
-            relation = relation_for(db.session, current_user, session, course_id)
             access = decide(relation, SessionRules.of(session), clock.now())
             if access.decision is Decision.NONE or _role_missing(access, need):
                 abort(404)

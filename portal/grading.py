@@ -118,8 +118,11 @@ def _ungraded_in_course(session_id: int, course_id: int, user_id_column):
 
 
 def course_assignments(db_session, course_id: int) -> list[Assignment]:
+    """The course's assignments in order; the course comes in the same query, so a
+    page that shows its title gets it from the identity map (db_session.get)."""
     return list(db_session.scalars(
         select(Assignment).where(Assignment.course_id == course_id)
+        .options(joinedload(Assignment.course))
         .order_by(Assignment.position, Assignment.id)
     ))
 

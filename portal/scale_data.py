@@ -303,10 +303,19 @@ def generate(engine, now: datetime, factor: float = 1.0, seed: int = 2026,
         _fix_sequences(conn, ("session_category", "course", "assignment", "user", "user_class",
                               "training_session", "session_course", "enrolment", "submission",
                               "grade", "access_event"))
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    if engine.dialect.name == "sqlite":
+        # The pragmas above stay on the pooled connection (a PRAGMA foreign_keys
+        # inside the transaction, as the ON was here, does nothing): drop it, so no
+        # later delete runs without its cascades.
+        engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    else:
+        # VACUUM too: the visibility map lets PostgreSQL answer counts from indexes
+        # alone, as it will once autovacuum has passed on a real database.
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE"))
     return counts
 
 

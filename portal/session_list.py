@@ -9,8 +9,8 @@ from sqlalchemy.sql import Select
 
 from .access import Status, Window, list_status
 from .dates import parse_local
-from .models import Enrolment, SessionCategory, SessionCourse, TrainingSession
-from .pagination import read_page_args
+from .models import SessionCategory, SessionCourse, TrainingSession
+from .pagination import Page, read_page_args
 
 SORTS = ("name", "category", "display", "access", "courses", "learners", "status")
 STATUSES = {"active": Status.CURRENT, "upcoming": Status.UPCOMING, "past": Status.PAST}
@@ -81,10 +81,8 @@ def courses_count():
 
 
 def learners_count():
-    return (
-        select(func.count()).where(Enrolment.session_id == TrainingSession.id)
-        .correlate(TrainingSession).scalar_subquery()
-    )
+    """Learners of the session: the count the enrolment triggers keep (see the model)."""
+    return TrainingSession.learner_count
 
 
 def status_condition(status: Status, now: datetime):
@@ -96,37 +94,27 @@ def status_condition(status: Status, now: datetime):
     return and_(or_(start.is_(None), start <= now), or_(end.is_(None), end > now))
 
 
-def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Select:
-    """Rows of session columns, category name, course and learner counts; filtered, sorted."""
-    n_courses = courses_count().label("n_courses")
-    n_learners = learners_count().label("n_learners")
-    stmt = select(
-        TrainingSession.id,
-        TrainingSession.name,
-        SessionCategory.name.label("category"),
-        TrainingSession.display_start,
-        TrainingSession.display_end,
-        TrainingSession.access_start,
-        TrainingSession.access_end,
-        TrainingSession.duration_days,
-        n_courses,
-        n_learners,
-    ).outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
+def _conditions(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> list:
+    conditions = []
     if filters.q:
         escaped = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(func.lower(TrainingSession.name).like(f"%{escaped}%", escape="\\"))
+        conditions.append(func.lower(TrainingSession.name).like(f"%{escaped}%", escape="\\"))
     if filters.category:
-        stmt = stmt.where(TrainingSession.category_id == filters.category)
+        conditions.append(TrainingSession.category_id == filters.category)
     if filters.status:
-        stmt = stmt.where(status_condition(STATUSES[filters.status], now))
+        conditions.append(status_condition(STATUSES[filters.status], now))
     if filters.date_from:
         since = parse_local(filters.date_from, tz, is_end=False)
-        stmt = stmt.where(or_(TrainingSession.access_end.is_(None),
+        conditions.append(or_(TrainingSession.access_end.is_(None),
                               TrainingSession.access_end > since))
     if filters.date_to:
         until = parse_local(filters.date_to, tz, is_end=True)
-        stmt = stmt.where(or_(TrainingSession.access_start.is_(None),
+        conditions.append(or_(TrainingSession.access_start.is_(None),
                               TrainingSession.access_start < until))
+    return conditions
+
+
+def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
     status_rank = case(
         (status_condition(Status.UPCOMING, now), 1),
         (status_condition(Status.PAST, now), 2),
@@ -138,13 +126,60 @@ def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo)
         "display": TrainingSession.display_start,
         "access": TrainingSession.access_start,
         "courses": n_courses,
-        "learners": n_learners,
+        "learners": learners_count(),
         "status": status_rank,
     }[filters.sort]
     order = order.desc() if filters.direction == "desc" else order.asc()
     if filters.sort in ("display", "access"):
         order = order.nulls_first() if filters.direction == "asc" else order.nulls_last()
-    return stmt.order_by(order, TrainingSession.name, TrainingSession.id)
+    return [order, TrainingSession.name, TrainingSession.id]
+
+
+def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo,
+                           only_ids: Select | None = None) -> Select:
+    """Rows of session columns, category name, course and learner counts; filtered, sorted.
+
+    ``only_ids``: a statement of session ids to restrict the rows to (one page of them).
+    """
+    n_courses = courses_count().label("n_courses")
+    stmt = select(
+        TrainingSession.id,
+        TrainingSession.name,
+        SessionCategory.name.label("category"),
+        TrainingSession.display_start,
+        TrainingSession.display_end,
+        TrainingSession.access_start,
+        TrainingSession.access_end,
+        TrainingSession.duration_days,
+        n_courses,
+        learners_count().label("n_learners"),
+    ).outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
+    if only_ids is not None:
+        stmt = stmt.where(TrainingSession.id.in_(only_ids))
+    else:
+        stmt = stmt.where(*_conditions(filters, now, tz))
+    return stmt.order_by(*_order(filters, now, n_courses))
+
+
+def session_list_page(db_session, filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Page:
+    """One page of session_list_statement, in two queries whatever the number of sessions.
+
+    The count and the choice of the page's ids run on the sessions alone; the course
+    count (a subquery per row) is computed for the page's rows only, unless the list
+    is sorted by it. A page past the end shows the last page.
+    """
+    conditions = _conditions(filters, now, tz)
+    total = db_session.scalar(select(func.count()).select_from(TrainingSession)
+                              .where(*conditions))
+    pages = max(1, -(-total // filters.per_page))
+    page = min(filters.page, pages)
+    ids = select(TrainingSession.id).where(*conditions)
+    if filters.sort == "category":
+        ids = ids.outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
+    ids = (ids.order_by(*_order(filters, now, courses_count()))
+           .limit(filters.per_page).offset((page - 1) * filters.per_page))
+    rows = db_session.execute(session_list_statement(filters, now, tz, only_ids=ids)).all()
+    return Page(rows, total, page, filters.per_page)
 
 
 def row_status(row, now: datetime) -> Status:

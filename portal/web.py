@@ -1,6 +1,6 @@
 """What every request shares: security headers, the user loader, template helpers."""
 
-from flask import Flask, Response, redirect, request
+from flask import Flask, Response, has_request_context, redirect, request
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
@@ -38,10 +38,35 @@ def htmx_redirect(url: str):
     return redirect(url, 303)
 
 
+_AREAS = "portal.areas"
+
+
+def _area_columns(uid):
+    """EXISTS columns: is the user enrolled anywhere, and do they coach anything."""
+    return (
+        exists().where(Enrolment.user_id == uid).label("learner"),
+        or_(
+            exists().where(TrainingSession.coach_id == uid),
+            exists().where(SessionCourseCoach.user_id == uid),
+        ).label("coach"),
+    )
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """The signed-in user; the same query reads the areas navigation() shows them, so a
+    page does not pay a round trip for its menu."""
+    if not user_id.isdigit():
+        return None
+    uid = int(user_id)
+    row = db.session.execute(
+        select(User, *_area_columns(uid)).where(User.id == uid)
+    ).one_or_none()
+    if row is None or not row.User.active:
+        return None
+    if has_request_context():
+        request.environ[_AREAS] = {"learner": bool(row.learner), "coach": bool(row.coach)}
+    return row.User
 
 
 def navigation() -> dict:
@@ -51,18 +76,11 @@ def navigation() -> dict:
         return cached
     nav = {"admin": False, "learner": False, "coach": False}
     if current_user.is_authenticated:
-        uid = current_user.id
-        row = db.session.execute(
-            select(
-                exists().where(Enrolment.user_id == uid).label("learner"),
-                or_(
-                    exists().where(TrainingSession.coach_id == uid),
-                    exists().where(SessionCourseCoach.user_id == uid),
-                ).label("coach"),
-            )
-        ).one()
-        nav = {"admin": current_user.is_admin, "learner": bool(row.learner),
-               "coach": bool(row.coach)}
+        areas = request.environ.get(_AREAS)
+        if areas is None:  # a user not loaded by load_user (a test's login_user)
+            row = db.session.execute(select(*_area_columns(current_user.id))).one()
+            areas = {"learner": bool(row.learner), "coach": bool(row.coach)}
+        nav = {"admin": current_user.is_admin, **areas}
     request.environ["portal.navigation"] = nav
     return nav
 

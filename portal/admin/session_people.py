@@ -1,8 +1,8 @@
 """Learners and classes of a session on its admin page: list, add, remove, link, unlink."""
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from .. import clock, enrolment
 from ..access import session_gate
@@ -15,7 +15,7 @@ from ..models import (
     User,
     UserClass,
 )
-from ..pagination import paginate, read_page_args
+from ..pagination import Page, paginate, read_page_args
 from ..web import wants_fragment
 from . import bp
 from .lookups import like
@@ -23,22 +23,21 @@ from .session_forms import find_user
 
 
 def people_context(session, message=None, message_kind="success", offer_unlink=()) -> dict:
-    """Classes and one page of learners (searchable), in four queries whatever the size."""
+    """Classes and one page of learners (searchable), in three queries whatever the size
+    (two for a search; one more when classes are linked)."""
     q = request.args.get("q", "").strip()[:100]
     page_number, per_page = read_page_args(request.args)
     stmt = (
         select(Enrolment).join(User, User.id == Enrolment.user_id)
         .where(Enrolment.session_id == session.id)
-        .options(selectinload(Enrolment.user))
+        .options(contains_eager(Enrolment.user))
         .order_by(User.last_name, User.first_name, User.id)
     )
     if q:
-        pattern = like(q)
-        stmt = stmt.where(or_(User.username.like(pattern, escape="\\"),
-                              User.email.like(pattern, escape="\\"),
-                              (User.first_name + " " + User.last_name).ilike(pattern,
-                                                                             escape="\\")))
-    learners = paginate(db.session, stmt, page_number, per_page)
+        stmt = stmt.where(Enrolment.id.in_(_matching_enrolments(session.id, q)))
+        learners = _search_page(stmt, page_number, per_page)
+    else:
+        learners = paginate(db.session, stmt, page_number, per_page)
     classes = db.session.scalars(
         select(UserClass).join(SessionClass, SessionClass.class_id == UserClass.id)
         .where(SessionClass.session_id == session.id).order_by(UserClass.name)
@@ -65,6 +64,44 @@ def people_context(session, message=None, message_kind="success", offer_unlink=(
         "offer_unlink": offer_unlink,
         "how_enrolled": how_enrolled,
     }
+
+
+def _matching_enrolments(session_id: int, q: str):
+    """Ids of the session's enrolments whose learner matches the search ``q``.
+
+    The session's learners are read first (a MATERIALIZED CTE), then searched: a
+    substring search cannot use an index, and PostgreSQL, guessing that few users
+    match, would otherwise test every user of the platform before joining (35 ms at
+    50,000 users, against 10 ms for the 5,000 learners of a big session).
+    """
+    learners = (
+        select(Enrolment.id, User.username, User.email, User.first_name, User.last_name)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.session_id == session_id)
+        .cte("session_learners").prefix_with("MATERIALIZED")
+    )
+    pattern = like(q)
+    return select(learners.c.id).where(or_(
+        learners.c.username.like(pattern, escape="\\"),
+        learners.c.email.like(pattern, escape="\\"),
+        (learners.c.first_name + " " + learners.c.last_name).ilike(pattern, escape="\\"),
+    ))
+
+
+def _search_page(stmt, page_number: int, per_page: int) -> Page:
+    """A page of search results and their number in ONE query (count(*) OVER ()): the
+    search reads every learner of the session, better once than for a count and again
+    for the page. A page past the end has no row to carry the number: paginate then
+    shows the last page, as for a list."""
+    rows = db.session.execute(
+        stmt.add_columns(func.count().over().label("total"))
+        .limit(per_page).offset((page_number - 1) * per_page)
+    ).all()
+    if rows:
+        return Page([row[0] for row in rows], rows[0].total, page_number, per_page)
+    if page_number > 1:
+        return paginate(db.session, stmt, page_number, per_page)
+    return Page([], 0, 1, per_page)
 
 
 def how_enrolled(enrolment_row: Enrolment, class_names: list[str]) -> str:

@@ -11,7 +11,6 @@ from ..extensions import db
 from ..models import (
     SessionCategory,
 )
-from ..pagination import paginate
 from ..session_editing import (
     SessionPlan,
     coach_window_warning,
@@ -23,7 +22,13 @@ from ..session_editing import (
     name_taken,
     window_order_errors,
 )
-from ..session_list import STATUS_LABELS, SessionFilters, row_status, session_list_statement
+from ..session_list import (
+    STATUS_LABELS,
+    SessionFilters,
+    row_status,
+    session_list_page,
+    session_list_statement,
+)
 from ..timeline import session_timeline
 from ..web import htmx_redirect, wants_fragment
 from . import bp
@@ -35,8 +40,7 @@ from .session_forms import DATE_FIELDS, DATE_HINT, Draft, SessionForm, find_user
 def sessions():
     now, tz = clock.now(), viewer_zone()
     filters = SessionFilters.from_args(request.args)
-    page = paginate(db.session, session_list_statement(filters, now, tz), filters.page,
-                    filters.per_page, scalars=False)
+    page = session_list_page(db.session, filters, now, tz)
     context = {
         "filters": filters,
         "page": page,

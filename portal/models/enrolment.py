@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import learner_count
 from .base import Base, UTCDateTime, utcnow
 from .training_session import TrainingSession
 from .user import User
@@ -51,6 +52,9 @@ class Enrolment(Base):
 
     session: Mapped[TrainingSession] = relationship()
     user: Mapped[User] = relationship()
+
+
+learner_count.install(Enrolment.__table__)
 
 
 class SessionClass(Base):

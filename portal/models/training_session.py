@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -53,6 +53,11 @@ class TrainingSession(Base):
     coach_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Duration mode: each learner gets this many days from their first access.
     duration_days: Mapped[int | None] = mapped_column(Integer)
+
+    # Learners enrolled: kept exact by the database's triggers on enrolment
+    # (models/learner_count.py), never written by the application. The admin list
+    # sorts 10,000 sessions by it without counting a million enrolments.
+    learner_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     # Optimistic locking: every UPDATE checks and bumps it.
     version: Mapped[int] = mapped_column(Integer, default=1)

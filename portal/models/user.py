@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from .base import Base, UTCDateTime, utcnow
@@ -20,6 +20,10 @@ class User(UserMixin, Base):
     __tablename__ = "user"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'teacher', 'learner')", name="role"),
+        # Learner lists of a session sorted by name (grading, tracking): read in this
+        # order, the first page of a 2,000-learner session stops after 25 matches.
+        Index("ix_user_lower_name", func.lower(text("last_name")), func.lower(text("first_name")),
+              "username", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

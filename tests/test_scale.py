@@ -1,0 +1,244 @@
+"""The scale data set at a small factor: what it holds, and the pages the benchmark
+(bench/pages.py) measures costing the same few queries at two sizes.
+
+Timings are the benchmark's business, never asserted here.
+"""
+
+import importlib.util
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from portal import clock, enrolment
+from portal.csv_import import apply, preview, read_csv
+from portal.extensions import db
+from portal.models import (
+    AccessEvent,
+    ClassMembership,
+    Enrolment,
+    Grade,
+    Submission,
+    TrainingSession,
+    User,
+    UserClass,
+)
+from portal.scale_data import (
+    BIG_SESSION,
+    BUSY_LEARNER,
+    GRADING_SESSION,
+    PASSWORD,
+    Plan,
+    generate,
+)
+from portal.session_editing import delete_session
+from portal.tracking_report import (
+    chart_days,
+    chart_series,
+    daily_active_learners,
+    grade_distribution,
+    hand_ins_per_day,
+    tracking_scope,
+)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def _bench_pages():
+    """bench/pages.py as a module: the tests count the queries of its very pages."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "pages.py"
+    spec = importlib.util.spec_from_file_location("bench_pages", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def scale(app, frozen_now):
+    """generate(factor) into the test database, at the frozen NOW."""
+
+    def build(factor):
+        counts = generate(db.engine, clock.now(), factor=factor)
+        db.session.expire_all()
+        return counts
+
+    return build
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _wrong_learner_counts() -> list[int]:
+    """Sessions whose learner_count differs from their enrolments (should be none)."""
+    counted = (select(func.count()).where(Enrolment.session_id == TrainingSession.id)
+               .correlate(TrainingSession).scalar_subquery())
+    return list(db.session.scalars(
+        select(TrainingSession.id).where(TrainingSession.learner_count != counted)))
+
+
+def _empty_database():
+    from portal.models import Base
+
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def test_generator_counts_and_invariants(scale):
+    counts = scale(0.01)
+    plan = Plan.scaled(0.01)
+    assert counts["training_session"] == _count(TrainingSession) == plan.sessions == 100
+    assert counts["user"] == _count(User) == plan.users == 500
+    assert counts["enrolment"] == _count(Enrolment) == plan.enrolments == 10_000
+    assert counts["access_event"] == _count(AccessEvent) == plan.events == 20_000
+    assert counts["submission"] == _count(Submission) >= plan.submissions
+    assert counts["grade"] == _count(Grade) > 0
+    assert counts["course"] == plan.courses and counts["user_class"] == plan.classes
+
+    # Every enrolment, submission and access event points at rows that exist.
+    for model in (Enrolment, Submission, AccessEvent):
+        orphans = db.session.scalar(
+            select(func.count()).select_from(model)
+            .outerjoin(TrainingSession, TrainingSession.id == model.session_id)
+            .outerjoin(User, User.id == model.user_id)
+            .where((TrainingSession.id.is_(None)) | (User.id.is_(None))))
+        assert orphans == 0, model.__name__
+    # No pair twice, and only learners are enrolled.
+    assert db.session.scalar(
+        select(func.count()).select_from(Enrolment).join(User, User.id == Enrolment.user_id)
+        .where(User.role != "learner", User.username != BUSY_LEARNER)) == 0
+
+    def learners_of(name):
+        return db.session.scalar(select(TrainingSession.learner_count)
+                                 .where(TrainingSession.name == name))
+
+    busy = db.session.scalar(select(User.id).where(User.username == BUSY_LEARNER))
+    assert db.session.scalar(select(func.count()).where(Enrolment.user_id == busy)) == \
+        plan.busy_sessions
+    assert learners_of(BIG_SESSION) == plan.big_session
+    assert learners_of(GRADING_SESSION) == plan.grading_learners
+    grading = db.session.scalar(select(TrainingSession).where(
+        TrainingSession.name == GRADING_SESSION))
+    assert grading.access_end < NOW < grading.coach_end  # learners out, coaches in
+    hand_ins = db.session.execute(
+        select(Submission.user_id, func.count()).where(Submission.session_id == grading.id)
+        .group_by(Submission.user_id)).all()
+    assert len(hand_ins) == plan.grading_learners and {n for _, n in hand_ins} == {5}
+    assert db.session.scalar(select(User.role).where(User.username == "scaleadmin")) == "admin"
+    assert grading.coach.username == "scalecoach"
+    # The triggers counted every bulk-loaded enrolment.
+    assert _wrong_learner_counts() == []
+
+
+def test_the_generator_refuses_a_database_with_users(scale):
+    scale(0.002)
+    with pytest.raises(RuntimeError, match="empty database"):
+        generate(db.engine, NOW, factor=0.002)
+
+
+def test_learner_counts_stay_exact_whatever_changes_the_enrolments(scale):
+    scale(0.005)
+    sessions = list(db.session.scalars(select(TrainingSession.id).order_by(TrainingSession.id)))
+    learners = list(db.session.scalars(
+        select(User.id).where(User.role == "learner").order_by(User.id)))
+    session_id = sessions[5]
+
+    enrolment.enrol_users(db.session, session_id, learners[:30], "individual", NOW)
+    enrolment.unenrol_user(db.session, session_id, learners[0])
+    team = UserClass(name="Scale team", description="")
+    db.session.add(team)
+    db.session.flush()
+    db.session.add_all([ClassMembership(class_id=team.id, user_id=u) for u in learners[-20:]])
+    enrolment.link_class(db.session, session_id, team.id, NOW)
+    db.session.commit()
+    assert _wrong_learner_counts() == []
+
+    enrolment.unlink_class(db.session, session_id, team.id)
+    names = dict(db.session.execute(select(User.id, User.username)).all())
+    session_names = dict(db.session.execute(select(TrainingSession.id, TrainingSession.name)).all())
+    lines = ["username,session,action"]
+    lines += [f"{names[u]},{session_names[s]},add" for s in sessions[:10] for u in learners[:15]]
+    lines += [f"{names[u]},{session_names[sessions[20]]},remove" for u in learners[15:40]]
+    result = preview(db.session, read_csv("\n".join(lines).encode(), session_required=True))
+    apply(db.session, result, NOW, valid_rows_only=True)
+    db.session.commit()
+    assert _wrong_learner_counts() == []
+
+    # Cascades: a deleted user leaves every session, a deleted session takes its rows.
+    db.session.execute(delete(User).where(User.id.in_(learners[:3])))
+    delete_session(db.session, sessions[6])
+    db.session.commit()
+    assert _wrong_learner_counts() == []
+    total = db.session.scalar(select(func.sum(TrainingSession.learner_count)))
+    assert total == _count(Enrolment)
+
+
+def test_the_charts_query_gives_what_the_three_chart_queries_give(scale):
+    scale(0.01)
+    grading = db.session.scalar(select(TrainingSession).where(
+        TrainingSession.name == GRADING_SESSION))
+    scope = tracking_scope(db.session, grading.id, grading.coach_id, sees_all=True)
+    from zoneinfo import ZoneInfo
+
+    days = chart_days(grading.access_start, grading.access_end, NOW, ZoneInfo("Europe/Paris"))
+    together = chart_series(db.session, grading.id, scope, days)
+    assert together == (daily_active_learners(db.session, grading.id, scope, days),
+                        hand_ins_per_day(db.session, grading.id, scope, days),
+                        grade_distribution(db.session, grading.id, scope))
+    assert sum(together[1]) and sum(together[2])
+
+
+def _queries_per_page(client, count_queries) -> dict[str, int]:
+    pages = _bench_pages()
+    ids = pages.find_ids(db.session)
+    counts = {}
+    for scenario in pages.scenarios(ids, clock.now().date()):
+        client.logout()
+        client.login(scenario.user, PASSWORD)
+        headers = {"HX-Request": "true"} if scenario.htmx else {}
+        assert client.get(scenario.url, headers=headers).status_code == 200  # warm-up
+        with count_queries() as counter:
+            response = client.get(scenario.url, headers=headers)
+        assert response.status_code == 200, scenario.name
+        counts[scenario.name] = counter.count
+    return counts
+
+
+def test_benchmarked_pages_cost_the_same_few_queries_at_two_sizes(scale, client, count_queries):
+    # At 0.01 and above every page has rows (below, the busy learner's upcoming
+    # tab can be empty, and an empty tab skips the query of its cards).
+    scale(0.01)
+    small = _queries_per_page(client, count_queries)
+    _empty_database()
+    scale(0.02)
+    big = _queries_per_page(client, count_queries)
+    assert small == big
+    assert max(big.values()) <= 8, big
+    if db.engine.dialect.name == "sqlite":  # the statistics the generator gathered
+        assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar()
+
+
+@pytest.mark.parametrize(("page", "shown"), [(1, 1), (2, 2), (999, 20)])
+def test_learner_search_counts_in_its_page_query_and_clamps_past_the_end(scale, client, page,
+                                                                         shown):
+    scale(0.01)
+    big = db.session.scalar(select(TrainingSession.id).where(
+        TrainingSession.name == BIG_SESSION))
+    # Every generated e-mail is @example.org: the search matches all 490 learners.
+    client.login("scaleadmin", PASSWORD)
+    soup = client.get_page(f"/admin/sessions/{big}/learners?q=example.org&page={page}",
+                           headers={"HX-Request": "true"})
+    last = page == 999  # 490 learners: 19 pages of 25 and one of 15
+    assert len(soup.select("tbody tr")) == (15 if last else 25)
+    assert soup.select_one(".pagination a[aria-current=page]").text == ("20" if last
+                                                                         else str(shown))
+    assert soup.select_one(".count").text == ("476–490 of 490" if last
+                                              else f"{page * 25 - 24}–{page * 25} of 490")
+    empty = client.get_page(f"/admin/sessions/{big}/learners?q=nobody-at-all",
+                            headers={"HX-Request": "true"})
+    assert "No learner matches" in empty.text
