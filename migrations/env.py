@@ -116,6 +116,9 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pool reuses it
 
 
 if context.is_offline_mode():

@@ -52,3 +52,14 @@ def test_migrations_match_models(empty_database, tmp_path):
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_sqlite_migrations_leave_foreign_keys_on(tmp_path):
+    """Migrations switch SQLite's foreign keys off (table rebuilds would cascade), and on again."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fk.sqlite3'}",
+                      "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()

@@ -1,15 +1,24 @@
 """Session categories: list and search, create, rename, delete when unused."""
 
-from flask import abort, flash, render_template, request
+from flask import flash, render_template, request
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import SessionCategory, TrainingSession
 from . import bp
 from .forms_reference import CategoryForm
 from .lookups import like
-from .reference_common import form_page, list_page, plural, search_text, see_other
+from .reference_common import (
+    commit_or_explain,
+    form_page,
+    list_page,
+    plural,
+    search_text,
+    see_other,
+)
+
+# When another admin saved the same unique value between our check and our commit.
+TAKEN = "A category with this name was just created. Choose another."
 
 
 def categories_matching(q: str):
@@ -30,27 +39,12 @@ def category_session_count(db_session, category_id: int) -> int:
     )
 
 
-def _get_category(category_id: int) -> SessionCategory:
-    category = db.session.get(SessionCategory, category_id)
-    if category is None:
-        abort(404)
-    return category
-
 
 @bp.route("/categories")
 def categories():
     q = search_text()
     return list_page("admin/categories", categories_matching(q), q)
 
-
-def _commit_or_explain(form) -> bool:
-    try:
-        db.session.commit()
-        return True
-    except IntegrityError:
-        db.session.rollback()
-        form.name.errors.append("A category with this name was just created. Choose another.")
-        return False
 
 
 @bp.route("/categories/new", methods=["GET", "POST"])
@@ -59,7 +53,7 @@ def categories_new():
     if form.validate_on_submit():
         category = SessionCategory(name=form.name.data)
         db.session.add(category)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.name, TAKEN):
             flash(f"Category {category.name} created.", "success")
             return see_other("admin.categories")
     return form_page("admin/categories/form.html", form, category=None)
@@ -67,14 +61,14 @@ def categories_new():
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
 def categories_edit(category_id: int):
-    category = _get_category(category_id)
+    category = db.get_or_404(SessionCategory, category_id)
     form = CategoryForm(obj=category, editing_id=category.id)
     if form.validate_on_submit():
         category.name = form.name.data
-        if _commit_or_explain(form):
+        if commit_or_explain(form.name, TAKEN):
             flash(f"Category {category.name} saved.", "success")
             return see_other("admin.categories")
-        category = _get_category(category_id)
+        category = db.get_or_404(SessionCategory, category_id)
     return form_page("admin/categories/form.html", form, category=category,
                      sessions=category_session_count(db.session, category.id))
 
@@ -82,7 +76,7 @@ def categories_edit(category_id: int):
 @bp.route("/categories/<int:category_id>/delete", methods=["GET", "POST"])
 def categories_delete(category_id: int):
     """GET: the confirmation (or why it cannot be deleted). POST: delete."""
-    category = _get_category(category_id)
+    category = db.get_or_404(SessionCategory, category_id)
     sessions = category_session_count(db.session, category.id)
     if request.method == "GET":
         return render_template("admin/categories/delete.html", category=category,

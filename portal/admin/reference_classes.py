@@ -5,9 +5,8 @@ a member added is enrolled wherever the class is linked, one removed is unenroll
 unless enrolled there another way.
 """
 
-from flask import abort, flash, render_template, request
+from flask import flash, render_template, request
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..enrolment import add_class_member, delete_class, remove_class_member
@@ -17,7 +16,17 @@ from ..pagination import PER_PAGE_CHOICES
 from . import bp
 from .forms_reference import ClassForm, MemberForm
 from .lookups import like
-from .reference_common import list_page, member_page, plural, search_text, see_other
+from .reference_common import (
+    commit_or_explain,
+    list_page,
+    member_page,
+    plural,
+    search_text,
+    see_other,
+)
+
+# When another admin saved the same unique value between our check and our commit.
+TAKEN = "A class with this name was just created. Choose another name."
 
 
 def classes_matching(q: str):
@@ -40,27 +49,12 @@ def linked_session_count(db_session, class_id: int) -> int:
     )
 
 
-def _get_class(class_id: int) -> UserClass:
-    user_class = db.session.get(UserClass, class_id)
-    if user_class is None:
-        abort(404)
-    return user_class
-
 
 @bp.route("/classes")
 def classes():
     q = search_text()
     return list_page("admin/classes", classes_matching(q), q)
 
-
-def _commit_or_explain(form) -> bool:
-    try:
-        db.session.commit()
-        return True
-    except IntegrityError:
-        db.session.rollback()
-        form.name.errors.append("A class with this name was just created. Choose another name.")
-        return False
 
 
 def _save(form, user_class: UserClass) -> None:
@@ -96,7 +90,7 @@ def classes_new():
         user_class = UserClass()
         _save(form, user_class)
         db.session.add(user_class)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.name, TAKEN):
             flash(f"Class {user_class.name} created. You can add its members now.", "success")
             return see_other("admin.classes_edit", class_id=user_class.id)
     return _class_page(None, form)
@@ -104,14 +98,14 @@ def classes_new():
 
 @bp.route("/classes/<int:class_id>", methods=["GET", "POST"])
 def classes_edit(class_id: int):
-    user_class = _get_class(class_id)
+    user_class = db.get_or_404(UserClass, class_id)
     form = ClassForm(obj=user_class, editing_id=user_class.id)
     if form.validate_on_submit():
         _save(form, user_class)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.name, TAKEN):
             flash(f"Class {user_class.name} saved.", "success")
             return see_other("admin.classes_edit", class_id=user_class.id)
-        user_class = _get_class(class_id)
+        user_class = db.get_or_404(UserClass, class_id)
     return _class_page(user_class, form)
 
 
@@ -132,7 +126,7 @@ def _enrolments_through(class_id: int, user_id: int) -> int:
 
 @bp.route("/classes/<int:class_id>/members", methods=["POST"])
 def classes_member_add(class_id: int):
-    user_class = _get_class(class_id)
+    user_class = db.get_or_404(UserClass, class_id)
     member_form = MemberForm()
     user = None
     if member_form.validate_on_submit():
@@ -166,7 +160,7 @@ def classes_member_add(class_id: int):
 
 @bp.route("/classes/<int:class_id>/members/<int:user_id>/remove", methods=["POST"])
 def classes_member_remove(class_id: int, user_id: int):
-    user_class = _get_class(class_id)
+    user_class = db.get_or_404(UserClass, class_id)
     user = db.session.get(User, user_id)
     is_member = user is not None and db.session.scalar(select(exists().where(
         ClassMembership.class_id == user_class.id, ClassMembership.user_id == user.id
@@ -188,7 +182,7 @@ def classes_member_remove(class_id: int, user_id: int):
 @bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
 def classes_delete(class_id: int):
     """GET: the confirmation, saying how many sessions the class is linked to. POST: delete."""
-    user_class = _get_class(class_id)
+    user_class = db.get_or_404(UserClass, class_id)
     linked = linked_session_count(db.session, user_class.id)
     if request.method == "GET":
         return render_template("admin/classes/delete.html", user_class=user_class,

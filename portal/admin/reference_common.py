@@ -1,6 +1,7 @@
 """What the reference data pages share: searchable paginated lists, form answers, usage text."""
 
 from flask import redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from ..extensions import db
@@ -41,6 +42,18 @@ def member_page(stmt: Select, endpoint: str, **view_args):
                        per_page=per or page.per_page, **view_args)
 
     return page, page_url
+
+
+def commit_or_explain(field, message: str) -> bool:
+    """Commit; when another admin's save just took the same unique value, put ``message``
+    on ``field`` instead of failing (the form is shown again, nothing lost)."""
+    try:
+        db.session.commit()
+        return True
+    except IntegrityError:
+        db.session.rollback()
+        field.errors.append(message)
+        return False
 
 
 def form_page(template: str, form, **context):

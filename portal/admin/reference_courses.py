@@ -2,16 +2,26 @@
 
 from flask import abort, flash, render_template, request
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Assignment, Course, SessionCourse, Submission, TrainingSession
 from . import bp
 from .forms_reference import AssignmentForm, CourseForm
 from .lookups import like
-from .reference_common import form_page, list_page, names_and_more, plural, search_text, see_other
+from .reference_common import (
+    commit_or_explain,
+    form_page,
+    list_page,
+    names_and_more,
+    plural,
+    search_text,
+    see_other,
+)
 
 NAMES_SHOWN = 5
+
+# When another admin saved the same unique value between our check and our commit.
+TAKEN = "This course code was just taken by another course."
 
 
 def courses_matching(q: str):
@@ -51,12 +61,6 @@ def course_usage(db_session, course_id: int) -> list[str]:
     return reasons
 
 
-def _get_course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
-
 
 def _get_assignment(course: Course, assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
@@ -70,15 +74,6 @@ def courses():
     q = search_text()
     return list_page("admin/courses", courses_matching(q), q)
 
-
-def _commit_or_explain(form) -> bool:
-    try:
-        db.session.commit()
-        return True
-    except IntegrityError:
-        db.session.rollback()
-        form.code.errors.append("This course code was just taken by another course.")
-        return False
 
 
 def _save(form, course: Course) -> None:
@@ -94,7 +89,7 @@ def courses_new():
         course = Course()
         _save(form, course)
         db.session.add(course)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.code, TAKEN):
             flash(f"Course {course.code} created. You can add its assignments now.", "success")
             return see_other("admin.courses_edit", course_id=course.id)
     return form_page("admin/courses/form.html", form, course=None)
@@ -102,14 +97,14 @@ def courses_new():
 
 @bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
 def courses_edit(course_id: int):
-    course = _get_course(course_id)
+    course = db.get_or_404(Course, course_id)
     form = CourseForm(obj=course, editing_id=course.id)
     if form.validate_on_submit():
         _save(form, course)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.code, TAKEN):
             flash(f"Course {course.code} saved.", "success")
             return see_other("admin.courses_edit", course_id=course.id)
-        course = _get_course(course_id)
+        course = db.get_or_404(Course, course_id)
     return form_page("admin/courses/form.html", form, course=course,
                      assignments=course.assignments)
 
@@ -117,7 +112,7 @@ def courses_edit(course_id: int):
 @bp.route("/courses/<int:course_id>/delete", methods=["GET", "POST"])
 def courses_delete(course_id: int):
     """GET: the confirmation (or why it cannot be deleted). POST: delete."""
-    course = _get_course(course_id)
+    course = db.get_or_404(Course, course_id)
     reasons = course_usage(db.session, course.id)
     if request.method == "GET":
         return render_template("admin/courses/delete.html", course=course, reasons=reasons)
@@ -140,7 +135,7 @@ def _save_assignment(form, assignment: Assignment) -> None:
 
 @bp.route("/courses/<int:course_id>/assignments/new", methods=["GET", "POST"])
 def courses_assignment_new(course_id: int):
-    course = _get_course(course_id)
+    course = db.get_or_404(Course, course_id)
     form = AssignmentForm()
     if form.validate_on_submit():
         last = db.session.scalar(
@@ -158,7 +153,7 @@ def courses_assignment_new(course_id: int):
 
 @bp.route("/courses/<int:course_id>/assignments/<int:assignment_id>", methods=["GET", "POST"])
 def courses_assignment_edit(course_id: int, assignment_id: int):
-    course = _get_course(course_id)
+    course = db.get_or_404(Course, course_id)
     assignment = _get_assignment(course, assignment_id)
     form = AssignmentForm(obj=assignment)
     if form.validate_on_submit():
@@ -172,7 +167,7 @@ def courses_assignment_edit(course_id: int, assignment_id: int):
 
 @bp.route("/courses/<int:course_id>/assignments/<int:assignment_id>/delete", methods=["POST"])
 def courses_assignment_delete(course_id: int, assignment_id: int):
-    course = _get_course(course_id)
+    course = db.get_or_404(Course, course_id)
     assignment = _get_assignment(course, assignment_id)
     submissions = db.session.scalar(
         select(func.count()).select_from(Submission)

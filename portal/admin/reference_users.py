@@ -2,10 +2,9 @@
 
 from dataclasses import dataclass
 
-from flask import abort, flash, render_template, request
+from flask import flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import distinct, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..dates import available_zone_names
 from ..extensions import db
@@ -21,9 +20,19 @@ from ..passwords import hash_password
 from . import bp
 from .forms_reference import UserForm
 from .lookups import like
-from .reference_common import list_page, names_and_more, plural, search_text, see_other
+from .reference_common import (
+    commit_or_explain,
+    list_page,
+    names_and_more,
+    plural,
+    search_text,
+    see_other,
+)
 
 NAMES_SHOWN = 5
+
+# When another admin saved the same unique value between our check and our commit.
+TAKEN = "This username or e-mail was just taken by another user. Choose another."
 
 
 @dataclass(frozen=True)
@@ -83,12 +92,6 @@ def users_matching(q: str):
     return stmt.order_by(User.last_name, User.first_name, User.username)
 
 
-def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
 
 @bp.route("/users")
 def users():
@@ -114,18 +117,6 @@ def _save(form, user: User) -> None:
         user.password_hash = hash_password(form.password.data)
 
 
-def _commit_or_explain(form) -> bool:
-    """Commit; on a race with another admin, say what clashed instead of failing."""
-    try:
-        db.session.commit()
-        return True
-    except IntegrityError:
-        db.session.rollback()
-        form.username.errors.append(
-            "This username or e-mail was just taken by another user. Choose another."
-        )
-        return False
-
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def users_new():
@@ -134,7 +125,7 @@ def users_new():
         user = User()
         _save(form, user)
         db.session.add(user)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.username, TAKEN):
             flash(f"User {user.username} created.", "success")
             return see_other("admin.users_edit", user_id=user.id)
     return _render_form(form)
@@ -142,11 +133,11 @@ def users_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def users_edit(user_id: int):
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, editing_id=user.id)
     if form.is_submitted() and _valid_edit(form, user):
         _save(form, user)
-        if _commit_or_explain(form):
+        if commit_or_explain(form.username, TAKEN):
             flash(f"User {user.username} saved.", "success")
             return see_other("admin.users_edit", user_id=user.id)
     return _render_form(form, user)
@@ -169,7 +160,7 @@ def _valid_edit(form, user: User) -> bool:
 @bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
 def users_delete(user_id: int):
     """GET: the confirmation (or why it cannot be deleted). POST: delete."""
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     is_self = user.id == current_user.id
     usage = user_usage(db.session, user.id)
     reasons = usage.reasons()
@@ -193,7 +184,7 @@ def users_delete(user_id: int):
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 def users_deactivate(user_id: int):
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     if user.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
     elif not user.active:
