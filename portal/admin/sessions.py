@@ -1,5 +1,7 @@
 """Sessions in the admin panel: list, create, view, copy, delete, export."""
 
+from types import SimpleNamespace
+
 from flask import Response, flash, g, render_template, request, url_for
 from sqlalchemy import select
 
@@ -125,21 +127,27 @@ def session_new():
                 return htmx_redirect(url_for("admin.session_page", session_id=session.id))
         status = 422
     draft.load(db.session)
-    timeline = _preview_timeline(form, tz)
+    timeline = _preview_timeline({name: getattr(form, name).data for name in DATE_FIELDS}, tz)
     template = "admin/sessions/_form.html" if wants_fragment() else "admin/sessions/new.html"
     return render_template(template, form=form, draft=draft, warning=warning, timeline=timeline,
                            date_hint=DATE_HINT, zone=tz.key), status
 
 
-def _read_dates(form: SessionForm, tz) -> tuple[dict, dict]:
+def _parse_dates(raw, tz) -> tuple[dict, dict]:
+    """Each date field of ``raw`` read in ``tz``: the UTC values (None when empty or
+    unreadable) and the errors by field."""
     times, errors = {}, {}
     for name in DATE_FIELDS:
         try:
-            times[name] = parse_local(getattr(form, name).data or "", tz,
-                                      is_end=name.endswith("_end"))
+            times[name] = parse_local(raw.get(name) or "", tz, is_end=name.endswith("_end"))
         except DateInputError as error:
             errors[name] = str(error)
             times[name] = None
+    return times, errors
+
+
+def _read_dates(form: SessionForm, tz) -> tuple[dict, dict]:
+    times, errors = _parse_dates({name: getattr(form, name).data for name in DATE_FIELDS}, tz)
     for name, message in window_order_errors(times).items():
         errors.setdefault(name, message)
     return times, errors
@@ -166,24 +174,10 @@ def _plan(form: SessionForm, times: dict, coach, draft: Draft) -> SessionPlan:
     )
 
 
-def _preview_timeline(form_or_args, tz):
+def _preview_timeline(raw, tz):
     """Timeline of the dates typed so far; unreadable dates are left out."""
-    values = {}
-    for name in DATE_FIELDS:
-        raw = form_or_args.get(name, "") if hasattr(form_or_args, "get") else \
-            getattr(form_or_args, name).data
-        try:
-            values[name] = parse_local(raw or "", tz, is_end=name.endswith("_end"))
-        except DateInputError:
-            values[name] = None
-
-    class Typed:
-        pass
-
-    typed = Typed()
-    for name, value in values.items():
-        setattr(typed, name, value)
-    return session_timeline(typed, clock.now(), tz)
+    times, _ = _parse_dates(raw, tz)
+    return session_timeline(SimpleNamespace(**times), clock.now(), tz)
 
 
 @bp.route("/sessions/timeline")
