@@ -125,6 +125,9 @@ def scenarios(ids: ScaleIds, today) -> list[Scenario]:
         Scenario("grading 2,000", COACH,
                  f"/coach/sessions/{grading}/courses/{ids.grading_course}/grading"),
         Scenario("tracking 2,000", COACH, f"/coach/sessions/{grading}/tracking"),
+        # The charts come in a second request, which htmx makes as the page loads.
+        Scenario("tracking 2,000: charts", COACH,
+                 f"/coach/sessions/{grading}/tracking/charts", htmx=True),
     ]
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 
 from portal.charts import build_chart, nice_step
 from portal.extensions import db
@@ -162,9 +163,25 @@ def test_grade_bucket_edges(world, score, bucket):
 
 
 def charts_of(client, world):
+    """The charts as htmx loads them after the tracking page."""
     client.login("cora")
     page = client.get_page(f"/coach/sessions/{world['session'].id}/tracking")
-    return {fig["id"]: fig for fig in page.select("figure.chart")}
+    loader = page.select_one("#charts[hx-trigger=load]")
+    response = client.htmx_get(loader["hx-get"])
+    assert response.status_code == 200
+    fragment = BeautifulSoup(response.data, "html.parser")
+    return {fig["id"]: fig for fig in fragment.select("figure.chart")}
+
+
+def test_the_page_comes_first_and_the_charts_follow(client, world):
+    client.login("cora")
+    page = client.get_page(f"/coach/sessions/{world['session'].id}/tracking")
+    assert page.select("figure.chart") == []
+    fallback = page.select_one("#charts a")
+    assert fallback.text == "Show the charts"  # without JavaScript
+    inline = client.get_page(fallback["href"])
+    assert [f["id"] for f in inline.select("figure.chart")] == [
+        "chart-active", "chart-handins", "chart-grades"]
 
 
 def test_each_chart_says_no_data_yet_when_empty(client, world):

@@ -68,11 +68,26 @@ def session_tracking(session_id: int):
     }
     if wants_fragment():
         return render_template("coach/_tracking_results.html", **context), {"Vary": "HX-Request"}
-    session = g.training_session
-    charts = tracking_charts(db.session, session_id, scope, session.access_start,
-                             session.access_end, clock.now(), viewer_zone())
+    # The charts read every hand-in of the scope: the table comes first and htmx fetches
+    # the charts right after; without JavaScript, "Show the charts" asks for them inline.
+    charts = _charts(session_id, scope) if request.args.get("charts") == "1" else None
     return (render_template("coach/tracking.html", charts=charts, **context),
             {"Vary": "HX-Request"})
+
+
+def _charts(session_id: int, scope):
+    session = g.training_session
+    return tracking_charts(db.session, session_id, scope, session.access_start,
+                           session.access_end, clock.now(), viewer_zone())
+
+
+@bp.route("/sessions/<int:session_id>/tracking/charts")
+@session_gate(need="track")
+def session_tracking_charts(session_id: int):
+    """The three charts of the tracking page, for htmx to load after the table."""
+    filters = TrackingFilters.from_args(request.args)
+    charts = _charts(session_id, _scope(session_id, filters))
+    return render_template("coach/_charts.html", charts=charts), {"Vary": "HX-Request"}
 
 
 @bp.route("/sessions/<int:session_id>/tracking.csv")
