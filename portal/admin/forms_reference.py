@@ -41,6 +41,25 @@ def strip(value):
     return no_nul(value).strip() if isinstance(value, str) else value
 
 
+
+def _title_field() -> StringField:
+    return StringField(
+        "Title",
+        filters=[strip],
+        validators=[DataRequired(message="Enter a title."),
+                    Length(max=200, message="Use at most 200 characters.")],
+    )
+
+
+def _long_text_field(label: str, rows: int) -> TextAreaField:
+    """Free text (descriptions, instructions): any length up to LONG_TEXT, NULs removed."""
+    return TextAreaField(
+        label,
+        filters=[no_nul],
+        validators=[Length(max=LONG_TEXT, message=f"Use at most {LONG_TEXT} characters.")],
+        render_kw={"rows": rows},
+    )
+
 class Unique:
     """Fails when another row already has this value in ``column``.
 
@@ -164,33 +183,13 @@ class CourseForm(ReferenceForm):
             Unique(Course.code, "The course code {value} is already used by another course."),
         ],
     )
-    title = StringField(
-        "Title",
-        filters=[strip],
-        validators=[DataRequired(message="Enter a title."),
-                    Length(max=200, message="Use at most 200 characters.")],
-    )
-    description = TextAreaField(
-        "Description",
-        filters=[no_nul],
-        validators=[Length(max=LONG_TEXT, message=f"Use at most {LONG_TEXT} characters.")],
-        render_kw={"rows": 6},
-    )
+    title = _title_field()
+    description = _long_text_field("Description", rows=6)
 
 
 class AssignmentForm(FlaskForm):
-    title = StringField(
-        "Title",
-        filters=[strip],
-        validators=[DataRequired(message="Enter a title."),
-                    Length(max=200, message="Use at most 200 characters.")],
-    )
-    instructions = TextAreaField(
-        "Instructions",
-        filters=[no_nul],
-        validators=[Length(max=LONG_TEXT, message=f"Use at most {LONG_TEXT} characters.")],
-        render_kw={"rows": 6},
-    )
+    title = _title_field()
+    instructions = _long_text_field("Instructions", rows=6)
     max_score = WholeNumberField(
         "Maximum score",
         default=100,
@@ -212,12 +211,7 @@ class ClassForm(ReferenceForm):
             Unique(UserClass.name, "A class named {value} already exists."),
         ],
     )
-    description = TextAreaField(
-        "Description",
-        filters=[no_nul],
-        validators=[Length(max=LONG_TEXT, message=f"Use at most {LONG_TEXT} characters.")],
-        render_kw={"rows": 3},
-    )
+    description = _long_text_field("Description", rows=3)
 
 
 class MemberForm(FlaskForm):
