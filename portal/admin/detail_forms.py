@@ -7,7 +7,13 @@ from wtforms import HiddenField
 
 from ..dates import DateInputError, input_value, parse_local
 from ..session_editing import coach_window_warning, name_taken, window_order_errors
-from .session_forms import SessionForm, find_user
+from .session_forms import (
+    DURATION_WITH_DATES,
+    NAME_TAKEN,
+    SessionForm,
+    find_user,
+    unknown_user_message,
+)
 
 POLICY_LABELS = {"read_only": "Read only", "open": "Still open", "closed": "Closed"}
 
@@ -108,7 +114,7 @@ def validate_row(row: Row, form: RowForm, session, tz, db) -> tuple[dict, str | 
     if row.key == "name" and ok:
         name = form.name.data.strip()
         if name_taken(db, name, except_id=session.id):
-            form.name.errors = [*form.name.errors, "A session already has this name."]
+            form.name.errors = [*form.name.errors, NAME_TAKEN]
         changes["name"] = name
     elif row.key == "description":
         changes["description"] = form.description.data or ""
@@ -117,10 +123,7 @@ def validate_row(row: Row, form: RowForm, session, tz, db) -> tuple[dict, str | 
     elif row.key == "coach" and ok:
         coach = find_user(db, form.coach.data)
         if coach is None:
-            form.coach.errors = [
-                *form.coach.errors,
-                f"No active user has the username or e-mail “{form.coach.data}”.",
-            ]
+            form.coach.errors = [*form.coach.errors, unknown_user_message(form.coach.data)]
         else:
             changes["coach_id"] = coach.id
     elif row.key == "policy":
@@ -137,11 +140,7 @@ def validate_row(row: Row, form: RowForm, session, tz, db) -> tuple[dict, str | 
     if row.key == "access":
         days = form.duration_days.data
         if days and (changes.get("access_start") or changes.get("access_end")):
-            form.duration_days.errors = [
-                *form.duration_days.errors,
-                "In duration mode each learner gets these days from their first access: "
-                "leave Access start and Access end empty.",
-            ]
+            form.duration_days.errors = [*form.duration_days.errors, DURATION_WITH_DATES]
         changes["duration_days"] = days or None
     if any(field.errors for field in form):
         return {}, None

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import Course
 from ..web import wants_fragment
 from . import bp
-from .session_forms import find_user
+from .session_forms import find_user, unknown_user_message
 
 
 def _answer(session_id, message, kind="success", status=200, errors=None):
@@ -75,8 +75,7 @@ def session_course_coach_add(session_id: int, course_id: int):
     typed = request.form.get(field, "")
     user = find_user(db.session, typed)
     if user is None:
-        message = (f"No active user has the username or e-mail “{typed.strip()}”."
-                   if typed.strip() else "Type a username or an e-mail address.")
+        message = unknown_user_message(typed)
         return _answer(session_id, message, status=422, errors={field: message})
     added = session_editing.add_course_coach(db.session, session_id, course_id, user.id)
     db.session.commit()

@@ -120,7 +120,7 @@ class Draft:
             typed = form.get(f"add_coach_{arg}", "")
             user = find_user(db, typed)
             if user is None:
-                self.errors[f"add_coach_{arg}"] = _unknown_user(typed)
+                self.errors[f"add_coach_{arg}"] = unknown_user_message(typed)
             elif (int(arg), user.id) not in self.coach_pairs:
                 self.coach_pairs.append((int(arg), user.id))
         elif verb == "remove_course_coach":
@@ -132,7 +132,7 @@ class Draft:
             typed = form.get("add_learner", "")
             user = find_user(db, typed)
             if user is None:
-                self.errors["add_learner"] = _unknown_user(typed)
+                self.errors["add_learner"] = unknown_user_message(typed)
             elif user.id not in self.learner_ids:
                 self.learner_ids.append(user.id)
         elif verb == "remove_learner" and arg.isdigit():
@@ -180,7 +180,13 @@ class Draft:
         return [self.users[u] for c, u in self.coach_pairs if c == course_id]
 
 
-def _unknown_user(typed: str) -> str:
+NAME_TAKEN = "A session already has this name."
+DURATION_WITH_DATES = ("In duration mode each learner gets these days from their first access: "
+                       "leave Access start and Access end empty.")
+
+
+def unknown_user_message(typed: str) -> str:
+    """What to say when no active user has the username or e-mail typed in a picker."""
     typed = typed.strip()
     if not typed:
         return "Type a username or an e-mail address."

@@ -19,7 +19,7 @@ from ..pagination import Page, paginate, read_page_args
 from ..web import wants_fragment
 from . import bp
 from .lookups import like
-from .session_forms import find_user
+from .session_forms import find_user, unknown_user_message
 
 
 def people_context(session, message=None, message_kind="success", offer_unlink=()) -> dict:
@@ -140,8 +140,7 @@ def session_learner_add(session_id: int):
     typed = request.form.get("add_learner", "")
     user = find_user(db.session, typed)
     if user is None:
-        message = (f"No active user has the username or e-mail “{typed.strip()}”."
-                   if typed.strip() else "Type a username or an e-mail address.")
+        message = unknown_user_message(typed)
         return _answer(session, message, status=422)
     added = enrolment.enrol_users(db.session, session.id, [user.id], EnrolmentSource.INDIVIDUAL,
                                   clock.now())

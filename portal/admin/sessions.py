@@ -34,7 +34,16 @@ from ..session_list import (
 from ..timeline import session_timeline
 from ..web import htmx_redirect, wants_fragment
 from . import bp
-from .session_forms import DATE_FIELDS, DATE_HINT, Draft, SessionForm, find_user
+from .session_forms import (
+    DATE_FIELDS,
+    DATE_HINT,
+    DURATION_WITH_DATES,
+    NAME_TAKEN,
+    Draft,
+    SessionForm,
+    find_user,
+    unknown_user_message,
+)
 
 
 @bp.route("/")
@@ -91,6 +100,7 @@ def session_new():
     draft = Draft.from_form(request.form) if request.method == "POST" else Draft()
     action = request.form.get("action", "save")
     warning = None
+    times = None  # the dates as read on a save, reused for the timeline
     status = 200
     if action == "enter" and not draft.apply_typed(db.session, request.form):
         action = "save"  # Enter with no picker typed in submits the form
@@ -106,18 +116,13 @@ def session_new():
             getattr(form, name).errors = [*getattr(form, name).errors, message]
         coach = find_user(db.session, form.coach.data or "")
         if form.coach.data and coach is None:
-            form.coach.errors = [*form.coach.errors,
-                                 f"No active user has the username or e-mail “{form.coach.data}”."]
+            form.coach.errors = [*form.coach.errors, unknown_user_message(form.coach.data)]
         if form.name.data and name_taken(db.session, form.name.data.strip()):
-            form.name.errors = [*form.name.errors, "A session already has this name."]
+            form.name.errors = [*form.name.errors, NAME_TAKEN]
         if form.duration_days.data and (times.get("access_start") or times.get("access_end")):
-            form.duration_days.errors = [
-                *form.duration_days.errors,
-                "In duration mode each learner gets these days from their first access: "
-                "leave Access start and Access end empty.",
-            ]
+            form.duration_days.errors = [*form.duration_days.errors, DURATION_WITH_DATES]
         has_errors = not valid or any(getattr(form, n).errors for n in form._fields)
-        draft.load(db.session)
+        draft.load(db.session)  # before saving: drops what was deleted since it was picked
         if not has_errors:
             warning = coach_window_warning(times)
             if warning is None or action == "save_anyway":
@@ -126,8 +131,10 @@ def session_new():
                 flash(f"Session “{session.name}” created.", "success")
                 return htmx_redirect(url_for("admin.session_page", session_id=session.id))
         status = 422
-    draft.load(db.session)
-    timeline = _preview_timeline({name: getattr(form, name).data for name in DATE_FIELDS}, tz)
+    if times is None:  # not a save: the draft and the dates are not read yet
+        draft.load(db.session)
+        times, _ = _parse_dates({name: getattr(form, name).data for name in DATE_FIELDS}, tz)
+    timeline = session_timeline(SimpleNamespace(**times), clock.now(), tz)
     template = "admin/sessions/_form.html" if wants_fragment() else "admin/sessions/new.html"
     return render_template(template, form=form, draft=draft, warning=warning, timeline=timeline,
                            date_hint=DATE_HINT, zone=tz.key), status
@@ -200,7 +207,7 @@ def session_copy(session_id: int):
         elif len(name) > 200:
             error = "At most 200 characters."
         elif name_taken(db.session, name):
-            error = "A session already has this name."
+            error = NAME_TAKEN
         else:
             copy = copy_session(db.session, source, name, clock.now())
             db.session.commit()
