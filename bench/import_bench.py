@@ -31,7 +31,7 @@ from sqlalchemy import event, func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
-from portal.csv_import import apply, preview, read_csv  # noqa: E402
+from portal.domain.csv_import import apply, preview, read_csv  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
     Base,

@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 from portal import clock, create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import SessionCategory, TrainingSession, User  # noqa: E402
-from portal.scale_data import BIG_SESSION, BUSY_LEARNER, GRADING_SESSION, PASSWORD  # noqa: E402
+from portal.tools.scale_data import BIG_SESSION, BUSY_LEARNER, GRADING_SESSION, PASSWORD  # noqa: E402
 
 GOAL_MEDIAN_MS, GOAL_P95_MS, GOAL_QUERIES = 40.0, 80.0, 8
 GOAL_IMPORT_SECONDS, GOAL_IMPORT_MB = 3.0, 300.0

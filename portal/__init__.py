@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as portal_config
+from .domain import passwords
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.session_interface = SessionCookies()
 
+    passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -76,7 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(learner_bp)
     app.register_blueprint(coach_bp)
 
-    from .cli import register_cli
+    from .tools.cli import register_cli
 
     register_cli(app)
 

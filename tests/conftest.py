@@ -13,9 +13,9 @@ from bs4 import BeautifulSoup
 from sqlalchemy import event, text
 
 from portal import clock, create_app
+from portal.domain.passwords import hash_password
 from portal.extensions import db
 from portal.models import Base, PlatformRole, User
-from portal.passwords import hash_password
 
 TEST_PASSWORD = "correct horse battery"
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.access import (
+from portal.domain.access import (
     Decision,
     LearnerFacts,
     Relation,
@@ -15,7 +15,7 @@ from portal.access import (
     decide,
     list_status,
 )
-from portal.dates import parse_local
+from portal.domain.dates import parse_local
 
 ACCESS_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ACCESS_END = datetime(2026, 3, 30, 17, 0, tzinfo=UTC)

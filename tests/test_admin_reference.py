@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from portal import clock
-from portal.enrolment import enrol_users, link_class
+from portal.domain.enrolment import enrol_users, link_class
+from portal.domain.passwords import verify_password
 from portal.extensions import db
 from portal.models import (
     Assignment,
@@ -17,7 +18,6 @@ from portal.models import (
     User,
     UserClass,
 )
-from portal.passwords import verify_password
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import add_course, make_session
 

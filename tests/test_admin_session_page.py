@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from portal import enrolment
+from portal.domain import enrolment
 from portal.extensions import db
 from portal.models import (
     Assignment,

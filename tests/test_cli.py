@@ -4,9 +4,9 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.config import database_url_from_env, from_environment
+from portal.domain.passwords import verify_password
 from portal.extensions import db
 from portal.models import User
-from portal.passwords import verify_password
 
 
 def test_create_admin_with_options(runner):

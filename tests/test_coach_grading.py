@@ -8,14 +8,14 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import insert, select
 
-from portal.extensions import db
-from portal.grading import (
+from portal.domain.grading import (
     NOT_A_NUMBER,
     TOO_PRECISE,
     GradeError,
     out_of_range,
     parse_score,
 )
+from portal.extensions import db
 from portal.models import Assignment, Enrolment, Grade, Submission, User
 from tests.helpers import NOW, add_course, enrol, make_session
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal import csv_import
-from portal.csv_import import (
+from portal.domain import csv_import
+from portal.domain.csv_import import (
     FileProblem,
     ImportRefused,
     ParsedFile,
@@ -19,7 +19,7 @@ from portal.csv_import import (
     preview,
     read_csv,
 )
-from portal.enrolment import link_class
+from portal.domain.enrolment import link_class
 from portal.extensions import db
 from portal.models import (
     ClassMembership,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.access import (
+from portal.domain.access import (
     Decision,
     LearnerFacts,
     Relation,
@@ -16,7 +16,7 @@ from portal.access import (
     decide,
     learner_window,
 )
-from portal.demo import DEMO_LOGINS, load_demo
+from portal.domain.passwords import verify_password
 from portal.extensions import db
 from portal.models import (
     Base,
@@ -29,7 +29,7 @@ from portal.models import (
     TrainingSession,
     User,
 )
-from portal.passwords import verify_password
+from portal.tools.demo import DEMO_LOGINS, load_demo
 
 
 def row_counts() -> dict[str, int]:

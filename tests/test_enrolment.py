@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from portal import enrolment
+from portal.domain import enrolment
 from portal.extensions import db
 from portal.models import ClassMembership, Enrolment, UserClass
 from tests.helpers import NOW, make_session

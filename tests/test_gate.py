@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from portal.access import session_gate
+from portal.web.gate import session_gate
 from tests.helpers import NOW, add_course, enrol, make_session
 
 # Routes with a session id in their URL that need no gate: none so far.

@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
+from portal.domain.hand_in import MAX_FILE_BYTES
 from portal.extensions import db
-from portal.hand_in import MAX_FILE_BYTES
 from portal.models import Assignment, Grade, Submission
 from tests.helpers import NOW, add_course, enrol, make_session
 
@@ -293,7 +293,7 @@ def test_a_coach_of_another_course_cannot_download_the_file(client, people, worl
 
 def test_a_grade_saved_during_a_hand_in_wins(client, people, world, monkeypatch):
     """The coach grades between the learner's page load and their save: nothing is replaced."""
-    from portal import hand_in as hand_in_module
+    from portal.domain import hand_in as hand_in_module
     from portal.models import Grade
 
     client.login("lea")

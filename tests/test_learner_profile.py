@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
+from portal.domain.passwords import verify_password
 from portal.extensions import db
 from portal.models import User
-from portal.passwords import verify_password
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import enrol, make_session
 

@@ -12,8 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, text
 
-from portal import clock, enrolment
-from portal.csv_import import apply, preview, read_csv
+from portal import clock
+from portal.domain import enrolment
+from portal.domain.csv_import import apply, preview, read_csv
+from portal.domain.sessions import delete_session
+from portal.domain.tracking_charts import (
+    chart_days,
+    chart_series,
+    daily_active_learners,
+    grade_distribution,
+    hand_ins_per_day,
+)
+from portal.domain.tracking_table import tracking_scope
 from portal.extensions import db
 from portal.models import (
     AccessEvent,
@@ -25,22 +35,13 @@ from portal.models import (
     User,
     UserClass,
 )
-from portal.scale_data import (
+from portal.tools.scale_data import (
     BIG_SESSION,
     BUSY_LEARNER,
     GRADING_SESSION,
     PASSWORD,
     Plan,
     generate,
-)
-from portal.session_editing import delete_session
-from portal.tracking_report import (
-    chart_days,
-    chart_series,
-    daily_active_learners,
-    grade_distribution,
-    hand_ins_per_day,
-    tracking_scope,
 )
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -9,14 +9,14 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import insert, select
 
-from portal.extensions import db
-from portal.models import AccessEvent, Assignment, Enrolment, Grade, Submission, User
-from portal.tracking_report import (
+from portal.domain.tracking_table import (
     TrackingFilters,
     all_learner_stats,
     format_duration,
     tracking_scope,
 )
+from portal.extensions import db
+from portal.models import AccessEvent, Assignment, Enrolment, Grade, Submission, User
 from tests.helpers import NOW, add_course, enrol, make_session
 
 T0 = NOW - timedelta(days=5)

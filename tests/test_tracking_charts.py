@@ -7,16 +7,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 
-from portal.charts import build_chart, nice_step
-from portal.extensions import db
-from portal.models import AccessEvent, Assignment, Grade, Submission
-from portal.tracking_report import (
+from portal.domain.charts import build_chart, nice_step
+from portal.domain.tracking_charts import (
     chart_days,
     daily_active_learners,
     grade_distribution,
     hand_ins_per_day,
-    tracking_scope,
 )
+from portal.domain.tracking_table import tracking_scope
+from portal.extensions import db
+from portal.models import AccessEvent, Assignment, Grade, Submission
 from tests.helpers import NOW, add_course, enrol, make_session
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from ..dates import DateInputError, input_value, parse_local
-from ..session_editing import coach_window_warning, name_taken, window_order_errors
+from ..domain.dates import DateInputError, input_value, parse_local
+from ..domain.sessions import coach_window_warning, name_taken, window_order_errors
 from .session_forms import (
     DURATION_WITH_DATES,
     NAME_TAKEN,

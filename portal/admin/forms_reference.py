@@ -18,10 +18,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
-from ..dates import is_known_zone
+from ..domain.dates import is_known_zone
+from ..domain.passwords import password_problem
 from ..extensions import db
 from ..models import Course, PlatformRole, SessionCategory, User, UserClass
-from ..passwords import password_problem
 
 LONG_TEXT = 20_000  # description, instructions: Text columns, capped to keep pages sane
 

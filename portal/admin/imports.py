@@ -20,8 +20,7 @@ from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired, Length
 
 from .. import clock
-from ..access import session_gate
-from ..csv_import import (
+from ..domain.csv_import import (
     MAX_BYTES,
     FileProblem,
     Preview,
@@ -33,6 +32,7 @@ from ..csv_import import (
 from ..extensions import db
 from ..models import ImportUpload, TrainingSession
 from ..web import wants_fragment
+from ..web.gate import session_gate
 from . import bp
 
 UPLOAD_LIFETIME = timedelta(hours=24)

@@ -1,6 +1,6 @@
 """Classes and their members: list and search, create, edit, add and remove members, delete.
 
-Members change through portal.enrolment, so the live link to sessions follows:
+Members change through portal.domain.enrolment, so the live link to sessions follows:
 a member added is enrolled wherever the class is linked, one removed is unenrolled
 unless enrolled there another way.
 """
@@ -9,10 +9,10 @@ from flask import flash, render_template, request
 from sqlalchemy import exists, func, or_, select
 
 from .. import clock
-from ..enrolment import add_class_member, delete_class, remove_class_member
+from ..domain.enrolment import add_class_member, delete_class, remove_class_member
+from ..domain.pagination import PER_PAGE_CHOICES
 from ..extensions import db
 from ..models import ClassMembership, Enrolment, SessionClass, User, UserClass
-from ..pagination import PER_PAGE_CHOICES
 from . import bp
 from .forms_reference import ClassForm, MemberForm
 from .lookups import like

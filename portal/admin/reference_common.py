@@ -4,8 +4,8 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
+from ..domain.pagination import PER_PAGE_CHOICES, paginate, read_page_args
 from ..extensions import db
-from ..pagination import PER_PAGE_CHOICES, paginate, read_page_args
 from ..web import wants_fragment
 
 SEARCH_MAX = 100  # characters of a search that are used

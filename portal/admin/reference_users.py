@@ -6,7 +6,8 @@ from flask import flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import distinct, func, or_, select
 
-from ..dates import available_zone_names
+from ..domain.dates import available_zone_names
+from ..domain.passwords import hash_password
 from ..extensions import db
 from ..models import (
     Enrolment,
@@ -16,7 +17,6 @@ from ..models import (
     TrainingSession,
     User,
 )
-from ..passwords import hash_password
 from . import bp
 from .forms_reference import UserForm
 from .lookups import like

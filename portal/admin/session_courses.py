@@ -3,11 +3,11 @@
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import session_editing
-from ..access import session_gate
+from ..domain import sessions
 from ..extensions import db
 from ..models import Course
 from ..web import wants_fragment
+from ..web.gate import session_gate
 from . import bp
 from .session_forms import find_user, unknown_user_message
 
@@ -33,7 +33,7 @@ def session_course_add(session_id: int):
     if course is None:
         message = f"No course has the code “{code}”." if code else "Type a course code to add."
         return _answer(session_id, message, status=422, errors={"add_course": message})
-    added = session_editing.add_course(db.session, session_id, course.id)
+    added = sessions.add_course(db.session, session_id, course.id)
     db.session.commit()
     if not added:
         return _answer(session_id, f"{course.title} is already in this session.", kind="info")
@@ -44,7 +44,7 @@ def session_course_add(session_id: int):
 @session_gate(need="view")
 def session_course_move(session_id: int, course_id: int):
     offset = -1 if request.form.get("direction") == "up" else 1
-    moved = session_editing.move_course(db.session, session_id, course_id, offset)
+    moved = sessions.move_course(db.session, session_id, course_id, offset)
     db.session.commit()
     title = db.session.get(Course, course_id).title
     word = "up" if offset < 0 else "down"
@@ -57,12 +57,12 @@ def session_course_move(session_id: int, course_id: int):
 def session_course_remove(session_id: int, course_id: int):
     course = db.session.get(Course, course_id)
     if request.method == "GET":
-        hidden = session_editing.hidden_submissions(db.session, session_id, course_id)
+        hidden = sessions.hidden_submissions(db.session, session_id, course_id)
         template = ("admin/session/_course_remove.html" if wants_fragment()
                     else "admin/session/course_remove.html")
         return render_template(template, training_session=g.training_session, course=course,
                                hidden=hidden)
-    session_editing.remove_course(db.session, session_id, course_id)
+    sessions.remove_course(db.session, session_id, course_id)
     db.session.commit()
     return _answer(session_id, f"{course.title} removed from the session. Its hand-ins are kept "
                                f"and come back if you add the course again.")
@@ -77,7 +77,7 @@ def session_course_coach_add(session_id: int, course_id: int):
     if user is None:
         message = unknown_user_message(typed)
         return _answer(session_id, message, status=422, errors={field: message})
-    added = session_editing.add_course_coach(db.session, session_id, course_id, user.id)
+    added = sessions.add_course_coach(db.session, session_id, course_id, user.id)
     db.session.commit()
     title = db.session.get(Course, course_id).title
     if not added:
@@ -89,6 +89,6 @@ def session_course_coach_add(session_id: int, course_id: int):
           methods=["POST"])
 @session_gate(need="view")
 def session_course_coach_remove(session_id: int, course_id: int, user_id: int):
-    session_editing.remove_course_coach(db.session, session_id, course_id, user_id)
+    sessions.remove_course_coach(db.session, session_id, course_id, user_id)
     db.session.commit()
     return _answer(session_id, "Course coach removed.")

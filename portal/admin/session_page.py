@@ -10,13 +10,14 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
-from ..access import Window, list_status, session_gate
-from ..dates import viewer_zone
+from ..domain.access import Window, list_status
+from ..domain.session_list import STATUS_LABELS
+from ..domain.timeline import session_timeline
 from ..extensions import db
 from ..models import SessionCourse, SessionCourseCoach, TrainingSession
-from ..session_list import STATUS_LABELS
-from ..timeline import session_timeline
 from ..web import wants_fragment
+from ..web.gate import session_gate
+from ..web.zone import viewer_zone
 from . import bp
 from .detail_forms import POLICY_LABELS, ROWS, form_for, validate_row
 from .session_people import people_context

@@ -4,8 +4,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from .. import clock, enrolment
-from ..access import session_gate
+from .. import clock
+from ..domain import enrolment
+from ..domain.pagination import Page, paginate, read_page_args
 from ..extensions import db
 from ..models import (
     ClassMembership,
@@ -15,8 +16,8 @@ from ..models import (
     User,
     UserClass,
 )
-from ..pagination import Page, paginate, read_page_args
 from ..web import wants_fragment
+from ..web.gate import session_gate
 from . import bp
 from .lookups import like
 from .session_forms import find_user, unknown_user_message

@@ -6,14 +6,16 @@ from flask import Response, flash, g, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import clock
-from ..access import session_gate
-from ..csv_export import csv_lines
-from ..dates import DateInputError, parse_local, viewer_zone
-from ..extensions import db
-from ..models import (
-    SessionCategory,
+from ..domain.csv_export import csv_lines
+from ..domain.dates import DateInputError, parse_local
+from ..domain.session_list import (
+    STATUS_LABELS,
+    SessionFilters,
+    row_status,
+    session_list_page,
+    session_list_statement,
 )
-from ..session_editing import (
+from ..domain.sessions import (
     SessionPlan,
     coach_window_warning,
     copy_name,
@@ -24,15 +26,14 @@ from ..session_editing import (
     name_taken,
     window_order_errors,
 )
-from ..session_list import (
-    STATUS_LABELS,
-    SessionFilters,
-    row_status,
-    session_list_page,
-    session_list_statement,
+from ..domain.timeline import session_timeline
+from ..extensions import db
+from ..models import (
+    SessionCategory,
 )
-from ..timeline import session_timeline
 from ..web import htmx_redirect, wants_fragment
+from ..web.gate import session_gate
+from ..web.zone import viewer_zone
 from . import bp
 from .session_forms import (
     DATE_FIELDS,

@@ -7,9 +7,9 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import or_, select
 
 from .. import clock
+from ..domain.passwords import hash_password, needs_rehash, verify_password
 from ..extensions import db, limiter
 from ..models import User
-from ..passwords import hash_password, needs_rehash, verify_password
 from . import bp
 from .forms import LoginForm, LogoutForm
 

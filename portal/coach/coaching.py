@@ -4,13 +4,13 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from .. import clock
-from ..dates import viewer_zone
+from ..domain.coached_sessions import TAB_LABELS
+from ..domain.coached_sessions import coaching as coaching_for
+from ..domain.pagination import read_page_args
 from ..extensions import db
-from ..pagination import read_page_args
 from ..web import wants_fragment
+from ..web.zone import viewer_zone
 from . import bp
-from .coached_sessions import TAB_LABELS
-from .coached_sessions import coaching as coaching_for
 
 
 @bp.route("/")

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from ..grading import MAX_FEEDBACK_CHARS, GradeError, parse_score
+from ..domain.grading import MAX_FEEDBACK_CHARS, GradeError, parse_score
 
 
 class GradeForm(FlaskForm):

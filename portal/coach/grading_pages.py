@@ -21,10 +21,8 @@ from flask import (
 from flask_login import current_user
 
 from .. import clock
-from ..access import session_gate
-from ..dates import format_local, viewer_zone
-from ..extensions import db
-from ..grading import (
+from ..domain.dates import format_local
+from ..domain.grading import (
     cell_of,
     count_to_grade,
     format_score,
@@ -32,10 +30,13 @@ from ..grading import (
     save_grade,
     submission_in_course,
 )
-from ..hand_in import file_path
+from ..domain.hand_in import file_path
+from ..domain.pagination import PER_PAGE_CHOICES, read_page_args
+from ..extensions import db
 from ..models import Course
-from ..pagination import PER_PAGE_CHOICES, read_page_args
 from ..web import wants_fragment
+from ..web.gate import session_gate
+from ..web.zone import viewer_zone
 from . import bp
 from .forms import GradeForm
 

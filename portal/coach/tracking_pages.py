@@ -5,22 +5,22 @@ from flask import Response, g, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
-from ..access import session_gate
-from ..csv_export import csv_lines
-from ..dates import viewer_zone
-from ..extensions import db
-from ..pagination import PER_PAGE_CHOICES
-from ..tracking_report import (
+from ..domain.csv_export import csv_lines
+from ..domain.pagination import PER_PAGE_CHOICES
+from ..domain.tracking_charts import tracking_charts
+from ..domain.tracking_table import (
     TrackingFilters,
     all_learner_stats,
     export_rows,
     format_percent,
     scope_text,
-    tracking_charts,
     tracking_page,
     tracking_scope,
 )
+from ..extensions import db
 from ..web import wants_fragment
+from ..web.gate import session_gate
+from ..web.zone import viewer_zone
 from . import bp
 
 COLUMNS = (

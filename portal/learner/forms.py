@@ -5,8 +5,8 @@ from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..dates import available_zone_names
-from ..hand_in import ALLOWED_EXTENSIONS, MAX_ANSWER_CHARS
+from ..domain.dates import available_zone_names
+from ..domain.hand_in import ALLOWED_EXTENSIONS, MAX_ANSWER_CHARS
 
 
 class HandInForm(FlaskForm):

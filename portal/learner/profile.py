@@ -5,11 +5,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock
-from ..calendar_feed import CalendarEntry, build_calendar, ensure_token, new_token
+from ..domain.calendar import CalendarEntry, build_calendar, ensure_token, new_token
+from ..domain.my_sessions import calendar_window, placed_sessions
+from ..domain.passwords import hash_password, password_problem, verify_password
 from ..extensions import db, limiter
 from ..models import User
-from ..my_sessions import calendar_window, placed_sessions
-from ..passwords import hash_password, password_problem, verify_password
 from . import bp
 from .forms import EmptyForm, PasswordForm, TimezoneForm
 

@@ -22,19 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..access import (
+from ..domain.access import (
     Access,
     Decision,
     SessionRules,
     Window,
     coach_window,
     relation_for,
-    session_gate,
 )
-from ..calendar_feed import CalendarEntry, build_calendar, ensure_token, file_name
-from ..dates import date_range, format_local, viewer_zone
-from ..extensions import db
-from ..hand_in import (
+from ..domain.calendar import CalendarEntry, build_calendar, ensure_token, file_name
+from ..domain.dates import date_range, format_local
+from ..domain.hand_in import (
     ALLOWED_EXTENSIONS,
     MAX_FILE_BYTES,
     HandInRefused,
@@ -43,10 +41,13 @@ from ..hand_in import (
     graded_message,
     hand_in,
 )
+from ..domain.my_sessions import TAB_LABELS, course_progress, learner_facts, learner_state, tab_page
+from ..domain.pagination import read_page_args
+from ..extensions import db
 from ..models import Assignment, Course, SessionCourse, SessionCourseCoach, Submission
-from ..my_sessions import TAB_LABELS, course_progress, learner_facts, learner_state, tab_page
-from ..pagination import read_page_args
 from ..web import wants_fragment
+from ..web.gate import session_gate
+from ..web.zone import viewer_zone
 from . import bp
 from .forms import HandInForm
 

@@ -18,9 +18,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.domain.passwords import hash_password
 from portal.extensions import db
 from portal.models import Base, PlatformRole, User
-from portal.passwords import hash_password
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("PORTAL_E2E_REQUIRED") == "1"

@@ -19,8 +19,8 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..models import Grade, Submission
 from .dates import format_local
-from .models import Grade, Submission
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ANSWER_CHARS = 50_000

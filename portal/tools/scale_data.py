@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from .passwords import hash_password
+from ..domain.passwords import hash_password
 
 PASSWORD = "scale-admin-2026"  # noqa: S105 - published benchmark data, not a secret
 BIG_SESSION = "Scale: 5000 learners"

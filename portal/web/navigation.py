@@ -1,42 +1,11 @@
-"""What every request shares: security headers, the user loader, template helpers."""
+"""The signed-in user and the areas of the navigation they may see."""
 
-from flask import Flask, Response, has_request_context, redirect, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
-from . import clock
-from .dates import date_range, format_local, viewer_zone
-from .extensions import db, login_manager
-from .markdown_text import render_markdown
-from .models import Enrolment, SessionCourseCoach, TrainingSession, User
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def wants_fragment() -> bool:
-    """True for an htmx request that swaps part of a page.
-
-    A history restore (Back after a pushed URL) asks for the whole page.
-    """
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def htmx_redirect(url: str):
-    """Send the browser to ``url``: a 303 for plain forms, HX-Redirect for htmx.
-
-    htmx follows an ordinary redirect inside fetch and would swap the whole next
-    page into the target; HX-Redirect makes it navigate instead.
-    """
-    if request.headers.get("HX-Request") == "true":
-        return Response("", 200, {"HX-Redirect": url})
-    return redirect(url, 303)
-
+from ..extensions import db, login_manager
+from ..models import Enrolment, SessionCourseCoach, TrainingSession, User
 
 _AREAS = "portal.areas"
 
@@ -96,8 +65,6 @@ NAV_AREAS = (
 
 def nav_items(nav: dict) -> list[tuple[str, str, bool]]:
     """The areas of NAV_AREAS that exist in this app, each with whether to show it."""
-    from flask import current_app
-
     return [
         (endpoint, label, key is None or nav[key])
         for endpoint, label, key in NAV_AREAS
@@ -113,36 +80,3 @@ def current_area() -> str | None:
         return endpoint
     blueprint = endpoint.partition(".")[0]
     return next((e for e in entries if e.partition(".")[0] == blueprint), None)
-
-
-def register_web(app: Flask) -> None:
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.headers.get("HX-Request"):
-            response.vary.add("HX-Request")
-        return response
-
-    @app.context_processor
-    def template_helpers():
-        tz = viewer_zone()
-        return {
-            "navigation": navigation,
-            "nav_items": nav_items,
-            "current_area": current_area,
-            "viewer_zone_name": tz.key,
-            "now": clock.now,
-        }
-
-    @app.template_global("date_range")
-    def date_range_global(start, end):
-        return date_range(start, end, viewer_zone())
-
-    app.add_template_filter(render_markdown, "markdown")
-
-    @app.template_filter("local")
-    def local_filter(moment, with_time=True):
-        return format_local(moment, viewer_zone(), with_time=with_time)

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql import Select
 
+from ..models import SessionCategory, SessionCourse, TrainingSession
 from .access import Status, Window, list_status
 from .dates import parse_local
-from .models import SessionCategory, SessionCourse, TrainingSession
 from .pagination import Page, read_page_args
 
 SORTS = ("name", "category", "display", "access", "courses", "learners", "status")

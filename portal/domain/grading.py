@@ -1,7 +1,7 @@
 """Grading: the grid of a course's learners and assignments, and the grade itself.
 
 Plain functions taking a database session (and ``now`` where time matters); no
-Flask request inside. Who may grade is the gate's business (portal.access), not
+Flask request inside. Who may grade is the gate's business (portal.domain.access), not
 this module's: callers have already checked it.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .models import Assignment, Enrolment, Grade, Submission, User
+from ..models import Assignment, Enrolment, Grade, Submission, User
 from .pagination import Page, paginate
 
 MAX_FEEDBACK_CHARS = 10_000

@@ -20,9 +20,10 @@ from datetime import UTC, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from . import clock
-from .dates import zone
-from .models import (
+from .. import clock
+from ..domain.dates import zone
+from ..domain.passwords import hash_password
+from ..models import (
     AfterEndPolicy,
     Assignment,
     ClassMembership,
@@ -40,7 +41,6 @@ from .models import (
     User,
     UserClass,
 )
-from .passwords import hash_password
 
 # --- who logs in ------------------------------------------------------------
 

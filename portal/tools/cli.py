@@ -4,9 +4,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from .extensions import db
-from .models import PlatformRole, User
-from .passwords import hash_password, password_problem
+from ..domain.passwords import hash_password, password_problem
+from ..extensions import db
+from ..models import PlatformRole, User
 
 
 def register_cli(app: Flask) -> None:
@@ -81,7 +81,7 @@ def scale_data(factor, seed):
     """Fill an EMPTY database with the seeded benchmark data set (10,000 sessions at 1.0)."""
     import time
 
-    from . import clock
+    from .. import clock
     from .scale_data import generate
 
     started = time.perf_counter()

@@ -6,37 +6,31 @@ table costs the same fixed number of queries for 10 learners or 10,000, and so
 that the table can be sorted by any figure before it is paginated.
 
 Only the session's enrolled learners are counted: coaches' own page views are
-recorded too (portal.access) but are not learner activity. A course coach sees
+recorded too (portal.domain.access) but are not learner activity. A course coach sees
 the figures of the courses they coach ("scope"): the access events and the work
 in those courses only.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Float,
-    and_,
-    bindparam,
     case,
     distinct,
     exists,
     func,
-    literal,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.functions import FunctionElement
 
-from .charts import Chart, build_chart
-from .models import (
+from ..models import (
     AccessEvent,
     Assignment,
     Course,
@@ -46,7 +40,6 @@ from .models import (
     SessionCourseCoach,
     Submission,
     User,
-    UTCDateTime,
 )
 from .pagination import Page, read_page_args
 
@@ -149,6 +142,16 @@ def tracking_scope(db_session, session_id: int, user_id: int, *, sees_all: bool,
     courses = [ScopeCourse(r.id, r.code, r.title, r.n) for r in db_session.execute(stmt)]
     selected = next((c for c in courses if c.id == course_id), None)
     return Scope(courses, limited=not sees_all, selected=selected)
+
+
+def scope_text(scope: Scope) -> str:
+    """What the figures cover, in words."""
+    if scope.selected is not None:
+        return f"Figures for the course {scope.selected.title} only."
+    if scope.limited:
+        titles = ", ".join(c.title for c in scope.courses) or "none"
+        return f"Figures for the courses you coach: {titles}."
+    return "Figures for the whole session."
 
 
 # --- filters of the table ---------------------------------------------------------
@@ -341,7 +344,7 @@ def tracking_statement(session_id: int, scope: Scope, filters: TrackingFilters,
     handed_in = func.coalesce(work.c.handed_in, 0)
     first_at, last_at = access.c.first_at, access.c.last_at
     if not scope.narrowed:
-        # The enrolment keeps the session's first and last visit (portal.tracking),
+        # The enrolment keeps the session's first and last visit (portal.domain.visits),
         # even for visits whose events are gone; the events fill in otherwise.
         first_at = func.coalesce(Enrolment.first_access_at, access.c.first_at)
         last_at = func.coalesce(Enrolment.last_access_at, access.c.last_at)
@@ -448,307 +451,3 @@ def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], lis
              s.seconds_spent // 60, s.courses_visited, s.handed_in, number(s.average_grade),
              number(s.progress)] for s in stats]
     return header, rows
-
-
-# --- days of the charts -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChartDays:
-    """Local days of the viewer's zone, and the UTC instants where each one starts
-    (one more than days: the last is where the last day ends)."""
-
-    days: list[date]
-    bounds: list[datetime]
-
-
-def _midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-
-def chart_days(access_start: datetime | None, access_end: datetime | None, now: datetime,
-               tz: ZoneInfo, max_days: int = CHART_DAYS) -> ChartDays | None:
-    """The days of the learners' access window up to today, at most the last
-    ``max_days``; None when the window has not started."""
-    end = min(access_end, now) if access_end is not None else now
-    start = access_start if access_start is not None else end - timedelta(days=max_days)
-    if start >= end:
-        return None
-    first = start.astimezone(tz).date()
-    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
-    first = max(first, last - timedelta(days=max_days - 1))
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    bounds = [_midnight(day, tz) for day in days] + [_midnight(last + timedelta(days=1), tz)]
-    return ChartDays(days, bounds)
-
-
-_DAY_COLUMNS = {"access": AccessEvent.at, "submitted": Submission.submitted_at}
-
-
-@functools.lru_cache(maxsize=64)
-def _day_case(column_name: str, days: int):
-    """The nested CASE of _day_index for ``days`` days, with the bounds as named
-    parameters: built once per size, as building it costs more than running it."""
-    column = _DAY_COLUMNS[column_name]
-    names = [f"{column_name}_day_{i}" for i in range(days + 1)]
-    bounds = [bindparam(name, type_=UTCDateTime()) for name in names]
-
-    def index_between(low: int, high: int):  # bounds[low] <= column < bounds[high]
-        if high - low == 1:
-            return literal(low)
-        middle = (low + high) // 2
-        return case((column < bounds[middle], index_between(low, middle)),
-                    else_=index_between(middle, high))
-
-    return index_between(0, days), names
-
-
-def _day_index(column_name: str, bounds: list[datetime]) -> tuple:
-    """The number of the local day a column falls in (rows outside are filtered out),
-    and the parameters to execute it with.
-
-    A CASE over the days' UTC start instants: exact across daylight-saving
-    changes, and the same SQL on SQLite and PostgreSQL. The CASEs are nested as a
-    binary search, so a row costs about log2(days) comparisons (7 for 90 days)
-    rather than one per day: on 10,000 hand-ins, 3 ms instead of 14.
-    """
-    expression, names = _day_case(column_name, len(bounds) - 1)
-    return expression, dict(zip(names, bounds, strict=True))
-
-
-def _per_day(db_session, stmt_and_params, days: ChartDays) -> list[int]:
-    counts = dict(db_session.execute(*stmt_and_params).all())
-    return [int(counts.get(i, 0)) for i in range(len(days.days))]
-
-
-def _active_statement(session_id: int, scope: Scope, days: ChartDays) -> tuple[Select, dict]:
-    day, params = _day_index("access", days.bounds)
-    day = day.label("day")
-    visits = (
-        select(AccessEvent.user_id, day)
-        .where(*_event_filter(session_id, scope),
-               AccessEvent.at >= days.bounds[0], AccessEvent.at < days.bounds[-1])
-        .subquery()
-    )
-    return (select(visits.c.day.label("key"), func.count(distinct(visits.c.user_id)).label("n"))
-            .group_by(visits.c.day)), params
-
-
-def daily_active_learners(db_session, session_id: int, scope: Scope,
-                          days: ChartDays) -> list[int]:
-    """Distinct learners with at least one access event, per day, in one query."""
-    return _per_day(db_session, _active_statement(session_id, scope, days), days)
-
-
-def _work_filter(session_id: int, scope: Scope) -> list:
-    return [
-        Submission.session_id == session_id,
-        Submission.user_id.in_(_learner_ids(session_id)),
-        Assignment.course_id.in_(scope.course_ids),
-    ]
-
-
-def _hand_ins_statement(session_id: int, scope: Scope, days: ChartDays) -> tuple[Select, dict]:
-    day, params = _day_index("submitted", days.bounds)
-    day = day.label("day")
-    hand_ins = (
-        select(Submission.id, day)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(*_work_filter(session_id, scope),
-               Submission.submitted_at >= days.bounds[0],
-               Submission.submitted_at < days.bounds[-1])
-        .subquery()
-    )
-    return (select(hand_ins.c.day.label("key"), func.count().label("n"))
-            .group_by(hand_ins.c.day)), params
-
-
-def hand_ins_per_day(db_session, session_id: int, scope: Scope, days: ChartDays) -> list[int]:
-    """Submissions by the day they were (last) handed in, in one query."""
-    return _per_day(db_session, _hand_ins_statement(session_id, scope, days), days)
-
-
-def _grades_statement(session_id: int, scope: Scope) -> Select:
-    bucket = _bucket(Grade.score, Assignment.max_score).label("bucket")
-    grades = (
-        select(Grade.id, bucket)
-        .join(Submission, Submission.id == Grade.submission_id)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(*_work_filter(session_id, scope))
-        .subquery()
-    )
-    return (select(grades.c.bucket.label("key"), func.count().label("n"))
-            .group_by(grades.c.bucket))
-
-
-def grade_distribution(db_session, session_id: int, scope: Scope) -> list[int]:
-    """Grades per tenth of the maximum score: [0–10%, 10–20%, …, 90–100%], in one query.
-
-    A bucket holds its lower bound (exactly 50% is in 50–60%); the full score is
-    in the last one. Compared as score × 10 < max × k, so no rounding is involved.
-    """
-    counts = dict(db_session.execute(_grades_statement(session_id, scope)).all())
-    return [int(counts.get(i, 0)) for i in range(GRADE_BUCKETS)]
-
-
-def _bucket(score, max_score):
-    return case(
-        *[(score * GRADE_BUCKETS < max_score * k, k - 1) for k in range(1, GRADE_BUCKETS)],
-        else_=GRADE_BUCKETS - 1,
-    )
-
-
-def chart_series(db_session, session_id: int, scope: Scope, days: ChartDays | None
-                 ) -> tuple[list[int], list[int], list[int]]:
-    """daily_active_learners, hand_ins_per_day and grade_distribution in ONE query.
-
-    The work of the learners is read once for both of its charts (a CTE counting the
-    hand-ins per day, if within the chart's days, and grade bucket, if graded), then
-    the three series are a UNION ALL. At 10,000 hand-ins the separate queries
-    cost a lookup of the enrolment and of the grade per hand-in, twice.
-    """
-    day, params = literal(None), {}
-    if days is not None:
-        in_days = and_(Submission.submitted_at >= days.bounds[0],
-                       Submission.submitted_at < days.bounds[-1])
-        index, params = _day_index("submitted", days.bounds)
-        day = case((in_days, index))
-    bucket = case((Grade.id.is_not(None), _bucket(Grade.score, Assignment.max_score)))
-    hand_ins = (
-        select(day.label("day"), bucket.label("bucket"))
-        .select_from(Submission)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(*_work_filter(session_id, scope))
-        .subquery("hand_ins")
-    )
-    # Counted per (day, bucket) first: what the two charts then add up is a few
-    # hundred rows, not one per hand-in.
-    work = (
-        select(hand_ins.c.day, hand_ins.c.bucket, func.count().label("n"))
-        .group_by(hand_ins.c.day, hand_ins.c.bucket)
-        .cte("work")
-    )
-    parts = [
-        select(work.c.bucket.label("key"), func.sum(work.c.n).label("n"),
-               literal("grades").label("chart"))
-        .where(work.c.bucket.is_not(None)).group_by(work.c.bucket),
-    ]
-    if days is not None:
-        active, active_params = _active_statement(session_id, scope, days)
-        params.update(active_params)
-        parts += [
-            select(work.c.day, func.sum(work.c.n), literal("hand_ins"))
-            .where(work.c.day.is_not(None)).group_by(work.c.day),
-            active.add_columns(literal("active")),
-        ]
-    counts: dict[str, dict[int, int]] = {"active": {}, "hand_ins": {}, "grades": {}}
-    for key, n, chart in db_session.execute(union_all(*parts), params):
-        counts[chart][key] = int(n)
-    day_count = len(days.days) if days is not None else 0
-    return (
-        [counts["active"].get(i, 0) for i in range(day_count)],
-        [counts["hand_ins"].get(i, 0) for i in range(day_count)],
-        [counts["grades"].get(i, 0) for i in range(GRADE_BUCKETS)],
-    )
-
-
-# --- the charts ---------------------------------------------------------------------
-
-
-def _day_label(day: date, with_year: bool = True) -> str:
-    return f"{day.day} {day.strftime('%b')}" + (f" {day.year}" if with_year else "")
-
-
-def _busiest(days: list[date], values: list[int]) -> tuple[date, int]:
-    peak = max(values)
-    return days[values.index(peak)], peak
-
-
-def _period(days: list[date]) -> str:
-    return f"{_day_label(days[0])} to {_day_label(days[-1])}"
-
-
-def active_learners_chart(days: ChartDays | None, values: list[int]) -> Chart:
-    day_list = days.days if days else []
-    description = "No learner visit is recorded for these days."
-    if any(values):
-        peak_day, peak = _busiest(day_list, values)
-        active_days = sum(1 for v in values if v)
-        description = (
-            f"{_period(day_list)}: learners came on {active_days} of {len(day_list)} days; "
-            f"the busiest day was {_day_label(peak_day)} with {peak} "
-            f"learner{'s' if peak != 1 else ''}; "
-            f"{sum(values) / len(values):.1f} a day on average."
-        )
-    return build_chart(
-        "active", "Daily active learners", description,
-        [_day_label(d) for d in day_list], values, kind="line", unit="learner",
-        columns=("Day", "Active learners"),
-        axis_labels=[_day_label(d, with_year=False) for d in day_list],
-    )
-
-
-def hand_ins_chart(days: ChartDays | None, values: list[int]) -> Chart:
-    day_list = days.days if days else []
-    description = "Nothing has been handed in yet."
-    if any(values):
-        peak_day, peak = _busiest(day_list, values)
-        description = (
-            f"{sum(values)} hand-in{'s' if sum(values) != 1 else ''} from {_period(day_list)}; "
-            f"the most on {_day_label(peak_day)} ({peak})."
-        )
-    return build_chart(
-        "handins", "Hand-ins per day", description,
-        [_day_label(d) for d in day_list], values, kind="bar", unit="hand-in",
-        columns=("Day", "Hand-ins"),
-        axis_labels=[_day_label(d, with_year=False) for d in day_list],
-    )
-
-
-def bucket_labels() -> list[str]:
-    step = 100 // GRADE_BUCKETS
-    return [f"{k * step}–{(k + 1) * step}%" for k in range(GRADE_BUCKETS)]
-
-
-def grades_chart(values: list[int]) -> Chart:
-    labels = bucket_labels()
-    description = "No work has been graded yet."
-    total = sum(values)
-    if total:
-        top = values.index(max(values))
-        below_half = sum(values[: GRADE_BUCKETS // 2])
-        description = (
-            f"{total} grade{'s' if total != 1 else ''}, in percent of each assignment's "
-            f"maximum score; the most frequent range is {labels[top]} "
-            f"({values[top]}); {below_half or 'none'} below 50%."
-        )
-    return build_chart(
-        "grades", "Distribution of grades", description, labels, values, kind="bar",
-        unit="grade", columns=("Score (percent of the maximum)", "Grades"),
-        max_axis_labels=GRADE_BUCKETS,
-    )
-
-
-def tracking_charts(db_session, session_id: int, scope: Scope, access_start, access_end,
-                    now: datetime, tz: ZoneInfo) -> list[Chart]:
-    """The three charts of the tracking page, in one query (see chart_series); the
-    daily series are empty before the access window opens."""
-    days = chart_days(access_start, access_end, now, tz)
-    active, hand_ins, grades = chart_series(db_session, session_id, scope, days)
-    return [
-        active_learners_chart(days, active),
-        hand_ins_chart(days, hand_ins),
-        grades_chart(grades),
-    ]
-
-
-def scope_text(scope: Scope) -> str:
-    """What the figures cover, in words."""
-    if scope.selected is not None:
-        return f"Figures for the course {scope.selected.title} only."
-    if scope.limited:
-        titles = ", ".join(c.title for c in scope.courses) or "none"
-        return f"Figures for the courses you coach: {titles}."
-    return "Figures for the whole session."
-

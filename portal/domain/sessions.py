@@ -8,8 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from . import enrolment
-from .models import (
+from ..models import (
     Enrolment,
     EnrolmentSource,
     Grade,
@@ -18,6 +17,7 @@ from .models import (
     Submission,
     TrainingSession,
 )
+from . import enrolment
 
 WINDOW_FIELDS = (
     ("display_start", "display_end"),
@@ -194,7 +194,7 @@ def hidden_submissions(db, session_id: int, course_id: int) -> int:
 
     Removing the course hides them (they stay stored and come back if it is re-added).
     """
-    from .models import Assignment
+    from ..models import Assignment
 
     return db.scalar(
         select(func.count()).select_from(Submission)

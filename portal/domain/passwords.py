@@ -2,14 +2,24 @@
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 
 MIN_PASSWORD_LENGTH = 10
 
 
+# The argon2 profile in force; create_app() sets it from PASSWORD_HASH_PROFILE
+# (tests use the cheapest one).
+_profile_name = "RFC_9106_LOW_MEMORY"
+
+
+def use_profile(name: str) -> None:
+    """Hash with argon2's profile ``name`` from now on (checked now, not at first login)."""
+    global _profile_name
+    getattr(profiles, name)
+    _profile_name = name
+
+
 def _hasher() -> PasswordHasher:
-    profile = getattr(profiles, current_app.config["PASSWORD_HASH_PROFILE"])
-    return PasswordHasher.from_parameters(profile)
+    return PasswordHasher.from_parameters(getattr(profiles, _profile_name))
 
 
 def hash_password(password: str) -> str:

@@ -41,9 +41,7 @@ from sqlalchemy import (
     values,
 )
 
-# The class rule of enrolment.py, reused so a removal by import keeps exactly who it keeps.
-from .enrolment import _in_linked_class
-from .models import (
+from ..models import (
     ClassMembership,
     Enrolment,
     EnrolmentSource,
@@ -52,6 +50,9 @@ from .models import (
     User,
     UTCDateTime,
 )
+
+# The class rule of enrolment.py, reused so a removal by import keeps exactly who it keeps.
+from .enrolment import _in_linked_class
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000

@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
-from ..access import Decision, Relation, SessionRules, Status, Window, coach_window, decide
-from ..dates import date_range, format_bound, format_local, humanize_delta
 from ..models import (
     AfterEndPolicy,
     Assignment,
@@ -28,7 +26,9 @@ from ..models import (
     Submission,
     TrainingSession,
 )
-from ..pagination import Page, paginate
+from .access import Decision, Relation, SessionRules, Status, Window, coach_window, decide
+from .dates import date_range, format_bound, format_local, humanize_delta
+from .pagination import Page, paginate
 
 TABS = {"current": Status.CURRENT, "past": Status.PAST, "upcoming": Status.UPCOMING}
 TAB_LABELS = {"current": "Current", "past": "Past", "upcoming": "Upcoming"}

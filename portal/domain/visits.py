@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, literal, update
 
-from .models import AccessEvent, Enrolment, UTCDateTime
+from ..models import AccessEvent, Enrolment, UTCDateTime
 
 
 def record_access(db_session, user_id: int, session_id: int, course_id: int | None,

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, insert, literal, select, update
 
-from .models import (
+from ..models import (
     ClassMembership,
     Enrolment,
     EnrolmentSource,

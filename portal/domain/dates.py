@@ -3,9 +3,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import current_app
-from flask_login import current_user
-
 
 class DateInputError(ValueError):
     """A date the user typed that cannot be read; the message says how to write it."""
@@ -30,14 +27,6 @@ def available_zone_names() -> tuple[str, ...]:
     if _zone_names is None:
         _zone_names = tuple(sorted(available_timezones() - {"localtime"}))
     return _zone_names
-
-
-def viewer_zone() -> ZoneInfo:
-    """The zone of the signed-in user, else the portal's configured zone."""
-    name = None
-    if current_user and current_user.is_authenticated:
-        name = current_user.timezone
-    return zone(name or current_app.config["PORTAL_TIMEZONE"])
 
 
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")

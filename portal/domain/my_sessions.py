@@ -15,6 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
+from ..models import (
+    AfterEndPolicy,
+    Assignment,
+    Enrolment,
+    SessionCategory,
+    SessionCourse,
+    Submission,
+    TrainingSession,
+    User,
+)
 from .access import (
     Decision,
     LearnerFacts,
@@ -27,16 +37,6 @@ from .access import (
     list_status,
 )
 from .dates import date_range, format_local, humanize_delta
-from .models import (
-    AfterEndPolicy,
-    Assignment,
-    Enrolment,
-    SessionCategory,
-    SessionCourse,
-    Submission,
-    TrainingSession,
-    User,
-)
 from .pagination import Page
 
 # URL value -> status, in the order the tabs are shown.
