@@ -73,3 +73,9 @@ def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: boo
     limited = stmt.limit(per_page).offset((page - 1) * per_page)
     result = db_session.scalars(limited) if scalars else db_session.execute(limited)
     return Page(list(result.all()), total, page, per_page)
+
+
+def link_args(values: dict, defaults: dict) -> dict:
+    """Query arguments for a link: ``values`` without the empty ones and those at
+    their default, so a shared URL carries only what was chosen."""
+    return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}

@@ -6,6 +6,7 @@ from .category import SessionCategory
 from .course import Assignment, Course
 from .enrolment import Enrolment, EnrolmentSource, SessionClass
 from .import_upload import ImportUpload
+from .journal import JournalEntry
 from .session_course import SessionCourse, SessionCourseCoach
 from .submission import Grade, Submission
 from .training_session import AfterEndPolicy, TrainingSession
@@ -23,6 +24,7 @@ __all__ = [
     "EnrolmentSource",
     "Grade",
     "ImportUpload",
+    "JournalEntry",
     "PlatformRole",
     "SessionCategory",
     "SessionClass",

@@ -6,16 +6,19 @@ from flask import Flask
 from .. import clock
 from ..domain.dates import date_range, format_local
 from ..domain.markdown_text import render_markdown
+from .actor import current_actor, install_request_ids
 from .htmx import htmx_redirect, wants_fragment
 from .navigation import current_area, nav_items, navigation
 from .security import security_headers
 from .zone import viewer_zone
 
-__all__ = ["htmx_redirect", "navigation", "register_web", "viewer_zone", "wants_fragment"]
+__all__ = ["current_actor", "htmx_redirect", "navigation", "register_web", "viewer_zone",
+           "wants_fragment"]
 
 
 def register_web(app: Flask) -> None:
     app.after_request(security_headers)
+    install_request_ids(app)
 
     @app.context_processor
     def template_helpers():

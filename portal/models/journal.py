@@ -1,0 +1,64 @@
+"""The journal: an append-only record of every change a person (or a program) made.
+
+No foreign keys on purpose: an entry outlives the user, session or course it names,
+so it keeps their names as written at the time (``actor_name``, ``object_label``,
+``session_label``, ``learner_label``) and their ids as plain numbers.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, BigId, UTCDateTime
+
+
+class JournalEntry(Base):
+    """One change. A bulk change is a head entry (``parent_id`` None) that carries the
+    counts, and one item entry per (session, learner) it touched, pointing at the head."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (
+        # The History page: newest first, heads only (parent_id IS NULL), by id.
+        Index("ix_journal_entry_parent_id_id", "parent_id", "id"),
+        # A session's History tab and a learner's history in a session.
+        Index("ix_journal_entry_session_id_id", "session_id", "id"),
+        Index("ix_journal_entry_learner_id_id", "learner_id", "id"),
+        Index("ix_journal_entry_actor_id_id", "actor_id", "id"),
+        Index("ix_journal_entry_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    # What happened, to what: ("session", "update"), ("enrolment", "add"), ...
+    # The vocabulary is portal.domain.journal.ACTIONS.
+    object_type: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    object_label: Mapped[str] = mapped_column(String(300), default="")
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    session_label: Mapped[str] = mapped_column(String(200), default="")
+    # The learner (or other user) the change concerns, when there is one.
+    learner_id: Mapped[int | None] = mapped_column(Integer)
+    learner_label: Mapped[str] = mapped_column(String(200), default="")
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("journal_entry.id"))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<JournalEntry {self.id} {self.object_type}.{self.action}>"
+
+
+@event.listens_for(JournalEntry, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise RuntimeError("journal entries are never edited")
+
+
+@event.listens_for(JournalEntry, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise RuntimeError("journal entries are never deleted")
