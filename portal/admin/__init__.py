@@ -1,6 +1,6 @@
 """The administration panel: admins only; anyone else gets a 404 (or the login page)."""
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from ..extensions import login_manager
@@ -16,11 +16,25 @@ def admins_only():
         abort(404)  # no hint that the panel exists
 
 
-@bp.app_context_processor
-def admin_endpoints():
-    from flask import current_app
+# The sections of the administration, in the order of its navigation.
+ADMIN_SECTIONS = (
+    ("admin.sessions", "Sessions"),
+    ("admin.users", "Users"),
+    ("admin.courses", "Courses"),
+    ("admin.classes", "Classes"),
+    ("admin.categories", "Categories"),
+    ("admin.import_enrolments", "Import enrolments"),
+)
 
-    return {"admin_endpoints": current_app.view_functions}
+
+@bp.context_processor
+def admin_navigation():
+    """The sections, and the one the current page belongs to (its endpoint, or the
+    section whose endpoint begins the current one: admin.users_edit is under Users)."""
+    endpoint = request.endpoint or ""
+    current = next((e for e, _ in sorted(ADMIN_SECTIONS, key=lambda s: -len(s[0]))
+                    if endpoint.startswith(e)), None)
+    return {"admin_sections": ADMIN_SECTIONS, "current_admin_section": current}
 
 
 from . import (  # noqa: E402,F401
