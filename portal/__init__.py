@@ -8,6 +8,7 @@ from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config as portal_config
 from .domain import passwords
@@ -23,6 +24,15 @@ class SessionCookies(SecureCookieSessionInterface):
         return app.config["SESSION_COOKIE_SECURE"] or request.is_secure
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in a URL: a number larger than any database id matches no route (a
+    404), rather than reaching SQLite, which cannot bind it (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests)."""
     app = Flask(
@@ -31,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     instance = Path(app.instance_path)
     app.config.from_object(portal_config.Defaults)
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.sqlite3'}"

@@ -191,6 +191,35 @@ def make_user(app):
     return make
 
 
+# The people of the tests: key -> (username, platform role, first name, last name).
+CAST = {
+    "admin": ("ada", "admin", "Ada", "Tester"),
+    "coach": ("cora", "teacher", "Cora", "Coach"),
+    "ted": ("ted", "teacher", "Ted", "Teach"),
+    "tom": ("tom", "teacher", "Tom", "Other"),
+    "lea": ("lea", "learner", "Lea", "Learner"),
+    "leo": ("leo", "learner", "Leo", "Second"),
+    "max": ("max", "learner", "Max", "Absent"),
+    "classmate": ("cleo", "learner", "Cleo", "Tester"),
+    "other": ("otto", "learner", "Otto", "Tester"),
+    "sam": ("sam", "learner", "Sam", "Tester"),
+}
+# Other keys some files use for the same people.
+CAST_ALIASES = {"teacher": "ted", "learner": "lea", "stranger": "sam"}
+
+
+@pytest.fixture
+def people(request, make_user, frozen_now):
+    """The people a test module names in its ``PEOPLE`` (keys of CAST or CAST_ALIASES),
+    created in that order, as {key: User}; the clock is frozen (tests/helpers.NOW)."""
+    created = {}
+    for key in request.module.PEOPLE:
+        username, role, first_name, last_name = CAST[CAST_ALIASES.get(key, key)]
+        created[key] = make_user(username, role=role, first_name=first_name,
+                                 last_name=last_name)
+    return created
+
+
 class QueryCounter:
     def __init__(self, engine):
         self.engine = engine

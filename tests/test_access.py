@@ -1,11 +1,13 @@
 """The access decision as a table: role x moment x after-end policy."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from portal.domain.access import (
+    Access,
     Decision,
     LearnerFacts,
     Relation,
@@ -14,8 +16,14 @@ from portal.domain.access import (
     Window,
     decide,
     list_status,
+    may_download_hand_in,
+    relation_for,
+    sees_whole_tracking,
 )
 from portal.domain.dates import parse_local
+from portal.extensions import db
+from portal.models import Assignment, Submission
+from tests.helpers import NOW, add_course, enrol, make_session
 
 ACCESS_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ACCESS_END = datetime(2026, 3, 30, 17, 0, tzinfo=UTC)
@@ -218,3 +226,70 @@ def test_time_inside_a_daylight_saving_gap_moves_forward():
 )
 def test_list_status(window, moment, expected):
     assert list_status(window, moment) is expected
+
+
+# --- who sees a whole session's tracking, who may download a hand-in -----------
+
+SESSION_COACH_ID, OTHER_ID = 7, 8
+
+
+@pytest.mark.parametrize(
+    ("access", "user_id", "expected"),
+    [
+        (Access(Decision.OPEN, is_admin=True), OTHER_ID, True),
+        (Access(Decision.OPEN, as_coach=Decision.OPEN), SESSION_COACH_ID, True),
+        (Access(Decision.READ_ONLY, as_coach=Decision.READ_ONLY), SESSION_COACH_ID, True),
+        (Access(Decision.OPEN, as_coach=Decision.OPEN), OTHER_ID, False),  # a course coach
+    ],
+    ids=["admin", "session coach", "session coach after the end", "course coach"],
+)
+def test_sees_whole_tracking(access, user_id, expected):
+    user, session = SimpleNamespace(id=user_id), SimpleNamespace(coach_id=SESSION_COACH_ID)
+    assert sees_whole_tracking(user, session, access) is expected
+
+
+@pytest.fixture
+def hand_in(app, make_user):
+    """A session with two courses, their coaches, and Lea's hand-in in the first course."""
+    people = {name: make_user(name) for name in
+              ("lea", "max", "boss", "pycoach", "sqlcoach")}
+    people["admin"] = make_user("root", role="admin")
+    session = make_session(people["boss"])
+    python = add_course(session, "PY101", "Python basics", coaches=[people["pycoach"]])
+    add_course(session, "SQL101", "SQL basics", coaches=[people["sqlcoach"]])
+    enrol(session, people["lea"], people["max"])
+    assignment = Assignment(course_id=python.id, title="Loops", max_score=10)
+    db.session.add(assignment)
+    db.session.flush()
+    submission = Submission(session_id=session.id, assignment_id=assignment.id,
+                            user_id=people["lea"].id, file_name="loops.py", file_key="k")
+    db.session.add(submission)
+    db.session.commit()
+    return people, session, submission
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("lea", True), ("admin", True), ("boss", True), ("pycoach", True),
+     ("sqlcoach", False), ("max", False)],
+    ids=["owner", "admin", "session coach", "coach of its course", "coach of another course",
+         "another learner"],
+)
+def test_may_download_hand_in(hand_in, count_queries, who, expected):
+    people, session, submission = hand_in
+    user = people[who]
+    access = decide(relation_for(db.session, user, session, None), SessionRules.of(session), NOW)
+    db.session.refresh(submission)  # loaded, as the view has it
+    with count_queries() as counter:
+        assert may_download_hand_in(db.session, user, session, access, submission) is expected
+    assert counter.count <= 1
+
+
+def test_may_download_hand_in_after_the_coach_window(hand_in):
+    """A coach of the course may still download once grading has closed: the gate decides
+    whether they see the session at all, not this rule."""
+    people, session, submission = hand_in
+    later = NOW + timedelta(days=400)
+    access = decide(Relation(is_coach=True), SessionRules.of(session), later)
+    assert access.as_coach is Decision.READ_ONLY
+    assert may_download_hand_in(db.session, people["pycoach"], session, access, submission)

@@ -5,6 +5,7 @@ from sqlalchemy import insert, select
 
 from portal import clock
 from portal.domain.enrolment import enrol_users, link_class
+from portal.domain.journal import SYSTEM
 from portal.domain.passwords import verify_password
 from portal.extensions import db
 from portal.models import (
@@ -467,7 +468,7 @@ def test_lists_show_their_counts(client, admin, existing):
     session = make_session(admin, "Spring intake", category_id=existing["category"].id)
     add_course(session, code="PY101")
     db.session.add(Assignment(course_id=existing["course"].id, title="Quiz", max_score=5))
-    link_class(db.session, session.id, existing["class"].id, clock.now())
+    link_class(db.session, session.id, existing["class"].id, by=SYSTEM, now=clock.now())
     db.session.add(ClassMembership(class_id=existing["class"].id, user_id=existing["user"].id))
     db.session.commit()
     courses = client.get_page("/admin/courses").select_one("#results tbody tr")
@@ -531,7 +532,7 @@ def test_user_delete_refusal_names_every_use(client, admin, existing, make_user)
     coach = make_user("cora", role="teacher")
     session = make_session(coach, "Gamma")
     course = add_course(session, coaches=[bob], code="PY101")
-    enrol_users(db.session, session.id, [bob.id], "individual", clock.now())
+    enrol_users(db.session, session.id, [bob.id], "individual", by=SYSTEM, now=clock.now())
     assignment = Assignment(course_id=course.id, title="Quiz", max_score=10)
     db.session.add(assignment)
     db.session.flush()
@@ -599,7 +600,7 @@ def test_assignment_with_submissions_cannot_be_deleted(client, admin, existing):
 def linked(admin, existing):
     """The Sales team class, linked to a session."""
     session = make_session(admin, "Linked session")
-    link_class(db.session, session.id, existing["class"].id, clock.now())
+    link_class(db.session, session.id, existing["class"].id, by=SYSTEM, now=clock.now())
     db.session.commit()
     return session
 
@@ -637,7 +638,7 @@ def test_adding_and_removing_a_member_follows_the_linked_session(client, linked,
 def test_removing_a_member_keeps_an_individual_enrolment(client, linked, existing):
     user_class, bob = existing["class"], existing["user"]
     client.post(f"/admin/classes/{user_class.id}/members", {"username": "bob"})
-    enrol_users(db.session, linked.id, [bob.id], "individual", clock.now())
+    enrol_users(db.session, linked.id, [bob.id], "individual", by=SYSTEM, now=clock.now())
     db.session.commit()
     client.post(f"/admin/classes/{user_class.id}/members/{bob.id}/remove")
     db.session.expire_all()
@@ -716,3 +717,51 @@ def test_nul_characters_are_dropped_and_search_survives_them(client, admin):
     client.post("/admin/categories/new", {"name": "Bad\x00name"})
     assert db.session.scalar(select(SessionCategory.name)) == "Badname"
     assert table_column(client.get_page("/admin/categories?q=bad%00")) == ["Badname"]
+
+
+# --- typeahead lookups and page sizes (H3) ---------------------------------------------
+
+
+def _options(client, url) -> list[str]:
+    from bs4 import BeautifulSoup
+
+    response = client.htmx_get(url)
+    assert response.status_code == 200, response.data[:300]
+    return [o["value"] for o in BeautifulSoup(response.data, "html.parser").select("option")]
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("/admin/users?q=moss+daniel", ["dan"]),              # last name first
+    ("/admin/users?q=zha%00ng", ["cathy"]),               # NUL dropped, not refused
+])
+def test_user_search_reads_names_in_either_order(client, admin, crowd, url, expected):
+    assert table_column(client.get_page(url), 1) == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("/admin/lookup/users?add_learner=moss+dan", ["dan"]),
+    ("/admin/lookup/users?username=%00bo%00", ["bob"]),
+    ("/admin/lookup/users?username=100%25", []),
+    ("/admin/lookup/courses?add_course=go", ["GO201"]),
+    ("/admin/lookup/courses?add_course=py&not_in_session=99999999999999999999",
+     ["PY101", "SQL1"]),
+    ("/admin/lookup/classes?class_name=NIGHT", ["Night shift"]),
+])
+def test_lookups_clean_what_was_typed(client, admin, crowd, url, expected):
+    assert _options(client, url) == expected
+
+
+def test_user_lookup_leaves_out_inactive_users(client, admin, crowd):
+    dan = db.session.scalar(select(User).where(User.username == "dan"))
+    dan.active = False
+    db.session.commit()
+    assert _options(client, "/admin/lookup/users?username=dan") == []
+
+
+@pytest.mark.parametrize("url", ["/admin/users", "/admin/courses", "/admin/classes",
+                                 "/admin/categories"])
+def test_page_sizes_are_the_portals_choices(client, admin, url):
+    from portal.domain.pagination import PER_PAGE_CHOICES
+
+    sizes = client.get_page(url).select_one("p.per-page")
+    assert [int(n.text) for n in sizes.select("a, strong")] == list(PER_PAGE_CHOICES)

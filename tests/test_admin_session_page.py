@@ -7,6 +7,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from portal.domain import enrolment
+from portal.domain.journal import SYSTEM
 from portal.extensions import db
 from portal.models import (
     Assignment,
@@ -315,10 +316,10 @@ def test_class_link_unlink_and_the_class_keeping_a_learner(client, setup, red_cl
 def test_live_class_link_shows_on_the_page(client, setup, red_class, make_user):
     client.post(url(setup, "/classes"), {"add_class": "Red team"}, htmx=True)
     cid = make_user("cid")
-    enrolment.add_class_member(db.session, red_class.id, cid.id, NOW)
+    enrolment.add_class_member(db.session, red_class.id, cid.id, by=SYSTEM, now=NOW)
     db.session.commit()
     assert "cid" in learner_names(client.get_page(url(setup)))
-    enrolment.remove_class_member(db.session, red_class.id, cid.id)
+    enrolment.remove_class_member(db.session, red_class.id, cid.id, by=SYSTEM, now=NOW)
     db.session.commit()
     assert "cid" not in learner_names(client.get_page(url(setup)))
 
@@ -342,7 +343,7 @@ def test_learner_search_and_pages(client, setup, make_user):
 def test_session_page_costs_the_same_queries_for_10_and_300_learners(client, setup, make_user,
                                                                     count_queries, red_class):
     add_course(setup, code="PY1", title="Python", coaches=[setup.coach])
-    enrolment.link_class(db.session, setup.id, red_class.id, NOW)
+    enrolment.link_class(db.session, setup.id, red_class.id, by=SYSTEM, now=NOW)
     db.session.commit()
     counts = []
     for total in (10, 300):

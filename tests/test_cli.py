@@ -78,3 +78,16 @@ def test_demo_if_empty_on_a_non_demo_database_prints_no_logins(runner, make_user
     assert result.exit_code == 0
     assert "demo data not loaded" in result.output
     assert "Demo logins" not in result.output
+
+
+def test_create_admin_is_journaled_as_the_portal(runner):
+    from zoneinfo import ZoneInfo
+
+    from portal.domain.journal import sentence
+    from portal.models import JournalEntry
+
+    runner.invoke(args=["create-admin", "--username", "boss", "--email", "boss@example.org",
+                        "--password", "a long enough secret"])
+    entry = db.session.scalar(select(JournalEntry))
+    assert sentence(entry, ZoneInfo("UTC")) == "The portal created the user boss"
+    assert entry.actor_id is None and "secret" not in str(entry.after)

@@ -5,19 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert
 
+from portal.domain import coached_sessions, my_sessions
 from portal.extensions import db
 from portal.models import Assignment, Submission, TrainingSession
 from tests.helpers import NOW, add_course, enrol, make_session
 
-
-@pytest.fixture
-def people(make_user, frozen_now):
-    return {
-        "coach": make_user("cora", role="teacher", first_name="Cora", last_name="Coach"),
-        "ted": make_user("ted", role="teacher", first_name="Ted", last_name="Teach"),
-        "lea": make_user("lea"),
-        "sam": make_user("sam"),
-    }
+# Who the `people` fixture creates (see conftest.CAST).
+PEOPLE = ("coach", "ted", "lea", "sam")
 
 
 @pytest.fixture
@@ -67,6 +61,21 @@ def test_tabs_are_placed_by_the_coach_window(client, sessions):
     assert counts == ["(2)", "(2)", "(1)"]
     assert names(tab(client, "past")) == ["Done", "Closed one"]  # most recent end first
     assert names(tab(client, "upcoming")) == ["Soon"]
+
+
+def test_coaching_and_my_sessions_share_one_tab_bar_fed_by_the_tab_labels(client, sessions):
+    bars = {}
+    for user, address in (("cora", "/coach/"), ("lea", "/my-sessions")):
+        client.login(user)
+        page = client.get_page(address + "?tab=past")
+        bars[address] = [(a.contents[0].strip(), a["href"], a.get("aria-current"))
+                         for a in page.select("nav.tabs a")]
+        client.logout()
+    assert bars["/coach/"] == [(label, f"/coach/?tab={tab}", "page" if tab == "past" else None)
+                               for tab, label in coached_sessions.TAB_LABELS.items()]
+    assert bars["/my-sessions"] == [
+        (label, f"/my-sessions?tab={tab}", "page" if tab == "past" else None)
+        for tab, label in my_sessions.TAB_LABELS.items()]
 
 
 def test_card_says_role_dates_state_and_work_to_grade(client, sessions):

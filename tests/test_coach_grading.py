@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -14,23 +15,15 @@ from portal.domain.grading import (
     GradeError,
     out_of_range,
     parse_score,
+    save_grade,
 )
+from portal.domain.journal import Actor, sentence
 from portal.extensions import db
-from portal.models import Assignment, Enrolment, Grade, Submission, User
+from portal.models import Assignment, Enrolment, Grade, JournalEntry, Submission, User
 from tests.helpers import NOW, add_course, enrol, make_session
 
-
-@pytest.fixture
-def people(make_user, frozen_now):
-    return {
-        "admin": make_user("ada", role="admin"),
-        "coach": make_user("cora", role="teacher", first_name="Cora", last_name="Coach"),
-        "ted": make_user("ted", role="teacher", first_name="Ted", last_name="Teach"),
-        "tom": make_user("tom", role="teacher", first_name="Tom", last_name="Other"),
-        "lea": make_user("lea", first_name="Lea", last_name="Learner"),
-        "leo": make_user("leo", first_name="Leo", last_name="Second"),
-        "sam": make_user("sam"),
-    }
+# Who the `people` fixture creates (see conftest.CAST).
+PEOPLE = ("admin", "coach", "ted", "tom", "lea", "leo", "sam")
 
 
 def build(people, *, starts_in=-20, ends_in=-2, policy="read_only", **fields):
@@ -410,3 +403,53 @@ def test_attached_file_for_the_course_coaches(client, people, app):
     client.logout()
     client.login("tom")
     assert client.get(link["href"]).status_code == 404
+
+
+# --- the journal -------------------------------------------------------------------
+
+
+def grade_entries():
+    return db.session.scalars(select(JournalEntry).where(JournalEntry.object_type == "grade")
+                              .order_by(JournalEntry.id)).all()
+
+
+def test_a_grade_and_its_change_are_journaled(client, people):
+    w = build(people)
+    client.login("cora")
+    prefix = f"s{w['lea_a1'].id}"
+    feedback = "Well argued; " * 10
+    client.post(sub_url(w), {f"{prefix}-score": "14,5", f"{prefix}-feedback": feedback},
+                htmx=True)
+    client.post(sub_url(w), {f"{prefix}-score": "16", f"{prefix}-feedback": feedback})
+    first, second = grade_entries()
+    tz = ZoneInfo("Europe/Paris")
+    assert sentence(first, tz) == (
+        "Cora Coach graded Lea Learner's hand-in for Variables in Onboarding: 14.5/20")
+    assert sentence(second, tz) == (
+        "Cora Coach changed the grade of Lea Learner's hand-in for Variables in Onboarding: "
+        "16/20")
+    grade = grade_of(w["lea_a1"])
+    assert (first.action, first.object_id, first.learner_id, first.session_id) == (
+        "create", grade.id, people["lea"].id, w["session"].id)
+    assert first.before is None
+    assert first.after == {"score": "14.5", "feedback": feedback.strip()[:60], "max_score": 20}
+    assert (second.action, second.before, second.after) == (
+        "update", {"score": "14.5"}, {"score": "16", "max_score": 20})
+
+
+def test_the_second_of_two_first_grades_updates_the_first(app, people):
+    """Both coaches opened the cell while it was ungraded: the later save updates."""
+    w = build(people)
+    submission = db.session.get(Submission, w["lea_a1"].id)
+    assert submission.grade is None  # what the second coach's request read
+    db.session.execute(insert(Grade).values(submission_id=submission.id, score=10,
+                                            feedback="", graded_at=NOW))
+    saved = save_grade(db.session, submission, Decimal("12"), "Better",
+                       by=Actor(people["ted"].id, "Ted Teach"), now=NOW)
+    db.session.commit()
+    assert not saved.created and saved.before == {"score": "10", "feedback": ""}
+    assert grade_of(w["lea_a1"]).score == 12
+    assert db.session.scalar(select(db.func.count()).select_from(Grade)
+                             .where(Grade.submission_id == w["lea_a1"].id)) == 1
+    [entry] = grade_entries()
+    assert entry.action == "update" and entry.actor_name == "Ted Teach"

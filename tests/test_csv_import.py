@@ -20,6 +20,7 @@ from portal.domain.csv_import import (
     read_csv,
 )
 from portal.domain.enrolment import link_class
+from portal.domain.journal import SYSTEM
 from portal.extensions import db
 from portal.models import (
     ClassMembership,
@@ -31,6 +32,7 @@ from portal.models import (
 )
 from tests.helpers import NOW, enrol, make_session
 
+BY = {"by": SYSTEM, "now": NOW, "file_name": "people.csv"}  # who, when, which file
 IMPORT_URL = "/admin/import"
 APPLY_URL = "/admin/import/apply"
 
@@ -55,7 +57,7 @@ def world(admin, make_user):
     db.session.add(red)
     db.session.flush()
     db.session.add(ClassMembership(class_id=red.id, user_id=people["dan"].id, added_at=NOW))
-    link_class(db.session, onboarding.id, red.id, NOW)
+    link_class(db.session, onboarding.id, red.id, by=SYSTEM, now=NOW)
     db.session.commit()
     enrol(leadership, people["bob"], source="individual", direct=True)
     return {"onboarding": onboarding, "leadership": leadership, "red": red, **people}
@@ -163,7 +165,7 @@ def test_reapplying_the_same_file_changes_nothing(client, world):
     assert again.select_one("input[name=token]") is None
     assert "Nothing to apply" in again.text
     # The same at the level of the functions: a second apply writes nothing.
-    outcome = apply(db.session, preview(db.session, parse(text)), NOW, valid_rows_only=False)
+    outcome = apply(db.session, preview(db.session, parse(text)), **BY, valid_rows_only=False)
     assert (outcome.added, outcome.removed, outcome.unchanged) == (0, 0, 2)
     assert enrolments() == after
 
@@ -360,7 +362,7 @@ def test_an_error_row_means_nothing_is_written_unless_valid_rows_only(client, wo
 def test_apply_refuses_a_preview_with_errors(world):
     result = preview(db.session, parse("username,session\nann,Onboarding\nzed,Onboarding\n"))
     with pytest.raises(ImportRefused):
-        apply(db.session, result, NOW, valid_rows_only=False)
+        apply(db.session, result, **BY, valid_rows_only=False)
     assert enrolments() == BEFORE
 
 
@@ -502,7 +504,7 @@ def test_preview_and_apply_use_a_fixed_number_of_queries(app, make_user, count_q
             f"u{i};S{i % 3};remove" for i in range(n // 2))
         with count_queries() as counter:
             for text in (_file(n), removals):
-                apply(db.session, preview(db.session, parse(text)), NOW, valid_rows_only=False)
+                apply(db.session, preview(db.session, parse(text)), **BY, valid_rows_only=False)
         observed.append(counter.count)
         assert db.session.scalar(select(func.count()).select_from(Enrolment)) == n - n // 2
         db.session.rollback()
@@ -584,10 +586,10 @@ def test_apply_writes_all_or_nothing(world, data, valid_only, on_session):
     try:
         if result.error_count and not valid_only:
             with pytest.raises(ImportRefused):
-                apply(db.session, result, NOW, valid_rows_only=valid_only)
+                apply(db.session, result, **BY, valid_rows_only=valid_only)
             assert _snapshot() == before
             return
-        outcome = apply(db.session, result, NOW, valid_rows_only=valid_only)
+        outcome = apply(db.session, result, **BY, valid_rows_only=valid_only)
         after = {(s, u): d for s, u, d, _ in _snapshot()}
         for row in result.rows:
             pair = (row.session_id, row.user_id)

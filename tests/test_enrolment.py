@@ -3,10 +3,13 @@
 import pytest
 from sqlalchemy import select
 
-from portal.domain import enrolment
+from portal.domain import classes, enrolment
+from portal.domain.journal import SYSTEM
 from portal.extensions import db
 from portal.models import ClassMembership, Enrolment, UserClass
 from tests.helpers import NOW, make_session
+
+BY = {"by": SYSTEM, "now": NOW}  # who and when, for the journal
 
 
 @pytest.fixture
@@ -38,68 +41,69 @@ def enrolled(session):
 
 def test_individual_enrolment_is_idempotent(world):
     s1, ann = world["s1"], world["ann"]
-    assert enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", NOW) == 1
-    assert enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", NOW) == 0
+    assert len(enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", **BY).added) == 1
+    assert len(enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", **BY).added) == 0
     assert enrolled(s1) == {ann.id: ("individual", True)}
 
 
 def test_linking_a_class_enrols_its_members(world):
     s1, red = world["s1"], world["red"]
-    assert enrolment.link_class(db.session, s1.id, red.id, NOW) == 2
+    assert len(enrolment.link_class(db.session, s1.id, red.id, **BY).added) == 2
     assert enrolled(s1) == {world["ann"].id: ("class", False), world["bob"].id: ("class", False)}
-    assert enrolment.link_class(db.session, s1.id, red.id, NOW) == 0
+    assert len(enrolment.link_class(db.session, s1.id, red.id, **BY).added) == 0
 
 
 def test_unlinking_keeps_learners_with_another_reason(world):
     s1, red, blue = world["s1"], world["red"], world["blue"]
     ann, bob, cid = world["ann"], world["bob"], world["cid"]
-    enrolment.enrol_users(db.session, s1.id, [cid.id], "individual", NOW)
-    enrolment.link_class(db.session, s1.id, red.id, NOW)
-    enrolment.link_class(db.session, s1.id, blue.id, NOW)
-    enrolment.enrol_users(db.session, s1.id, [ann.id], "import", NOW)  # ann also direct now
-    assert enrolment.unlink_class(db.session, s1.id, red.id) == 0
+    enrolment.enrol_users(db.session, s1.id, [cid.id], "individual", **BY)
+    enrolment.link_class(db.session, s1.id, red.id, **BY)
+    enrolment.link_class(db.session, s1.id, blue.id, **BY)
+    # ann also direct now
+    enrolment.enrol_users(db.session, s1.id, [ann.id], "import", **BY)
+    assert len(enrolment.unlink_class(db.session, s1.id, red.id, **BY).removed) == 0
     assert set(enrolled(s1)) == {ann.id, bob.id, cid.id}  # bob stays through Blue
-    assert enrolment.unlink_class(db.session, s1.id, blue.id) == 1
+    assert len(enrolment.unlink_class(db.session, s1.id, blue.id, **BY).removed) == 1
     assert set(enrolled(s1)) == {ann.id, cid.id}
 
 
 def test_removing_a_class_learner_individually_keeps_them_and_names_the_class(world):
     s1, red, ann = world["s1"], world["red"], world["ann"]
-    enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", NOW)
-    enrolment.link_class(db.session, s1.id, red.id, NOW)
-    removal = enrolment.unenrol_user(db.session, s1.id, ann.id)
+    enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", **BY)
+    enrolment.link_class(db.session, s1.id, red.id, **BY)
+    removal = enrolment.unenrol_user(db.session, s1.id, ann.id, **BY)
     assert removal == enrolment.Removal(False, ("Red",))
     assert enrolled(s1)[ann.id] == ("individual", False)
-    enrolment.unlink_class(db.session, s1.id, red.id)
+    enrolment.unlink_class(db.session, s1.id, red.id, **BY)
     assert ann.id not in enrolled(s1)
 
 
 def test_direct_removal_deletes(world):
     s1, cid = world["s1"], world["cid"]
-    enrolment.enrol_users(db.session, s1.id, [cid.id], "individual", NOW)
-    assert enrolment.unenrol_user(db.session, s1.id, cid.id).removed
+    enrolment.enrol_users(db.session, s1.id, [cid.id], "individual", **BY)
+    assert enrolment.unenrol_user(db.session, s1.id, cid.id, **BY).removed
     assert enrolled(s1) == {}
 
 
 def test_live_link_follows_new_and_removed_members(world):
     s1, s2, red, blue = world["s1"], world["s2"], world["red"], world["blue"]
     cid, bob = world["cid"], world["bob"]
-    enrolment.link_class(db.session, s1.id, red.id, NOW)
-    enrolment.link_class(db.session, s2.id, red.id, NOW)
-    enrolment.link_class(db.session, s2.id, blue.id, NOW)
-    assert enrolment.add_class_member(db.session, red.id, cid.id, NOW) == 2
+    enrolment.link_class(db.session, s1.id, red.id, **BY)
+    enrolment.link_class(db.session, s2.id, red.id, **BY)
+    enrolment.link_class(db.session, s2.id, blue.id, **BY)
+    assert len(enrolment.add_class_member(db.session, red.id, cid.id, **BY).added) == 2
     assert cid.id in enrolled(s1) and cid.id in enrolled(s2)
-    assert enrolment.remove_class_member(db.session, red.id, cid.id) == 2
+    assert len(enrolment.remove_class_member(db.session, red.id, cid.id, **BY).removed) == 2
     assert cid.id not in enrolled(s1) and cid.id not in enrolled(s2)
     # bob leaves Red: unenrolled from S1, kept in S2 through Blue
-    assert enrolment.remove_class_member(db.session, red.id, bob.id) == 1
+    assert len(enrolment.remove_class_member(db.session, red.id, bob.id, **BY).removed) == 1
     assert bob.id not in enrolled(s1) and bob.id in enrolled(s2)
 
 
 def test_deleting_a_class_unenrols_what_it_brought(world):
     s1, red, ann = world["s1"], world["red"], world["ann"]
-    enrolment.link_class(db.session, s1.id, red.id, NOW)
-    enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", NOW)
-    enrolment.delete_class(db.session, red.id)
+    enrolment.link_class(db.session, s1.id, red.id, **BY)
+    enrolment.enrol_users(db.session, s1.id, [ann.id], "individual", **BY)
+    classes.delete_class(db.session, red, **BY)
     db.session.commit()
     assert set(enrolled(s1)) == {ann.id}

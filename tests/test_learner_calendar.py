@@ -10,15 +10,8 @@ from portal.extensions import db
 from portal.models import User
 from tests.helpers import NOW, enrol, make_session
 
-
-@pytest.fixture
-def people(make_user, frozen_now):
-    return {
-        "coach": make_user("cora", role="teacher"),
-        "admin": make_user("ada", role="admin"),
-        "learner": make_user("lea", first_name="Lea", last_name="Learner"),
-        "stranger": make_user("sam"),
-    }
+# Who the `people` fixture creates (see conftest.CAST).
+PEOPLE = ("coach", "admin", "learner", "stranger")
 
 
 def parse(response) -> Calendar:

@@ -4,27 +4,20 @@ import io
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from portal.domain.hand_in import MAX_FILE_BYTES
+from portal.domain.journal import sentence
 from portal.extensions import db
-from portal.models import Assignment, Grade, Submission
+from portal.models import Assignment, Grade, JournalEntry, Submission
 from tests.helpers import NOW, add_course, enrol, make_session
 
-
-@pytest.fixture
-def people(make_user, frozen_now):
-    return {
-        "admin": make_user("ada", role="admin"),
-        "coach": make_user("cora", role="teacher"),
-        "teacher": make_user("ted", role="teacher"),
-        "learner": make_user("lea"),
-        "classmate": make_user("cleo"),
-        "stranger": make_user("sam"),
-    }
+# Who the `people` fixture creates (see conftest.CAST).
+PEOPLE = ("admin", "coach", "teacher", "learner", "classmate", "stranger")
 
 
 @pytest.fixture
@@ -225,6 +218,24 @@ def test_who_may_download_a_file(client, people, world, who, status):
         assert response.data == b"my notes"
 
 
+def test_both_downloads_are_never_cached_and_404_once_the_file_is_gone(client, app, people,
+                                                                       world):
+    client.login("lea")
+    client.post(url(world), form(world, "see file", upload()))
+    sub = submissions()[0]
+    client.logout()
+    client.login("ted")  # the course coach: the learner's URL and the grading one
+    urls = [f"/sessions/{world['session'].id}/submissions/{sub.id}/file",
+            f"/coach/sessions/{world['session'].id}/courses/{world['course'].id}"
+            f"/submissions/{sub.id}/file"]
+    for address in urls:
+        response = client.get(address)
+        assert response.status_code == 200 and response.data == b"my notes"
+        assert response.headers["Cache-Control"] == "private, no-store"
+    (Path(app.config["UPLOAD_FOLDER"]) / sub.file_key).unlink()
+    assert [client.get(address).status_code for address in urls] == [404, 404]
+
+
 def test_a_file_is_not_served_through_another_session(client, people, world):
     client.login("lea")
     client.post(url(world), form(world, "see file", upload()))
@@ -312,3 +323,38 @@ def test_a_grade_saved_during_a_hand_in_wins(client, people, world, monkeypatch)
     assert response.status_code == 409
     assert "graded a moment ago" in response.get_data(as_text=True)
     assert db.session.scalar(select(Submission.answer)) == "first answer"
+
+
+# --- the journal -------------------------------------------------------------------
+
+
+def hand_in_entries():
+    return db.session.scalars(select(JournalEntry)
+                              .where(JournalEntry.object_type == "submission")
+                              .order_by(JournalEntry.id)).all()
+
+
+def test_a_hand_in_and_its_replacement_are_journaled(client, people, world, frozen_now):
+    client.login("lea")
+    long_answer = "My essay, which runs on for well over sixty characters in all, and more."
+    client.post(url(world), form(world, long_answer))
+    frozen_now(NOW + timedelta(hours=1))
+    client.post(url(world), form(world, "Shorter", file=(io.BytesIO(b"%PDF"), "essay.pdf")))
+    first, second = hand_in_entries()
+    tz = ZoneInfo("Europe/Paris")
+    assert sentence(first, tz) == "Lea Learner handed in Essay in Autumn"
+    assert sentence(second, tz) == "Lea Learner replaced their hand-in for Essay in Autumn"
+    [sub] = submissions()
+    assert (first.action, first.object_id, first.at) == ("create", sub.id, NOW)
+    assert (first.learner_id, first.session_id) == (people["learner"].id, world["session"].id)
+    assert first.before is None
+    assert first.after == {"file_name": None, "answer": long_answer[:60]}
+    assert second.action == "update" and second.actor_id == people["learner"].id
+    assert second.before == {"file_name": None, "answer": long_answer[:60]}
+    assert second.after == {"file_name": "essay.pdf", "answer": "Shorter"}
+
+
+def test_a_refused_hand_in_is_not_journaled(client, people, world):
+    client.login("lea")
+    client.post(url(world), form(world, ""))
+    assert hand_in_entries() == []

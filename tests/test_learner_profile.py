@@ -98,3 +98,25 @@ def test_an_unknown_time_zone_is_refused(client, lea):
     page = client.post_page("/profile/timezone", {"timezone": "Mars/Olympus"}, status=422)
     assert "Not a valid choice" in page.select_one("#timezone-error").text
     assert stored().timezone is None
+
+
+def test_profile_changes_are_journaled_without_the_password(client, lea):
+    from zoneinfo import ZoneInfo
+
+    from portal.domain.journal import sentence
+    from portal.models import JournalEntry
+
+    client.post("/profile/password", {
+        "current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD})
+    client.post("/profile/timezone", {"timezone": "America/New_York"})
+    entries = db.session.scalars(select(JournalEntry).where(JournalEntry.object_type == "user")
+                                 .order_by(JournalEntry.id)).all()
+    tz = ZoneInfo("Europe/Paris")
+    assert [sentence(e, tz) for e in entries] == [
+        "Lea Tester changed the password of the user Lea Tester (lea)",
+        "Lea Tester changed the time zone of the user Lea Tester (lea) from (none) to "
+        "America/New_York",
+    ]
+    assert all(entry.request_id for entry in entries)
+    assert NEW_PASSWORD not in str(entries[0].after) and "argon2" not in str(entries[0].after)

@@ -17,17 +17,8 @@ from portal.models import (
 )
 from tests.helpers import NOW, add_course, enrol, make_session
 
-
-@pytest.fixture
-def people(make_user, frozen_now):
-    return {
-        "admin": make_user("ada", role="admin"),
-        "coach": make_user("cora", role="teacher", first_name="Cora", last_name="Coach"),
-        "teacher": make_user("ted", role="teacher", first_name="Ted", last_name="Teach"),
-        "learner": make_user("lea"),
-        "other": make_user("otto"),
-        "stranger": make_user("sam"),
-    }
+# Who the `people` fixture creates (see conftest.CAST).
+PEOPLE = ("admin", "coach", "teacher", "learner", "other", "stranger")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 
 from portal import clock
-from portal.domain import enrolment
+from portal.domain import enrolment, journal
 from portal.domain.csv_import import apply, preview, read_csv
 from portal.domain.sessions import delete_session
 from portal.domain.tracking_charts import (
@@ -149,30 +149,33 @@ def test_learner_counts_stay_exact_whatever_changes_the_enrolments(scale):
         select(User.id).where(User.role == "learner").order_by(User.id)))
     session_id = sessions[5]
 
-    enrolment.enrol_users(db.session, session_id, learners[:30], "individual", NOW)
-    enrolment.unenrol_user(db.session, session_id, learners[0])
+    enrolment.enrol_users(db.session, session_id, learners[:30], "individual", by=journal.SYSTEM,
+                          now=NOW)
+    enrolment.unenrol_user(db.session, session_id, learners[0], by=journal.SYSTEM, now=NOW)
     team = UserClass(name="Scale team", description="")
     db.session.add(team)
     db.session.flush()
     db.session.add_all([ClassMembership(class_id=team.id, user_id=u) for u in learners[-20:]])
-    enrolment.link_class(db.session, session_id, team.id, NOW)
+    enrolment.link_class(db.session, session_id, team.id, by=journal.SYSTEM, now=NOW)
     db.session.commit()
     assert _wrong_learner_counts() == []
 
-    enrolment.unlink_class(db.session, session_id, team.id)
+    enrolment.unlink_class(db.session, session_id, team.id, by=journal.SYSTEM, now=NOW)
     names = dict(db.session.execute(select(User.id, User.username)).all())
     session_names = dict(db.session.execute(select(TrainingSession.id, TrainingSession.name)).all())
     lines = ["username,session,action"]
     lines += [f"{names[u]},{session_names[s]},add" for s in sessions[:10] for u in learners[:15]]
     lines += [f"{names[u]},{session_names[sessions[20]]},remove" for u in learners[15:40]]
     result = preview(db.session, read_csv("\n".join(lines).encode(), session_required=True))
-    apply(db.session, result, NOW, valid_rows_only=True)
+    apply(db.session, result, file_name="scale.csv", valid_rows_only=True, by=journal.SYSTEM,
+          now=NOW)
     db.session.commit()
     assert _wrong_learner_counts() == []
 
     # Cascades: a deleted user leaves every session, a deleted session takes its rows.
     db.session.execute(delete(User).where(User.id.in_(learners[:3])))
-    delete_session(db.session, sessions[6])
+    delete_session(db.session, db.session.get(TrainingSession, sessions[6]),
+                   by=journal.SYSTEM, now=clock.now())
     db.session.commit()
     assert _wrong_learner_counts() == []
     total = db.session.scalar(select(func.sum(TrainingSession.learner_count)))

@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import insert, select
 
 from portal.domain.tracking_table import (
+    COLUMNS,
     TrackingFilters,
     all_learner_stats,
     format_duration,
@@ -22,18 +23,8 @@ from tests.helpers import NOW, add_course, enrol, make_session
 T0 = NOW - timedelta(days=5)
 
 
-@pytest.fixture
-def people(make_user, frozen_now):
-    return {
-        "admin": make_user("ada", role="admin"),
-        "coach": make_user("cora", role="teacher", first_name="Cora", last_name="Coach"),
-        "ted": make_user("ted", role="teacher", first_name="Ted", last_name="Teach"),
-        "tom": make_user("tom", role="teacher", first_name="Tom", last_name="Other"),
-        "lea": make_user("lea", first_name="Lea", last_name="Learner"),
-        "leo": make_user("leo", first_name="Leo", last_name="Second"),
-        "max": make_user("max", first_name="Max", last_name="Absent"),
-        "sam": make_user("sam"),
-    }
+# Who the `people` fixture creates (see conftest.CAST).
+PEOPLE = ("admin", "coach", "ted", "tom", "lea", "leo", "max", "sam")
 
 
 def build(people, **window):
@@ -227,6 +218,28 @@ def test_search_by_name_or_username_with_htmx(client, people):
     assert "No learner matches “zz%”." in client.get_page(url(w, "?q=zz%25")).text
     search = client.get_page(url(w)).select_one("input#q")
     assert search["hx-get"] == url(w) and search["hx-push-url"] == "true"
+
+
+def test_the_search_drops_control_characters_and_ignores_the_mail_domain(client, people):
+    w = build(people)
+    client.login("cora")
+    assert list(rows(client.get_page(url(w, "?q=le%00o")))) == ["leo"]
+    assert list(rows(client.get_page(url(w, "?q=example.org")))) == []
+    assert TrackingFilters.from_args({"q": " \x00lea\x07 "}).q == "lea"
+
+
+def test_the_table_has_the_columns_of_COLUMNS(client, people):
+    w = build(people)
+    client.login("cora")
+    page = client.get_page(url(w))
+    headings = [th.text.replace("▲", "").strip()
+                for th in page.select(".tracking-table thead th")]
+    assert headings == [column.label for column in COLUMNS]
+    sortable = [th.a is not None for th in page.select(".tracking-table thead th")]
+    assert sortable == [column.sort is not None for column in COLUMNS]
+    first_row = page.select_one(".tracking-table tbody tr")
+    assert [cell.get("class", ["learner"])[0] for cell in first_row.find_all(["th", "td"])] \
+        == [column.cell for column in COLUMNS]
 
 
 def test_table_is_paginated(client, people):

@@ -36,7 +36,6 @@ def upgrade():
     sa.Column('parent_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=True),
-    sa.ForeignKeyConstraint(['parent_id'], ['journal_entry.id'], name=op.f('fk_journal_entry_parent_id_journal_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_entry'))
     )
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:

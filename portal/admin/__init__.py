@@ -1,19 +1,11 @@
 """The administration panel: admins only; anyone else gets a 404 (or the login page)."""
 
-from flask import Blueprint, abort, request
-from flask_login import current_user
+from flask import request
 
-from ..extensions import login_manager
+from ..web.guards import GuardedBlueprint, admin_required
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-def admins_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_admin:
-        abort(404)  # no hint that the panel exists
+# Every view registered on the blueprint goes through admin_required, which marks it.
+bp = GuardedBlueprint("admin", __name__, url_prefix="/admin", guard=admin_required)
 
 
 # The sections of the administration, in the order of its navigation.
@@ -24,6 +16,7 @@ ADMIN_SECTIONS = (
     ("admin.classes", "Classes"),
     ("admin.categories", "Categories"),
     ("admin.import_enrolments", "Import enrolments"),
+    ("admin.history", "History"),
 )
 
 
@@ -38,6 +31,7 @@ def admin_navigation():
 
 
 from . import (  # noqa: E402,F401
+    history,
     imports,
     lookups,
     reference,

@@ -1,153 +1,107 @@
-"""One small form per detail row of the session page, and how each is saved."""
+"""The detail rows of a session's page: one definition per row, and the form each edits.
 
-from dataclasses import dataclass
+A row lists its label, the inputs of its edit form (and how each is drawn), and how
+its value is shown; ``templates/admin/session/_detail_row.html`` draws any row from
+that. The inputs are checked by ``domain.session_form.validate_session_values``.
+"""
 
-from flask_wtf import FlaskForm
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
 from wtforms import HiddenField
 
-from ..domain.dates import DateInputError, input_value, parse_local
-from ..domain.sessions import coach_window_warning, name_taken, window_order_errors
-from .session_forms import (
-    DURATION_WITH_DATES,
-    NAME_TAKEN,
-    SessionForm,
-    find_user,
-    unknown_user_message,
-)
+from ..domain.dates import date_range
+from ..domain.markdown_text import render_markdown
+from ..domain.session_form import POLICY_LABELS, form_values
+from ..models import TrainingSession
+from .session_forms import SessionForm, SessionInputs
 
-POLICY_LABELS = {"read_only": "Read only", "open": "Still open", "closed": "Closed"}
+# How an input is drawn: the field macro ("text"; "textarea" with four rows), the
+# user picker, or a group of radio buttons.
+INPUT_KINDS = ("text", "textarea", "user_picker", "radios")
 
 
-class RowForm(FlaskForm):
+class RowForm(SessionInputs):
     # The session's version when the form was opened: a save against a newer one is refused.
     version = HiddenField()
 
 
-class NameForm(RowForm):
-    name = SessionForm.name
-
-
-class DescriptionForm(RowForm):
-    description = SessionForm.description
-
-
-class CategoryForm(RowForm):
-    category_id = SessionForm.category_id
-
-
-class CoachForm(RowForm):
-    coach = SessionForm.coach
-
-
-class PolicyForm(RowForm):
-    after_end_policy = SessionForm.after_end_policy
-
-
-class DisplayForm(RowForm):
-    display_start = SessionForm.display_start
-    display_end = SessionForm.display_end
-
-
-class AccessForm(RowForm):
-    access_start = SessionForm.access_start
-    access_end = SessionForm.access_end
-    duration_days = SessionForm.duration_days
-
-
-class CoachWindowForm(RowForm):
-    coach_start = SessionForm.coach_start
-    coach_end = SessionForm.coach_end
-
-
 @dataclass(frozen=True)
 class Row:
+    """One detail row: its key (in URLs and element ids), its label, its inputs as
+    (input name, kind), and ``show(session, tz)``: the value it reads in view mode."""
+
     key: str
     label: str
-    form: type[RowForm]
-    dates: tuple[str, ...] = ()
+    inputs: tuple[tuple[str, str], ...]
+    show: Callable[[TrainingSession, ZoneInfo], str]
+    form: type[RowForm] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        for name, kind in self.inputs:
+            if kind not in INPUT_KINDS or not hasattr(SessionForm, name):
+                raise ValueError(f"row {self.key}: bad input {name} ({kind})")
+        fields = {name: getattr(SessionForm, name) for name, _ in self.inputs}
+        object.__setattr__(self, "form", type(f"{self.key.title()}RowForm", (RowForm,), fields))
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.inputs)
+
+
+def _access(s: TrainingSession, tz: ZoneInfo) -> str:
+    if s.duration_days:
+        return f"{s.duration_days} days from each learner's first access"
+    return date_range(s.access_start, s.access_end, tz)
+
+
+def _coach_window(s: TrainingSession, tz: ZoneInfo) -> str:
+    if s.coach_start or s.coach_end:
+        return date_range(s.coach_start, s.coach_end, tz)
+    return "Same as access"
 
 
 ROWS = {
     row.key: row
     for row in (
-        Row("name", "Session name", NameForm),
-        Row("description", "Description", DescriptionForm),
-        Row("category", "Category", CategoryForm),
-        Row("coach", "Session coach", CoachForm),
-        Row("policy", "After the access end", PolicyForm),
-        Row("display", "Display dates", DisplayForm, ("display_start", "display_end")),
-        Row("access", "Access dates", AccessForm, ("access_start", "access_end")),
-        Row("coach_window", "Coach access dates", CoachWindowForm, ("coach_start", "coach_end")),
+        Row("name", "Session name", (("name", "text"),), lambda s, tz: s.name),
+        Row("description", "Description", (("description", "textarea"),),
+            lambda s, tz: render_markdown(s.description) if s.description else "—"),
+        Row("category", "Category", (("category_id", "text"),),
+            lambda s, tz: s.category.name if s.category else "—"),
+        Row("coach", "Session coach", (("coach", "user_picker"),),
+            lambda s, tz: f"{s.coach.full_name} ({s.coach.username})"),
+        Row("policy", "After the access end", (("after_end_policy", "radios"),),
+            lambda s, tz: POLICY_LABELS[s.after_end_policy]),
+        Row("display", "Display dates", (("display_start", "text"), ("display_end", "text")),
+            lambda s, tz: date_range(s.display_start, s.display_end, tz)),
+        Row("access", "Access dates", (("access_start", "text"), ("access_end", "text"),
+                                       ("duration_days", "text")), _access),
+        Row("coach_window", "Coach access dates",
+            (("coach_start", "text"), ("coach_end", "text")), _coach_window),
     )
 }
 
 
-def form_for(row: Row, session, tz, db, formdata=None) -> RowForm:
+def shown_values(session: TrainingSession, tz: ZoneInfo) -> dict[str, str]:
+    """What each row reads in view mode, by row key."""
+    return {key: row.show(session, tz) for key, row in ROWS.items()}
+
+
+def form_for(row: Row, session: TrainingSession, tz: ZoneInfo, db, formdata=None) -> RowForm:
     """The row's form, filled from ``formdata`` when posted, else from the session."""
     if formdata is not None:
         form = row.form(formdata=formdata)
     else:
-        form = row.form(formdata=None, data=_current_values(row, session, tz))
-    if hasattr(form, "category_id"):
-        SessionForm.load_categories(form, db)
+        current = form_values(session, tz)
+        form = row.form(formdata=None, data={"version": str(session.version),
+                                             **{n: current[n] for n in row.input_names}})
+    form.load_categories(db)
     return form
 
 
-def _current_values(row: Row, session, tz) -> dict:
-    values = {"version": str(session.version)}
-    if row.key == "coach":
-        values["coach"] = session.coach.username
-    elif row.key == "category":
-        values["category_id"] = session.category_id or 0
-    for name in row.dates:
-        values[name] = input_value(getattr(session, name), tz, is_end=name.endswith("_end"))
-    for name in ("name", "description", "after_end_policy", "duration_days"):
-        if hasattr(row.form, name):
-            values[name] = getattr(session, name)
-    return values
-
-
-def validate_row(row: Row, form: RowForm, session, tz, db) -> tuple[dict, str | None]:
-    """Check a posted row. Returns the new column values (empty on error) and a warning."""
-    ok = form.validate()
-    changes: dict = {}
-    if row.key == "name" and ok:
-        name = form.name.data.strip()
-        if name_taken(db, name, except_id=session.id):
-            form.name.errors = [*form.name.errors, NAME_TAKEN]
-        changes["name"] = name
-    elif row.key == "description":
-        changes["description"] = form.description.data or ""
-    elif row.key == "category":
-        changes["category_id"] = form.category_id.data or None
-    elif row.key == "coach" and ok:
-        coach = find_user(db, form.coach.data)
-        if coach is None:
-            form.coach.errors = [*form.coach.errors, unknown_user_message(form.coach.data)]
-        else:
-            changes["coach_id"] = coach.id
-    elif row.key == "policy":
-        changes["after_end_policy"] = form.after_end_policy.data
-    for name in row.dates:
-        try:
-            changes[name] = parse_local(getattr(form, name).data or "", tz,
-                                        is_end=name.endswith("_end"))
-        except DateInputError as error:
-            getattr(form, name).errors = [*getattr(form, name).errors, str(error)]
-    if row.dates:
-        for name, message in window_order_errors(changes).items():
-            getattr(form, name).errors = [*getattr(form, name).errors, message]
-    if row.key == "access":
-        days = form.duration_days.data
-        if days and (changes.get("access_start") or changes.get("access_end")):
-            form.duration_days.errors = [*form.duration_days.errors, DURATION_WITH_DATES]
-        changes["duration_days"] = days or None
-    if any(field.errors for field in form):
-        return {}, None
-    warning = None
-    if row.key in ("access", "coach_window"):
-        merged = {name: getattr(session, name) for name in
-                  ("access_start", "access_end", "coach_start", "coach_end")}
-        merged.update(changes)
-        warning = coach_window_warning(merged)
-    return changes, warning
+def posted_version(form: RowForm) -> int | None:
+    """The version the posted form was opened at; None when it is not a number."""
+    text = (form.version.data or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None

@@ -6,7 +6,6 @@ IntegrityError of a race and answers with the same message).
 """
 
 from flask_wtf import FlaskForm
-from sqlalchemy import exists, select
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -18,8 +17,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
+from ..domain.courses import AssignmentValues, CourseValues
 from ..domain.dates import is_known_zone
+from ..domain.lookups import is_taken
 from ..domain.passwords import password_problem
+from ..domain.users import UserValues
 from ..extensions import db
 from ..models import Course, PlatformRole, SessionCategory, User, UserClass
 
@@ -41,7 +43,6 @@ def strip(value):
     return no_nul(value).strip() if isinstance(value, str) else value
 
 
-
 def _title_field() -> StringField:
     return StringField(
         "Title",
@@ -60,6 +61,7 @@ def _long_text_field(label: str, rows: int) -> TextAreaField:
         render_kw={"rows": rows},
     )
 
+
 class Unique:
     """Fails when another row already has this value in ``column``.
 
@@ -75,12 +77,23 @@ class Unique:
         if not field.data:
             return
         value = self.normalise(field.data)
-        model = self.column.class_
-        condition = [self.column == value]
-        if form.editing_id is not None:
-            condition.append(model.id != form.editing_id)
-        if db.session.scalar(select(exists().where(*condition))):
+        if is_taken(db.session, self.column, value, other_than=form.editing_id):
             raise ValidationError(self.message.format(value=value))
+
+
+def _unique_field(label: str, column, taken: str, *, required: str, max_length: int,
+                  also=(), normalise=strip, **kwargs) -> StringField:
+    """A required one-line field whose value no other row of ``column`` may have (a
+    username, an e-mail, a course code, a class or category name); ``also``: validators
+    checked after the length, before the database."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[DataRequired(message=required),
+                    Length(max=max_length, message=f"Use at most {max_length} characters."),
+                    *also, Unique(column, taken, normalise)],
+        **kwargs,
+    )
 
 
 class ReferenceForm(FlaskForm):
@@ -104,17 +117,11 @@ class WholeNumberField(IntegerField):
 
 
 class UserForm(ReferenceForm):
-    username = StringField(
-        "Username",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter a username."),
-            Length(max=80, message="Use at most 80 characters."),
-            Regexp(r"^[^\s@]+$", message="A username has no spaces and no @."),
-            Unique(User.username, "The username {value} is already taken.",
-                   User.normalise_username),
-        ],
-        render_kw={"autocomplete": "off"},
+    username = _unique_field(
+        "Username", User.username, "The username {value} is already taken.",
+        required="Enter a username.", max_length=80,
+        also=[Regexp(r"^[^\s@]+$", message="A username has no spaces and no @.")],
+        normalise=User.normalise_username, render_kw={"autocomplete": "off"},
     )
     first_name = StringField(
         "First name", filters=[strip],
@@ -124,18 +131,12 @@ class UserForm(ReferenceForm):
         "Last name", filters=[strip],
         validators=[Length(max=100, message="Use at most 100 characters.")],
     )
-    email = StringField(
-        "E-mail",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter an e-mail address."),
-            Length(max=254, message="Use at most 254 characters."),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                   message="Enter an e-mail address such as ann@example.org."),
-            Unique(User.email, "The e-mail {value} already belongs to another user.",
-                   User.normalise_email),
-        ],
-        render_kw={"type": "email", "autocomplete": "off"},
+    email = _unique_field(
+        "E-mail", User.email, "The e-mail {value} already belongs to another user.",
+        required="Enter an e-mail address.", max_length=254,
+        also=[Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                     message="Enter an e-mail address such as ann@example.org.")],
+        normalise=User.normalise_email, render_kw={"type": "email", "autocomplete": "off"},
     )
     role = SelectField("Platform role", choices=ROLE_CHOICES,
                        default=PlatformRole.LEARNER.value)
@@ -172,19 +173,25 @@ class UserForm(ReferenceForm):
         if problem:
             raise ValidationError(problem)
 
+    def values(self) -> UserValues:
+        """The answers, as the user write functions take them."""
+        return UserValues(
+            username=self.username.data, email=self.email.data,
+            first_name=self.first_name.data or "", last_name=self.last_name.data or "",
+            role=self.role.data, timezone=self.timezone.data or None,
+            active=bool(self.active.data), password=self.password.data or None,
+        )
+
 
 class CourseForm(ReferenceForm):
-    code = StringField(
-        "Code",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter a course code."),
-            Length(max=40, message="Use at most 40 characters."),
-            Unique(Course.code, "The course code {value} is already used by another course."),
-        ],
-    )
+    code = _unique_field("Code", Course.code,
+                         "The course code {value} is already used by another course.",
+                         required="Enter a course code.", max_length=40)
     title = _title_field()
     description = _long_text_field("Description", rows=6)
+
+    def values(self) -> CourseValues:
+        return CourseValues(self.code.data, self.title.data, self.description.data or "")
 
 
 class AssignmentForm(FlaskForm):
@@ -200,17 +207,14 @@ class AssignmentForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
 
+    def values(self) -> AssignmentValues:
+        return AssignmentValues(self.title.data, self.instructions.data or "",
+                                self.max_score.data)
+
 
 class ClassForm(ReferenceForm):
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter a name."),
-            Length(max=120, message="Use at most 120 characters."),
-            Unique(UserClass.name, "A class named {value} already exists."),
-        ],
-    )
+    name = _unique_field("Name", UserClass.name, "A class named {value} already exists.",
+                         required="Enter a name.", max_length=120)
     description = _long_text_field("Description", rows=3)
 
 
@@ -224,15 +228,9 @@ class MemberForm(FlaskForm):
 
 
 class CategoryForm(ReferenceForm):
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter a name."),
-            Length(max=120, message="Use at most 120 characters."),
-            Unique(SessionCategory.name, "A category named {value} already exists."),
-        ],
-    )
+    name = _unique_field("Name", SessionCategory.name,
+                         "A category named {value} already exists.",
+                         required="Enter a name.", max_length=120)
 
 
 __all__ = [

@@ -7,14 +7,11 @@ server; apply re-reads and re-validates them, so a change in between is caught.
 """
 
 import re
-import secrets
-from datetime import timedelta
 
 from flask import g, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired, Length
@@ -23,19 +20,21 @@ from .. import clock
 from ..domain.csv_import import (
     MAX_BYTES,
     FileProblem,
+    ParsedFile,
     Preview,
     RowKind,
     apply,
+    keep_upload,
     preview,
     read_csv,
+    waiting_upload,
 )
 from ..extensions import db
 from ..models import ImportUpload, TrainingSession
-from ..web import wants_fragment
+from ..web import current_actor, wants_fragment
 from ..web.gate import session_gate
 from . import bp
 
-UPLOAD_LIFETIME = timedelta(hours=24)
 ROWS_SHOWN = 200  # per kind on the preview page; the counts cover every row
 KIND_LABELS = {
     RowKind.ERROR: "In error",
@@ -105,9 +104,7 @@ def _upload_step(session: TrainingSession | None):
 
 def _apply_step(session: TrainingSession | None):
     form = ApplyForm()
-    if not form.validate_on_submit():
-        return _gone(session)
-    upload = _own_upload(form.token.data, session)
+    upload = _own_upload(form.token.data, session) if form.validate_on_submit() else None
     if upload is None:
         return _gone(session)
     parsed = read_csv(upload.content, session_required=session is None)
@@ -124,17 +121,23 @@ def _apply_step(session: TrainingSession | None):
         return _render_preview(session, result, upload, status=422, notice=(
             f"Nothing was written: {_rows(result.error_count)} in error. Fix the file and "
             "upload it again, or tick “apply the valid rows only”."))
-    file_name = upload.file_name
+    return _write(session, upload, parsed, result, valid_only)
+
+
+def _write(session: TrainingSession | None, upload: ImportUpload, parsed: ParsedFile,
+           result: Preview, valid_only: bool):
+    """Apply and forget the upload, in one transaction; the result page."""
+    file_name, token = upload.file_name, upload.token
     try:
-        outcome = apply(db.session, result, clock.now(), valid_rows_only=valid_only)
+        outcome = apply(db.session, result, file_name=file_name, valid_rows_only=valid_only,
+                        by=current_actor(), now=clock.now())
         db.session.delete(upload)
         db.session.commit()
     except IntegrityError:
         # Someone enrolled one of these learners meanwhile: nothing of ours is kept.
         db.session.rollback()
-        upload = _own_upload(form.token.data, session)
-        return _render_preview(session, preview(db.session, parsed, session), upload,
-                               status=409, notice=(
+        return _render_preview(session, preview(db.session, parsed, session),
+                               _own_upload(token, session), status=409, notice=(
                                    "Enrolments changed while applying; nothing was written. "
                                    "Check the new preview and apply again."))
     return _render(session, "_result.html", result=outcome, file_name=file_name)
@@ -144,33 +147,16 @@ def _apply_step(session: TrainingSession | None):
 
 
 def _store(data: bytes, file_name: str, session: TrainingSession | None) -> ImportUpload:
-    """Keep the bytes for the apply step; uploads older than a day go at the same time."""
-    now = clock.now()
-    db.session.execute(
-        delete(ImportUpload).where(ImportUpload.created_at < now - UPLOAD_LIFETIME)
-    )
-    upload = ImportUpload(
-        token=secrets.token_urlsafe(32),
-        user_id=current_user.id,
-        session_id=session.id if session is not None else None,
-        file_name=file_name,
-        content=data,
-        created_at=now,
-    )
-    db.session.add(upload)
-    return upload
+    return keep_upload(db.session, data, file_name, user_id=current_user.id,
+                       session_id=session.id if session is not None else None,
+                       now=clock.now())
 
 
 def _own_upload(token: str, session: TrainingSession | None) -> ImportUpload | None:
     """The upload behind ``token`` if this admin made it, here, less than a day ago."""
-    session_match = ImportUpload.session_id.is_(None) if session is None else \
-        ImportUpload.session_id == session.id
-    return db.session.scalar(select(ImportUpload).where(
-        ImportUpload.token == token,
-        ImportUpload.user_id == current_user.id,
-        session_match,
-        ImportUpload.created_at >= clock.now() - UPLOAD_LIFETIME,
-    ))
+    return waiting_upload(db.session, token, user_id=current_user.id,
+                          session_id=session.id if session is not None else None,
+                          now=clock.now())
 
 
 def _clean_name(name: str | None) -> str:

@@ -1,23 +1,22 @@
 """What the reference data pages share: searchable paginated lists, form answers, usage text."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
-from ..domain.pagination import PER_PAGE_CHOICES, paginate, read_page_args
+from ..domain.pagination import paginate, read_page_args
 from ..extensions import db
 from ..web import wants_fragment
 
-SEARCH_MAX = 100  # characters of a search that are used
-
-
-def search_text() -> str:
-    return request.args.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX]
+T = TypeVar("T")
 
 
 def list_page(folder: str, stmt: Select, q: str, *, scalars: bool = False, **context):
-    """One page of ``stmt`` as ``folder/list.html``, or only ``folder/_results.html``
-    for an htmx request (the page includes that same fragment)."""
+    """One page of ``stmt`` (a statement the domain built) as ``folder/list.html``, or
+    only ``folder/_results.html`` for an htmx request (the page includes that fragment)."""
     page_no, per_page = read_page_args(request.args)
     page = paginate(db.session, stmt, page_no, per_page, scalars=scalars)
     endpoint = request.endpoint
@@ -26,9 +25,8 @@ def list_page(folder: str, stmt: Select, q: str, *, scalars: bool = False, **con
         return url_for(endpoint, q=q or None, page=number if number > 1 else None,
                        per_page=per or page.per_page, **(request.view_args or {}))
 
-    context.update(page=page, q=q, page_url=page_url, per_page_choices=PER_PAGE_CHOICES)
     template = "_results.html" if wants_fragment() else "list.html"
-    return render_template(f"{folder}/{template}", **context)
+    return render_template(f"{folder}/{template}", page=page, q=q, page_url=page_url, **context)
 
 
 def member_page(stmt: Select, endpoint: str, **view_args):
@@ -44,16 +42,23 @@ def member_page(stmt: Select, endpoint: str, **view_args):
     return page, page_url
 
 
-def commit_or_explain(field, message: str) -> bool:
-    """Commit; when another admin's save just took the same unique value, put ``message``
-    on ``field`` instead of failing (the form is shown again, nothing lost)."""
+def commit_or_explain(field, message: str, write: Callable[[], T] | None = None
+                      ) -> T | bool | None:
+    """Run ``write`` (a domain write function, called with no arguments) and commit.
+
+    When another admin's save just took the same unique value (an IntegrityError at the
+    write's flush or at the commit), roll back, put ``message`` on ``field`` and return
+    None: the form is shown again, nothing lost. Otherwise return what ``write``
+    returned (True without ``write``).
+    """
     try:
+        result = write() if write is not None else True
         db.session.commit()
-        return True
+        return result
     except IntegrityError:
         db.session.rollback()
         field.errors.append(message)
-        return False
+        return None
 
 
 def form_page(template: str, form, **context):

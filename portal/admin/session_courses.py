@@ -1,24 +1,23 @@
 """Courses and course coaches of a session on its admin page."""
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
+from .. import clock
 from ..domain import sessions
+from ..domain.session_form import unknown_user_message
+from ..domain.text_search import find_course, find_user
 from ..extensions import db
 from ..models import Course
-from ..web import wants_fragment
+from ..web import current_actor, wants_fragment
 from ..web.gate import session_gate
 from . import bp
-from .session_forms import find_user, unknown_user_message
 
 
 def _answer(session_id, message, kind="success", status=200, errors=None):
     """The courses section for htmx, or a redirect with the message for a plain form."""
     if wants_fragment():
-        from .session_page import load_session
-
         return render_template("admin/session/_courses.html",
-                               training_session=load_session(session_id),
+                               training_session=sessions.load_session(db.session, session_id),
                                courses_message=message, courses_message_kind=kind,
                                course_errors=errors or {}), status
     flash(message, "error" if status >= 400 else kind)
@@ -29,13 +28,14 @@ def _answer(session_id, message, kind="success", status=200, errors=None):
 @session_gate(need="view")
 def session_course_add(session_id: int):
     code = request.form.get("add_course", "").strip()
-    course = db.session.scalar(select(Course).where(Course.code == code)) if code else None
+    course = find_course(db.session, code)
     if course is None:
         message = f"No course has the code “{code}”." if code else "Type a course code to add."
         return _answer(session_id, message, status=422, errors={"add_course": message})
-    added = sessions.add_course(db.session, session_id, course.id)
+    added = sessions.add_course(db.session, g.training_session, course, by=current_actor(),
+                                now=clock.now())
     db.session.commit()
-    if not added:
+    if added is None:
         return _answer(session_id, f"{course.title} is already in this session.", kind="info")
     return _answer(session_id, f"{course.title} added.")
 
@@ -44,12 +44,14 @@ def session_course_add(session_id: int):
 @session_gate(need="view")
 def session_course_move(session_id: int, course_id: int):
     offset = -1 if request.form.get("direction") == "up" else 1
-    moved = sessions.move_course(db.session, session_id, course_id, offset)
+    course = db.session.get(Course, course_id)
+    moved = sessions.move_course(db.session, g.training_session, course, offset,
+                                 by=current_actor(), now=clock.now())
     db.session.commit()
-    title = db.session.get(Course, course_id).title
     word = "up" if offset < 0 else "down"
-    message = f"{title} moved {word}." if moved else f"{title} cannot move further {word}."
-    return _answer(session_id, message, kind="success" if moved else "info")
+    if moved is None:
+        return _answer(session_id, f"{course.title} cannot move further {word}.", kind="info")
+    return _answer(session_id, f"{course.title} moved {word}.")
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/remove", methods=["GET", "POST"])
@@ -62,7 +64,8 @@ def session_course_remove(session_id: int, course_id: int):
                     else "admin/session/course_remove.html")
         return render_template(template, training_session=g.training_session, course=course,
                                hidden=hidden)
-    sessions.remove_course(db.session, session_id, course_id)
+    sessions.remove_course(db.session, g.training_session, course, by=current_actor(),
+                           now=clock.now())
     db.session.commit()
     return _answer(session_id, f"{course.title} removed from the session. Its hand-ins are kept "
                                f"and come back if you add the course again.")
@@ -77,18 +80,22 @@ def session_course_coach_add(session_id: int, course_id: int):
     if user is None:
         message = unknown_user_message(typed)
         return _answer(session_id, message, status=422, errors={field: message})
-    added = sessions.add_course_coach(db.session, session_id, course_id, user.id)
+    course = db.session.get(Course, course_id)
+    added = sessions.add_course_coach(db.session, g.training_session, course, user,
+                                      by=current_actor(), now=clock.now())
     db.session.commit()
-    title = db.session.get(Course, course_id).title
     if not added:
-        return _answer(session_id, f"{user.full_name} already coaches {title}.", kind="info")
-    return _answer(session_id, f"{user.full_name} now coaches {title}.")
+        return _answer(session_id, f"{user.full_name} already coaches {course.title}.",
+                       kind="info")
+    return _answer(session_id, f"{user.full_name} now coaches {course.title}.")
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/coaches/<int:user_id>/remove",
           methods=["POST"])
 @session_gate(need="view")
 def session_course_coach_remove(session_id: int, course_id: int, user_id: int):
-    sessions.remove_course_coach(db.session, session_id, course_id, user_id)
+    course = db.session.get(Course, course_id)
+    sessions.remove_course_coach(db.session, g.training_session, course, user_id,
+                                 by=current_actor(), now=clock.now())
     db.session.commit()
     return _answer(session_id, "Course coach removed.")

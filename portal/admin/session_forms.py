@@ -1,59 +1,78 @@
-"""The create-a-session form: scalar fields in WTForms, chosen lists in a draft."""
+"""The create-a-session form: scalar inputs in WTForms, chosen lists in a draft.
+
+The forms only collect what was typed and show it back with its messages; the rules
+are ``domain.session_form.validate_session_values``, shared with the inline rows.
+"""
 
 from dataclasses import dataclass, field
 
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import NumberInput
 
-from ..models import Course, SessionCategory, User, UserClass
+from ..domain.session_form import (
+    COACH_MAX,
+    DATE_MAX,
+    DESCRIPTION_MAX,
+    DURATION_MAX,
+    INPUT_FIELDS,
+    NAME_MAX,
+    POLICY_LABELS,
+    category_choices,
+    chosen_items,
+    unknown_user_message,
+)
+from ..domain.sessions import SessionPlan
+from ..domain.text_search import find_class, find_course, find_user
+from ..models import Course, User, UserClass
 
-POLICY_CHOICES = [SelectChoice("read_only", "Read only"), SelectChoice("open", "Still open"),
-                  SelectChoice("closed", "Closed")]
-DATE_FIELDS = ("display_start", "display_end", "access_start", "access_end", "coach_start",
-               "coach_end")
+POLICY_CHOICES = [SelectChoice(value, label) for value, label in POLICY_LABELS.items()]
 DATE_HINT = "A date (2026-03-31) or a date and time (2026-03-31 14:30)."
 
 
-class SessionForm(FlaskForm):
-    name = StringField("Session name", [InputRequired("Give the session a name."),
-                                        Length(max=200, message="At most 200 characters.")])
-    description = TextAreaField("Description", [Length(max=20000)],
-                                description="Markdown: **bold**, lists, links.")
-    display_start = StringField("Display start", [Length(max=40)])
-    display_end = StringField("Display end", [Length(max=40)])
-    access_start = StringField("Access start", [Length(max=40)])
-    access_end = StringField("Access end", [Length(max=40)])
-    coach_start = StringField("Coach access start", [Length(max=40)])
-    coach_end = StringField("Coach access end", [Length(max=40)])
-    coach = StringField("Session coach", [InputRequired("Choose the session coach."),
-                                          Length(max=254)])
-    category_id = SelectField("Category", coerce=int, validate_choice=True)
-    after_end_policy = RadioField("After the access end", choices=POLICY_CHOICES,
-                                  default="read_only")
-    duration_days = IntegerField(
-        "Duration (days)",
-        [Optional(), NumberRange(min=1, max=3650, message="Between 1 and 3650 days.")],
-    )
+def _date(label: str) -> StringField:
+    return StringField(label, render_kw={"maxlength": DATE_MAX})
+
+
+class SessionInputs(FlaskForm):
+    """A form made of some of the session's inputs (see INPUT_FIELDS)."""
+
+    def raw(self) -> dict[str, str]:
+        """What was typed, by input name, for the validator."""
+        return {name: self[name].data for name in INPUT_FIELDS if name in self}
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Put the validator's messages on their inputs."""
+        for name, message in errors.items():
+            if name in self:
+                self[name].errors = [message]
 
     def load_categories(self, db) -> None:
-        names = db.execute(select(SessionCategory.id, SessionCategory.name)
-                           .order_by(SessionCategory.name)).all()
-        self.category_id.choices = [SelectChoice(0, "No category")] + [
-            SelectChoice(i, n) for i, n in names
-        ]
+        if "category_id" in self:
+            self.category_id.choices = [SelectChoice("0", "No category")] + [
+                SelectChoice(str(i), n) for i, n in category_choices(db)
+            ]
 
 
-def find_user(db, text: str) -> User | None:
-    """An active user by username or e-mail, as typed in a picker."""
-    text = text.strip().lower()
-    if not text:
-        return None
-    return db.scalar(select(User).where(
-        or_(User.username == text, User.email == text), User.active.is_(True)
-    ))
+class SessionForm(SessionInputs):
+    # The attributes repeat the validator's limits for the browser; the rules are checked
+    # by the validator, so a field here has no WTForms validators.
+    name = StringField("Session name", render_kw={"required": True, "maxlength": NAME_MAX})
+    description = TextAreaField("Description", render_kw={"maxlength": DESCRIPTION_MAX},
+                                description="Markdown: **bold**, lists, links.")
+    display_start = _date("Display start")
+    display_end = _date("Display end")
+    access_start = _date("Access start")
+    access_end = _date("Access end")
+    coach_start = _date("Coach access start")
+    coach_end = _date("Coach access end")
+    coach = StringField("Session coach", render_kw={"required": True, "maxlength": COACH_MAX})
+    category_id = SelectField("Category", validate_choice=False)
+    after_end_policy = RadioField("After the access end", choices=POLICY_CHOICES,
+                                  default="read_only", validate_choice=False)
+    duration_days = StringField("Duration (days)", widget=NumberInput(),
+                                render_kw={"min": 1, "max": DURATION_MAX})
 
 
 def _ints(values) -> list[int]:
@@ -107,7 +126,7 @@ class Draft:
         verb, _, arg = action.partition(":")
         if verb == "add_course":
             code = form.get("add_course", "").strip()
-            course = db.scalar(select(Course).where(Course.code == code)) if code else None
+            course = find_course(db, code)
             if course is None:
                 self.errors["add_course"] = (f"No course has the code “{code}”." if code
                                              else "Type a course code to add.")
@@ -139,8 +158,7 @@ class Draft:
             self.learner_ids = [u for u in self.learner_ids if u != int(arg)]
         elif verb == "add_class":
             name = form.get("add_class", "").strip()
-            user_class = (db.scalar(select(UserClass).where(UserClass.name == name))
-                          if name else None)
+            user_class = find_class(db, name)
             if user_class is None:
                 self.errors["add_class"] = (f"No class is called “{name}”." if name
                                             else "Type a class name to add.")
@@ -161,15 +179,10 @@ class Draft:
 
     def load(self, db) -> None:
         """Fetch what the chips show, three queries at most; drop ids that no longer exist."""
-        if self.course_ids:
-            self.courses = {c.id: c for c in db.scalars(
-                select(Course).where(Course.id.in_(self.course_ids)))}
-        user_ids = set(self.learner_ids) | {u for _, u in self.coach_pairs}
-        if user_ids:
-            self.users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids)))}
-        if self.class_ids:
-            self.classes = {c.id: c for c in db.scalars(
-                select(UserClass).where(UserClass.id.in_(self.class_ids)))}
+        chosen = chosen_items(db, self.course_ids,
+                              [*self.learner_ids, *(u for _, u in self.coach_pairs)],
+                              self.class_ids)
+        self.courses, self.users, self.classes = chosen.courses, chosen.users, chosen.classes
         self.course_ids = [c for c in self.course_ids if c in self.courses]
         self.coach_pairs = [(c, u) for c, u in self.coach_pairs
                             if c in self.courses and u in self.users]
@@ -179,15 +192,10 @@ class Draft:
     def coaches_of(self, course_id: int) -> list[User]:
         return [self.users[u] for c, u in self.coach_pairs if c == course_id]
 
-
-NAME_TAKEN = "A session already has this name."
-DURATION_WITH_DATES = ("In duration mode each learner gets these days from their first access: "
-                       "leave Access start and Access end empty.")
-
-
-def unknown_user_message(typed: str) -> str:
-    """What to say when no active user has the username or e-mail typed in a picker."""
-    typed = typed.strip()
-    if not typed:
-        return "Type a username or an e-mail address."
-    return f"No active user has the username or e-mail “{typed}”."
+    def plan(self, fields: dict) -> SessionPlan:
+        """The session to create: the checked column values ``fields`` and this draft."""
+        coaches: dict[int, list[int]] = {}
+        for course_id, user_id in self.coach_pairs:
+            coaches.setdefault(course_id, []).append(user_id)
+        return SessionPlan(fields=fields, course_ids=self.course_ids, course_coaches=coaches,
+                           learner_ids=self.learner_ids, class_ids=self.class_ids)

@@ -5,42 +5,24 @@ answer with the fragment to swap (the row, and out-of-band the timeline and badg
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
 from ..domain.access import Window, list_status
+from ..domain.session_form import validate_session_values
 from ..domain.session_list import STATUS_LABELS
+from ..domain.sessions import VersionConflict, ensure_version, load_session, update_session
 from ..domain.timeline import session_timeline
 from ..extensions import db
-from ..models import SessionCourse, SessionCourseCoach, TrainingSession
-from ..web import wants_fragment
+from ..models import TrainingSession
+from ..web import current_actor, wants_fragment
 from ..web.gate import session_gate
 from ..web.zone import viewer_zone
 from . import bp
-from .detail_forms import POLICY_LABELS, ROWS, form_for, validate_row
+from .detail_forms import ROWS, form_for, posted_version, shown_values
 from .session_people import people_context
 
 CONFLICT = ("This session was changed by someone else since you opened this form. "
             "Reload the page to see the current values, then make your change again.")
-
-
-def load_session(session_id: int) -> TrainingSession:
-    """The session with what its page shows (category, coach, courses and their
-    coaches), in one query: a session has a handful of courses and coaches, so one
-    joined row per course coach costs less than a round trip per relationship."""
-    courses = joinedload(TrainingSession.courses)
-    return db.session.execute(
-        select(TrainingSession).where(TrainingSession.id == session_id)
-        .options(
-            courses.joinedload(SessionCourse.course),
-            courses.joinedload(SessionCourse.coaches).joinedload(SessionCourseCoach.user),
-            joinedload(TrainingSession.category),
-            joinedload(TrainingSession.coach),
-        )
-        .execution_options(populate_existing=True)
-    ).unique().scalar_one_or_none()
 
 
 def page_context(session: TrainingSession) -> dict:
@@ -48,7 +30,7 @@ def page_context(session: TrainingSession) -> dict:
     return {
         "training_session": session,
         "rows": ROWS,
-        "policy_labels": POLICY_LABELS,
+        "shown": shown_values(session, tz),
         "timeline": session_timeline(session, now, tz),
         "status": list_status(Window(session.access_start, session.access_end), now),
         "status_labels": STATUS_LABELS,
@@ -59,7 +41,7 @@ def page_context(session: TrainingSession) -> dict:
 @bp.route("/sessions/<int:session_id>")
 @session_gate(need="view")
 def session_page(session_id: int):
-    session = load_session(session_id)
+    session = load_session(db.session, session_id)
     editing = request.args.get("edit")
     forms = {}
     if editing in ROWS:
@@ -71,38 +53,27 @@ def session_page(session_id: int):
 @bp.route("/sessions/<int:session_id>/details/<row_key>", methods=["GET", "POST"])
 @session_gate(need="view")
 def session_detail(session_id: int, row_key: str):
-    """GET: the row in read mode (Cancel). POST: save the row."""
+    """GET: the row in read mode (Cancel). POST: save the row (422 with the messages,
+    or the warning to confirm; 409 when the form was opened at an older version)."""
     row = ROWS.get(row_key) or abort(404)
-    session = load_session(session_id)
-    tz = viewer_zone()
+    session = load_session(db.session, session_id)
     if request.method == "GET":
-        if not wants_fragment():
-            return redirect(url_for("admin.session_page", session_id=session_id))
-        return render_template("admin/session/_detail_row.html", row=row,
-                               **page_context(session))
-    form = form_for(row, session, tz, db.session, formdata=request.form)
-    if form.version.data != str(session.version):
-        return _row_with_form(row, session, form, status=409, conflict=CONFLICT)
-    changes, warning = validate_row(row, form, session, tz, db.session)
-    if any(field.errors for field in form):
-        return _row_with_form(row, session, form, status=422)
-    if warning and request.form.get("confirm") != "1":
-        return _row_with_form(row, session, form, status=422, warning=warning)
-    for name, value in changes.items():
-        setattr(session, name, value)
-    session.updated_at = clock.now()
+        return _read_row(row, session)
+    form = form_for(row, session, viewer_zone(), db.session, formdata=request.form)
+    checked = validate_session_values(db.session, form.raw(), tz=viewer_zone(), session=session)
     try:
-        db.session.commit()
-    except StaleDataError:  # another save landed between our read and our write
+        if checked.errors or (checked.warning and request.form.get("confirm") != "1"):
+            ensure_version(session, posted_version(form))  # a stale form is a conflict first
+            form.show_errors(checked.errors)
+            return _row_with_form(row, session, form, status=422, warning=checked.warning)
+        update_session(db.session, session, checked.values, expected_version=posted_version(form),
+                       by=current_actor(), now=clock.now())
+    except VersionConflict:
         db.session.rollback()
-        session = load_session(session_id)
-        return _row_with_form(row, session, form, status=409, conflict=CONFLICT)
-    session = load_session(session_id)
-    if not wants_fragment():
-        flash(f"{row.label} saved.", "success")
-        return redirect(url_for("admin.session_page", session_id=session_id) + f"#detail-{row.key}",
-                        303)
-    return render_template("admin/session/_detail_saved.html", row=row, **page_context(session))
+        return _row_with_form(row, load_session(db.session, session_id), form, status=409,
+                              conflict=CONFLICT)
+    db.session.commit()
+    return _saved_row(row, session_id)
 
 
 @bp.route("/sessions/<int:session_id>/details/<row_key>/edit")
@@ -112,10 +83,27 @@ def session_detail_edit(session_id: int, row_key: str):
     if not wants_fragment():
         return redirect(url_for("admin.session_page", session_id=session_id, edit=row_key)
                         + f"#detail-{row_key}")
-    session = load_session(session_id)
+    session = load_session(db.session, session_id)
     form = form_for(row, session, viewer_zone(), db.session)
     return render_template("admin/session/_detail_row.html", row=row, form=form,
                            **page_context(session))
+
+
+def _read_row(row, session):
+    """The row in read mode for htmx (Cancel); the page for a plain request."""
+    if not wants_fragment():
+        return redirect(url_for("admin.session_page", session_id=session.id))
+    return render_template("admin/session/_detail_row.html", row=row, **page_context(session))
+
+
+def _saved_row(row, session_id: int):
+    """After a save: the row, badge, timeline and title for htmx; else back to the page."""
+    if not wants_fragment():
+        flash(f"{row.label} saved.", "success")
+        return redirect(url_for("admin.session_page", session_id=session_id)
+                        + f"#detail-{row.key}", 303)
+    return render_template("admin/session/_detail_saved.html", row=row,
+                           **page_context(load_session(db.session, session_id)))
 
 
 def _row_with_form(row, session, form, *, status, warning=None, conflict=None):
@@ -126,4 +114,3 @@ def _row_with_form(row, session, form, *, status, warning=None, conflict=None):
     return render_template("admin/session/page.html", forms={row.key: form},
                            warning=warning, conflict=conflict, **context,
                            **people_context(session)), status
-

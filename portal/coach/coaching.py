@@ -1,7 +1,7 @@
 """Coaching: the sessions the user coaches, in Current / Past / Upcoming tabs."""
 
 from flask import render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import clock
 from ..domain.coached_sessions import TAB_LABELS
@@ -9,6 +9,7 @@ from ..domain.coached_sessions import coaching as coaching_for
 from ..domain.pagination import read_page_args
 from ..extensions import db
 from ..web import wants_fragment
+from ..web.guards import login_required
 from ..web.zone import viewer_zone
 from . import bp
 

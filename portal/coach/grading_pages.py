@@ -5,20 +5,7 @@ the coach window is open or read only); saving a grade needs "grade". Every URL
 names the course, so the gate answers 404 to a course coach of another course.
 """
 
-from pathlib import Path
-
-from flask import (
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
-from flask_login import current_user
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..domain.dates import format_local
@@ -30,12 +17,12 @@ from ..domain.grading import (
     save_grade,
     submission_in_course,
 )
-from ..domain.hand_in import file_path
-from ..domain.pagination import PER_PAGE_CHOICES, read_page_args
+from ..domain.pagination import PER_PAGE_CHOICES, link_args, read_page_args
 from ..extensions import db
 from ..models import Course
-from ..web import wants_fragment
-from ..web.gate import session_gate
+from ..web import current_actor, wants_fragment
+from ..web.files import send_upload
+from ..web.gate import records_visit, session_gate
 from ..web.zone import viewer_zone
 from . import bp
 from .forms import GradeForm
@@ -44,17 +31,25 @@ SUBMISSION_URL = ("/sessions/<int:session_id>/courses/<int:course_id>"
                   "/submissions/<int:submission_id>")
 
 
+GRID_DEFAULTS = {"page": 1, "per_page": PER_PAGE_CHOICES[0]}
+
+
 def _grid_args(source) -> dict:
     """The grid's own query arguments (filter and page), read from ``source``."""
     page, per_page = read_page_args(source)
-    args = {}
-    if source.get("ungraded") == "1":
-        args["ungraded"] = "1"
-    if page > 1:
-        args["page"] = page
-    if per_page != PER_PAGE_CHOICES[0]:
-        args["per_page"] = per_page
-    return args
+    ungraded = "1" if source.get("ungraded") == "1" else None
+    return link_args({"ungraded": ungraded, "page": page, "per_page": per_page}, GRID_DEFAULTS)
+
+
+def _grid_page_url(session_id: int, course_id: int, args: dict, per_page: int):
+    """page_url(number, per=None) for the pagination of the grid shown with ``args``."""
+
+    def page_url(number: int, per: int | None = None) -> str:
+        values = link_args({**args, "page": number, "per_page": per or per_page},
+                           GRID_DEFAULTS)
+        return url_for("coach.grading", session_id=session_id, course_id=course_id, **values)
+
+    return page_url
 
 
 def _closed_text() -> str | None:
@@ -69,28 +64,19 @@ def _closed_text() -> str | None:
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/grading")
 @session_gate(need="track")
+@records_visit
 def grading(session_id: int, course_id: int):
     args = _grid_args(request.args)
     page, per_page = read_page_args(request.args)
-    ungraded_only = args.get("ungraded") == "1"
-    grid = grading_grid(db.session, session_id, course_id, ungraded_only=ungraded_only,
+    grid = grading_grid(db.session, session_id, course_id, ungraded_only="ungraded" in args,
                         page=page, per_page=per_page)
-    course = db.session.get(Course, course_id)
-
-    def page_url(number: int, per: int | None = None) -> str:
-        values = {**args, "page": number if number > 1 else None,
-                  "per_page": per or grid.rows.per_page}
-        if values["per_page"] == PER_PAGE_CHOICES[0]:
-            values["per_page"] = None
-        return url_for("coach.grading", session_id=session_id, course_id=course_id, **values)
-
     context = {
         "training_session": g.training_session,
-        "course": course,
+        "course": db.session.get(Course, course_id),
         "grid": grid,
-        "ungraded_only": ungraded_only,
+        "ungraded_only": "ungraded" in args,
         "grid_args": args,
-        "page_url": page_url,
+        "page_url": _grid_page_url(session_id, course_id, args, grid.rows.per_page),
         "per_page_choices": PER_PAGE_CHOICES,
         "closed_text": _closed_text(),
     }
@@ -131,8 +117,18 @@ def _open_cell(submission, form: GradeForm | None, status: int = 200):
             {"Vary": "HX-Request"})
 
 
+def _closed_cell(submission, args: dict, *, saved: bool, **extra) -> str:
+    """The submission's cell of the grid, closed (``extra``: the out-of-band count)."""
+    return render_template("coach/_cell.html", cell=cell_of(submission), learner=submission.user,
+                           assignment=submission.assignment,
+                           training_session=g.training_session,
+                           course_id=submission.assignment.course_id, grid_args=args,
+                           saved=saved, **extra)
+
+
 @bp.get(SUBMISSION_URL)
 @session_gate(need="track")
+@records_visit
 def submission(session_id: int, course_id: int, submission_id: int):
     found = _submission_or_404(session_id, course_id, submission_id)
     return _open_cell(found, _grade_form(found))
@@ -146,46 +142,36 @@ def grade_submission(session_id: int, course_id: int, submission_id: int):
     if not form.validate():
         return _open_cell(found, form, status=422)
     save_grade(db.session, found, form.score_value, form.feedback.data or "",
-               current_user.id, clock.now())
+               by=current_actor(), now=clock.now())
+    db.session.commit()
     found = _submission_or_404(session_id, course_id, submission_id)
-    learner, title = found.user.full_name, found.assignment.title
+    args = _grid_args(request.form)
     if not wants_fragment():
-        flash(f"Grade saved: {learner}, “{title}”.", "success")
-        url = url_for("coach.grading", session_id=session_id, course_id=course_id,
-                      **_grid_args(request.form))
+        flash(f"Grade saved: {found.user.full_name}, “{found.assignment.title}”.", "success")
+        url = url_for("coach.grading", session_id=session_id, course_id=course_id, **args)
         return redirect(f"{url}#cell-{found.user_id}-{found.assignment_id}", 303)
     # The cell, and out of band the count above the grid, which may have changed.
-    return render_template("coach/_cell.html", cell=cell_of(found), learner=found.user,
-                           assignment=found.assignment, training_session=g.training_session,
-                           course_id=course_id, grid_args=_grid_args(request.form),
-                           saved=True,
-                           oob_to_grade=count_to_grade(db.session, session_id, course_id))
+    return _closed_cell(found, args, saved=True,
+                        oob_to_grade=count_to_grade(db.session, session_id, course_id))
 
 
 @bp.get(SUBMISSION_URL + "/cell")
 @session_gate(need="track")
+@records_visit
 def submission_cell(session_id: int, course_id: int, submission_id: int):
     """The cell back in its closed form (Close); a plain request goes to the grid."""
     found = _submission_or_404(session_id, course_id, submission_id)
+    args = _grid_args(request.args)
     if not wants_fragment():
         return redirect(url_for("coach.grading", session_id=session_id, course_id=course_id,
-                                **_grid_args(request.args)))
-    return render_template("coach/_cell.html", cell=cell_of(found), learner=found.user,
-                           assignment=found.assignment, training_session=g.training_session,
-                           course_id=course_id, grid_args=_grid_args(request.args),
-                           saved=False), {"Vary": "HX-Request"}
+                                **args))
+    return _closed_cell(found, args, saved=False), {"Vary": "HX-Request"}
 
 
 @bp.get(SUBMISSION_URL + "/file")
 @session_gate(need="track")
+@records_visit
 def submission_file(session_id: int, course_id: int, submission_id: int):
     """The file attached to the submission, to the course's coaches and admins."""
     found = _submission_or_404(session_id, course_id, submission_id)
-    if not found.file_key:
-        abort(404)
-    path = file_path(Path(current_app.config["UPLOAD_FOLDER"]), found.file_key)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, as_attachment=True, download_name=found.file_name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_upload(found.file_key, found.file_name)

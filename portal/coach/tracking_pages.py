@@ -5,10 +5,12 @@ from flask import Response, g, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
+from ..domain.access import sees_whole_tracking
 from ..domain.csv_export import csv_lines
 from ..domain.pagination import PER_PAGE_CHOICES
 from ..domain.tracking_charts import tracking_charts
 from ..domain.tracking_table import (
+    COLUMNS,
     TrackingFilters,
     all_learner_stats,
     export_rows,
@@ -19,34 +21,20 @@ from ..domain.tracking_table import (
 )
 from ..extensions import db
 from ..web import wants_fragment
-from ..web.gate import session_gate
+from ..web.gate import records_visit, session_gate
 from ..web.zone import viewer_zone
 from . import bp
-
-COLUMNS = (
-    ("name", "Learner"),
-    ("first", "First access"),
-    ("last", "Last access"),
-    ("time", "Time spent"),
-    (None, "Courses visited"),
-    ("handins", "Handed in"),
-    ("grade", "Average grade"),
-    ("progress", "Progress"),
-)
 
 
 def _scope(session_id: int, filters: TrackingFilters):
     """Admins and the session coach see every course; a course coach only theirs."""
-    access, session = g.access, g.training_session
-    sees_all = access.is_admin or session.coach_id == current_user.id
+    sees_all = sees_whole_tracking(current_user, g.training_session, g.access)
     return tracking_scope(db.session, session_id, current_user.id, sees_all=sees_all,
                           course_id=filters.course)
 
 
-@bp.route("/sessions/<int:session_id>/tracking")
-@session_gate(need="track")
-def session_tracking(session_id: int):
-    filters = TrackingFilters.from_args(request.args)
+def _table_context(session_id: int, filters: TrackingFilters) -> dict:
+    """What the table (and the page around it) shows for ``filters``."""
     scope = _scope(session_id, filters)
     page = tracking_page(db.session, session_id, scope, filters)
 
@@ -54,7 +42,7 @@ def session_tracking(session_id: int):
         return url_for("coach.session_tracking", session_id=session_id,
                        **filters.args(page=number, per_page=per or page.per_page))
 
-    context = {
+    return {
         "training_session": g.training_session,
         "access": g.access,
         "filters": filters,
@@ -66,11 +54,19 @@ def session_tracking(session_id: int):
         "columns": COLUMNS,
         "percent": format_percent,
     }
+
+
+@bp.route("/sessions/<int:session_id>/tracking")
+@session_gate(need="track")
+@records_visit
+def session_tracking(session_id: int):
+    context = _table_context(session_id, TrackingFilters.from_args(request.args))
     if wants_fragment():
         return render_template("coach/_tracking_results.html", **context), {"Vary": "HX-Request"}
     # The charts read every hand-in of the scope: the table comes first and htmx fetches
     # the charts right after; without JavaScript, "Show the charts" asks for them inline.
-    charts = _charts(session_id, scope) if request.args.get("charts") == "1" else None
+    charts = _charts(session_id, context["scope"]) if request.args.get("charts") == "1" \
+        else None
     return (render_template("coach/tracking.html", charts=charts, **context),
             {"Vary": "HX-Request"})
 
@@ -83,6 +79,7 @@ def _charts(session_id: int, scope):
 
 @bp.route("/sessions/<int:session_id>/tracking/charts")
 @session_gate(need="track")
+@records_visit
 def session_tracking_charts(session_id: int):
     """The three charts of the tracking page, for htmx to load after the table."""
     filters = TrackingFilters.from_args(request.args)
@@ -92,6 +89,7 @@ def session_tracking_charts(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/tracking.csv")
 @session_gate(need="track")
+@records_visit
 def session_tracking_csv(session_id: int):
     """The table as CSV: every learner matching the search, in the order shown."""
     filters = TrackingFilters.from_args(request.args)

@@ -1,19 +1,40 @@
-"""Date windows, the access decision, list statuses and their SQL forms.
+"""Who may do what in a session, and when: the one home of the window rules.
 
-The decision is a pure function of plain facts and ``now``; the gate
-(``portal.web.gate``) applies it to every route that takes a session id. Rules:
-DESIGN.md, "The three windows".
+Where each rule lives (rules: DESIGN.md, "The three windows"):
+
+- **Pure decisions** (plain facts and ``now`` in, a value out): ``Window.status``
+  (before / inside / after a window, from the ``_CROSSINGS`` table), ``learner_window``,
+  ``coach_window`` (falls back to the access window), ``decide`` (the access decision the
+  gate, ``portal.web.gate``, applies to every session route), ``allows`` / ``role_missing``
+  (what a gate need asks of it), ``sees_whole_tracking``.
+- **SQL forms** of the same rules, built from the same ``_CROSSINGS`` table and
+  ``_decision_of``: ``WindowColumns`` (``status_condition``, ``contains``,
+  ``decision_condition``, ``overlaps``) for ``access_window_columns``,
+  ``coach_window_columns`` and ``display_window_columns``. Lists filter and count with
+  these; ``tests/test_access_sql.py`` checks they select what the Python decides.
+- **Loading the facts** the decisions need: ``relation_for``, ``load_for_gate``,
+  ``course_in_session``, and ``may_download_hand_in`` (which reads course coaches).
 """
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, case, exists, false, not_, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
 
-from ..models import Enrolment, SessionCourse, SessionCourseCoach, TrainingSession
+from ..models import (
+    AfterEndPolicy,
+    Assignment,
+    Enrolment,
+    SessionCourse,
+    SessionCourseCoach,
+    Submission,
+    TrainingSession,
+)
 
 
 class Decision(StrEnum):
@@ -40,6 +61,16 @@ class Status(StrEnum):
     PAST = "past"
 
 
+# Where an instant falls in a window, for Window.status and WindowColumns alike:
+# (status, bound, test of the instant against the bound), tried in order. The first
+# row whose bound is set and whose test holds gives the status; an instant that
+# crosses no bound is CURRENT. Start inclusive, end exclusive: ``start <= now < end``.
+_CROSSINGS = (
+    (Status.UPCOMING, "start", operator.lt),  # now < start
+    (Status.PAST, "end", operator.ge),  # now >= end
+)
+
+
 @dataclass(frozen=True)
 class Window:
     """``start <= now < end``; a missing start is "since always", a missing end "for ever"."""
@@ -48,11 +79,21 @@ class Window:
     end: datetime | None
 
     def status(self, now: datetime) -> Status:
-        if self.start is not None and now < self.start:
-            return Status.UPCOMING
-        if self.end is not None and now >= self.end:
-            return Status.PAST
+        for status, bound, crosses in _CROSSINGS:
+            value = getattr(self, bound)
+            if value is not None and crosses(now, value):
+                return status
         return Status.CURRENT
+
+    def overlaps(self, other: Window) -> bool:
+        """Each window starts before the other ends (a missing bound is unbounded): two
+        windows that are not empty overlap when they share an instant."""
+        return _before(self.start, other.end) and _before(other.start, self.end)
+
+
+def _before(start: datetime | None, end: datetime | None) -> bool:
+    """``start < end``, a missing start being the earliest and a missing end the latest."""
+    return start is None or end is None or start < end
 
 
 @dataclass(frozen=True)
@@ -139,13 +180,17 @@ def coach_window(rules: SessionRules) -> Window:
     return rules.coach if rules.coach is not None else rules.access
 
 
-def _window_decision(window: Window, policy: str, now: datetime) -> Decision:
-    status = window.status(now)
+def _decision_of(status: Status, policy: str) -> Decision:
+    """What a window gives at ``status``; after its end, the session's after-end policy."""
     if status is Status.UPCOMING:
         return Decision.NOT_YET
-    if status is Status.CURRENT:
+    if status is Status.CURRENT or policy == AfterEndPolicy.OPEN:
         return Decision.OPEN
-    return Decision(policy) if policy != "open" else Decision.OPEN
+    return Decision(policy)
+
+
+def _window_decision(window: Window, policy: str, now: datetime) -> Decision:
+    return _decision_of(window.status(now), policy)
 
 
 def decide(relation: Relation, rules: SessionRules, now: datetime) -> Access:
@@ -177,6 +222,106 @@ def decide(relation: Relation, rules: SessionRules, now: datetime) -> Access:
 def list_status(window: Window, now: datetime) -> Status:
     """Status for lists and tabs: upcoming, current or past. No end means never past."""
     return window.status(now)
+
+
+# --- what each need asks of the decision ----------------------------------
+
+# "card": any relation to the session, in any window: what a learner may see of a
+# session they cannot open yet or any more (its card, its calendar entry).
+NEEDS = ("view", "submit", "grade", "track", "card")
+
+
+def allows(access: Access, need: str) -> bool:
+    return {
+        "view": access.can_view,
+        "submit": access.can_submit,
+        "grade": access.can_grade,
+        "track": access.can_track,
+        "card": access.decision is not Decision.NONE,
+    }[need]
+
+
+def role_missing(access: Access, need: str) -> bool:
+    """True when the user lacks the role the need asks for: they get a 404, not a hint."""
+    if need in ("grade", "track"):
+        return not access.is_admin and access.as_coach is Decision.NONE
+    if need == "submit":
+        return access.as_learner is Decision.NONE
+    return False
+
+
+def sees_whole_tracking(user, session: TrainingSession, access: Access) -> bool:
+    """Admins and the session coach see every course's tracking; a course coach only
+    the courses they coach (``user`` has an ``id``; ``access`` is the gate's)."""
+    return access.is_admin or session.coach_id == user.id
+
+
+# --- the same rules as SQL ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowColumns:
+    """A window as two SQL expressions over ``training_session`` (NULL: unbounded).
+
+    Its conditions are built from ``_CROSSINGS`` and ``_decision_of``, the definitions
+    ``Window.status`` and ``decide`` use, so a list filters as the decision decides.
+    """
+
+    start: ColumnElement
+    end: ColumnElement
+
+    def status_condition(self, status: Status, now: datetime) -> ColumnElement[bool]:
+        """Rows whose window has ``status`` at ``now``, exactly as ``Window.status``."""
+        not_crossed = []  # the earlier rows of the table did not apply
+        for candidate, bound, crosses in _CROSSINGS:
+            column = getattr(self, bound)
+            if candidate is status:
+                return and_(*not_crossed, column.is_not(None), crosses(now, column))
+            not_crossed.append(or_(column.is_(None), not_(crosses(now, column))))
+        return and_(*not_crossed)
+
+    def contains(self, now: datetime) -> ColumnElement[bool]:
+        """``start <= now < end``: the window is current."""
+        return self.status_condition(Status.CURRENT, now)
+
+    def decision_condition(self, decision: Decision, now: datetime,
+                           policy=TrainingSession.after_end_policy) -> ColumnElement[bool]:
+        """Rows where this window gives ``decision`` at ``now`` under the after-end
+        ``policy`` column, as ``_decision_of`` does for each status and policy."""
+        parts = []
+        for status in Status:
+            policies = [p.value for p in AfterEndPolicy if _decision_of(status, p) is decision]
+            if len(policies) == len(AfterEndPolicy):
+                parts.append(self.status_condition(status, now))
+            elif policies:
+                parts.append(and_(self.status_condition(status, now), policy.in_(policies)))
+        return or_(false(), *parts)
+
+    def overlaps(self, other: Window) -> ColumnElement[bool]:
+        """Rows whose window shares an instant with ``other``, as ``Window.overlaps``."""
+        conditions = []
+        if other.end is not None:  # starts before ``other`` ends
+            conditions.append(or_(self.start.is_(None), self.start < other.end))
+        if other.start is not None:  # ends after ``other`` starts
+            conditions.append(or_(self.end.is_(None), self.end > other.start))
+        return and_(true(), *conditions)
+
+
+def access_window_columns() -> WindowColumns:
+    return WindowColumns(TrainingSession.access_start, TrainingSession.access_end)
+
+
+def display_window_columns() -> WindowColumns:
+    return WindowColumns(TrainingSession.display_start, TrainingSession.display_end)
+
+
+def coach_window_columns() -> WindowColumns:
+    """The coach window, falling back to the access window when the session sets
+    neither coach date, as ``SessionRules.of`` and ``coach_window`` do."""
+    ts = TrainingSession
+    has_own = or_(ts.coach_start.is_not(None), ts.coach_end.is_not(None))
+    return WindowColumns(case((has_own, ts.coach_start), else_=ts.access_start),
+                         case((has_own, ts.coach_end), else_=ts.access_end))
 
 
 # --- loading the facts ------------------------------------------------------
@@ -247,27 +392,21 @@ def load_for_gate(db_session, user, session_id: int, course_id: int | None
     return session, course_ok, _relation_of(row, user, session)
 
 
-# --- what each need asks of the decision ----------------------------------
-
-# "card": any relation to the session, in any window: what a learner may see of a
-# session they cannot open yet or any more (its card, its calendar entry).
-NEEDS = ("view", "submit", "grade", "track", "card")
-
-
-def allows(access: Access, need: str) -> bool:
-    return {
-        "view": access.can_view,
-        "submit": access.can_submit,
-        "grade": access.can_grade,
-        "track": access.can_track,
-        "card": access.decision is not Decision.NONE,
-    }[need]
-
-
-def role_missing(access: Access, need: str) -> bool:
-    """True when the user lacks the role the need asks for: they get a 404, not a hint."""
-    if need in ("grade", "track"):
-        return not access.is_admin and access.as_coach is Decision.NONE
-    if need == "submit":
-        return access.as_learner is Decision.NONE
-    return False
+def may_download_hand_in(db_session, user, session: TrainingSession, access: Access,
+                         submission: Submission) -> bool:
+    """The hand-in's file goes to its owner, admins, the session coach and the coaches
+    of the submission's course (``access``: the gate's, for ``session``); one query at
+    most, for a course coach."""
+    if submission.user_id == user.id or access.is_admin:
+        return True
+    if access.as_coach is Decision.NONE:
+        return False
+    if session.coach_id == user.id:
+        return True
+    course_of_submission = (select(Assignment.course_id)
+                            .where(Assignment.id == submission.assignment_id).scalar_subquery())
+    return bool(db_session.scalar(select(exists().where(
+        SessionCourseCoach.session_id == session.id,
+        SessionCourseCoach.course_id == course_of_submission,
+        SessionCourseCoach.user_id == user.id,
+    ))))

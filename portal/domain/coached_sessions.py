@@ -26,7 +26,16 @@ from ..models import (
     Submission,
     TrainingSession,
 )
-from .access import Decision, Relation, SessionRules, Status, Window, coach_window, decide
+from .access import (
+    Decision,
+    Relation,
+    SessionRules,
+    Status,
+    Window,
+    coach_window,
+    coach_window_columns,
+    decide,
+)
 from .dates import date_range, format_bound, format_local, humanize_delta
 from .pagination import Page, paginate
 
@@ -39,25 +48,6 @@ def read_tab(value: str | None) -> str:
     return value if value in TABS else "current"
 
 
-def coach_window_columns():
-    """(start, end) of the coach window in SQL, falling back to the access window
-    when the session sets neither coach date (as access.coach_window does)."""
-    ts = TrainingSession
-    has_coach_window = or_(ts.coach_start.is_not(None), ts.coach_end.is_not(None))
-    start = case((has_coach_window, ts.coach_start), else_=ts.access_start)
-    end = case((has_coach_window, ts.coach_end), else_=ts.access_end)
-    return start, end
-
-
-def status_condition(status: Status, now: datetime):
-    start, end = coach_window_columns()
-    if status is Status.UPCOMING:
-        return and_(start.is_not(None), start > now)
-    if status is Status.PAST:
-        return and_(end.is_not(None), end <= now)
-    return and_(or_(start.is_(None), start <= now), or_(end.is_(None), end > now))
-
-
 def coaches(user_id: int):
     """The user is the session coach, or coaches one of its courses."""
     return or_(
@@ -68,10 +58,11 @@ def coaches(user_id: int):
 
 
 def tab_counts(db_session, user_id: int, now: datetime) -> dict[str, int]:
-    """Sessions the user coaches in each tab, in one query."""
+    """Sessions the user coaches in each tab (by the coach window), in one query."""
+    window = coach_window_columns()
     row = db_session.execute(
         select(*[
-            func.coalesce(func.sum(case((status_condition(status, now), 1), else_=0)), 0)
+            func.coalesce(func.sum(case((window.status_condition(status, now), 1), else_=0)), 0)
             for status in TABS.values()
         ]).select_from(TrainingSession).where(coaches(user_id))
     ).one()
@@ -143,7 +134,8 @@ def coaching(db_session, user_id: int, now: datetime, tz: ZoneInfo, tab: str | N
              page: int = 1, per_page: int = PER_PAGE) -> Coaching:
     """The tab ``tab`` of the coaching list: counts of every tab and one page of cards."""
     tab = read_tab(tab)
-    start, end = coach_window_columns()
+    window = coach_window_columns()
+    start, end = window.start, window.end
     name = func.lower(TrainingSession.name)
     order = {
         # Current: the soonest end first, no end last; upcoming: the soonest start;
@@ -160,7 +152,7 @@ def coaching(db_session, user_id: int, now: datetime, tz: ZoneInfo, tab: str | N
             _to_grade(user_id).label("to_grade"),
         )
         .outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
-        .where(coaches(user_id), status_condition(TABS[tab], now))
+        .where(coaches(user_id), window.status_condition(TABS[tab], now))
         .order_by(*order, TrainingSession.id)
     )
     counts = tab_counts(db_session, user_id, now)

@@ -3,9 +3,10 @@
 Plain functions, no Flask request inside. ``read_csv`` turns the uploaded bytes into
 rows or a ``FileProblem``; ``preview`` resolves users, sessions and enrolments and
 sorts every row into what applying it would do; ``apply`` writes the rows of a
-preview in the caller's transaction (the caller commits). Rules: DESIGN.md,
-"Enrolment". Whatever the number of rows, each step runs a fixed number of queries:
-lookups are bulk, writes are executemany.
+preview in the caller's transaction (the caller commits) through the one enrolment
+write path. Rules: DESIGN.md, "Enrolment". Whatever the number of rows, each step runs
+a fixed number of queries: lookups and writes take their values as one parameter
+(portal.domain.value_lists).
 """
 
 from __future__ import annotations
@@ -14,45 +15,22 @@ import codecs
 import csv
 import hashlib
 import io
-import json
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Integer,
-    String,
-    Text,
-    bindparam,
-    cast,
-    column,
-    delete,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-    values,
-)
+from sqlalchemy import delete, func, select
 
-from ..models import (
-    ClassMembership,
-    Enrolment,
-    EnrolmentSource,
-    SessionClass,
-    TrainingSession,
-    User,
-    UTCDateTime,
-)
-
-# The class rule of enrolment.py, reused so a removal by import keeps exactly who it keeps.
-from .enrolment import _in_linked_class
+from ..models import Enrolment, ImportUpload, TrainingSession, User
+from . import enrolment
+from .enrolment import EnrolmentChanges, in_linked_class
+from .journal import Actor
+from .value_lists import one_of, pair_rows
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -278,8 +256,8 @@ def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None
     """Sort each row of ``parsed`` into add / already / remove / not enrolled / error.
 
     With ``fixed_session`` (the session page) every row belongs to that session: a
-    ``session`` value naming another one is an error. Reads only, in four queries at
-    most (users, sessions, enrolments, class links) whatever the size of the file.
+    ``session`` value naming another one is an error. Reads only, in three queries at
+    most (users, sessions, enrolments with their class links) whatever the size of the file.
     """
     rows = [_first_checks(row, parsed, fixed_session) for row in parsed.rows]
     people = _find_users(db, rows)
@@ -290,10 +268,8 @@ def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None
     _mark_duplicates(rows)
     resolved = [row for row in rows if row.kind is not RowKind.ERROR]
     enrolments = _enrolments(db, {(row.session_id, row.user_id) for row in resolved})
-    held = _class_held(db, {(row.session_id, row.user_id) for row in resolved
-                            if row.action == "remove"})
     for row in resolved:
-        _classify(row, enrolments, held)
+        _classify(row, enrolments)
     result = Preview(rows, parsed.separator_name, parsed.ignored_columns,
                      fixed_session.id if fixed_session is not None else None)
     result.counts.update(row.kind for row in rows)
@@ -343,8 +319,8 @@ def _find_users(db, rows: list[PreviewRow]) -> dict[str, dict[str, tuple[int, bo
     # Stored lower-cased (User._normalise): a plain comparison ignores case, and the
     # values come back ready to be keys.
     statement = select(User.id, User.username, User.email, User.active).where(
-        _one_of(db, User.username, wanted["username"])
-        | _one_of(db, User.email, wanted["email"])
+        one_of(db, User.username, wanted["username"])
+        | one_of(db, User.email, wanted["email"])
     )
     by_username, by_email = found["username"], found["email"]
     for user_id, username, email, active in _core(db, statement):
@@ -360,7 +336,7 @@ def _find_sessions(db, names: set[str]) -> dict[str, list[tuple[int, str]]]:
     # SQLite's lower() folds ASCII only: for other names, read every name (a short
     # column of a table of thousands) and compare in Python.
     if all(name.isascii() for name in names):
-        statement = statement.where(_one_of(db, func.lower(TrainingSession.name), names))
+        statement = statement.where(one_of(db, func.lower(TrainingSession.name), names))
     found: dict[str, list[tuple[int, str]]] = {}
     for session_id, name in _core(db, statement.order_by(TrainingSession.name)):
         if name.lower() in names:
@@ -420,76 +396,24 @@ def _core(db, statement):
     return db.connection().execute(statement).all()
 
 
-def _one_of(db, column, values: set) -> ColumnElement[bool]:
-    """``column IN values``, the values sent as ONE parameter whatever their number.
-
-    SQLite and PostgreSQL cap the parameters of a statement, so an IN list of 100,000
-    values would need chunks (a query per chunk); one JSON text (SQLite's json_each) or
-    one array (PostgreSQL's unnest) keeps every lookup a single query, and its SQL the
-    same for every file.
-    """
-    ordered = list(values)
-    dialect = db.connection().dialect.name
-    if dialect == "sqlite":
-        elements = func.json_each(bindparam(None, json.dumps(ordered), type_=String))
-        return column.in_(select(elements.table_valued("value").c.value))
-    if dialect == "postgresql":
-        numbers = bool(ordered) and isinstance(ordered[0], int)
-        kind = Integer if numbers else Text
-        array = cast(bindparam(None, ordered, type_=ARRAY(kind)), ARRAY(kind))
-        return column.in_(select(func.unnest(array)))
-    return column.in_(ordered)
-
-
-def _pair_source(db, pairs: set[tuple[int, int]]):
-    """A FROM item listing (session id, user id) ``pairs``, sent as one parameter like
-    _one_of. Returns the item and its session and user columns, to join on."""
-    ordered = list(pairs)
-    dialect = db.connection().dialect.name
-    if dialect == "sqlite":
-        source = func.json_each(bindparam(None, json.dumps(ordered), type_=String)) \
-            .table_valued("value")
-        return (source, func.json_extract(source.c.value, "$[0]"),
-                func.json_extract(source.c.value, "$[1]"))
-    if dialect == "postgresql":
-        arrays = [cast(bindparam(None, [pair[i] for pair in ordered], type_=ARRAY(Integer)),
-                       ARRAY(Integer)) for i in (0, 1)]
-        source = func.unnest(*arrays).table_valued("s", "u").render_derived()
-        return source, source.c.s, source.c.u
-    source = values(column("s", Integer), column("u", Integer), name="pairs").data(ordered)
-    return source, source.c.s, source.c.u
-
-
 def _enrolments(db, pairs: set[tuple[int, int]]) -> dict:
-    """(session id, user id) -> (enrolment id, direct) for those of ``pairs`` enrolled."""
+    """(session id, user id) -> (enrolment id, direct, held by a linked class) for those
+    of ``pairs`` enrolled, in one query."""
     if not pairs:
         return {}
-    source, session_id, user_id = _pair_source(db, pairs)
-    statement = select(Enrolment.id, Enrolment.session_id, Enrolment.user_id, Enrolment.direct) \
+    source, session_id, user_id = pair_rows(db, pairs)
+    held = in_linked_class(Enrolment.session_id, Enrolment.user_id)
+    statement = select(Enrolment.id, Enrolment.session_id, Enrolment.user_id, Enrolment.direct,
+                       held.label("held")) \
         .select_from(source) \
         .join(Enrolment, (Enrolment.session_id == session_id) & (Enrolment.user_id == user_id))
-    return {(sid, uid): (enrolment_id, direct)
-            for enrolment_id, sid, uid, direct in _core(db, statement)}
+    return {(sid, uid): (enrolment_id, direct, bool(in_class))
+            for enrolment_id, sid, uid, direct, in_class in _core(db, statement)}
 
 
-def _class_held(db, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Those of ``pairs`` whose user is a member of a class linked to the session."""
-    if not pairs:
-        return set()
-    source, session_id, user_id = _pair_source(db, pairs)
-    statement = (
-        select(SessionClass.session_id, ClassMembership.user_id).distinct()
-        .select_from(source)
-        .join(SessionClass, SessionClass.session_id == session_id)
-        .join(ClassMembership, (ClassMembership.class_id == SessionClass.class_id)
-              & (ClassMembership.user_id == user_id))
-    )
-    return {(sid, uid) for sid, uid in _core(db, statement)}
-
-
-def _classify(row: PreviewRow, enrolments: dict, held: set) -> None:
+def _classify(row: PreviewRow, enrolments: dict) -> None:
     pair = (row.session_id, row.user_id)
-    enrolment_id, direct = enrolments.get(pair, (None, False))
+    enrolment_id, direct, held = enrolments.get(pair, (None, False, False))
     row.enrolment_id = enrolment_id
     if row.action == "add":
         if enrolment_id is None:
@@ -502,11 +426,11 @@ def _classify(row: PreviewRow, enrolments: dict, held: set) -> None:
         return
     if enrolment_id is None:
         row.kind, row.message = RowKind.NOT_ENROLLED, "Not enrolled."
-    elif pair in held and not direct:
+    elif held and not direct:
         row.kind = RowKind.NOT_ENROLLED
         row.message = ("Enrolled only through a class: take them out of the class or unlink "
                        "the class to unenrol them.")
-    elif pair in held:
+    elif held:
         row.kind, row.kept_by_class = RowKind.REMOVE, True
         row.message = "Stays enrolled through a class; no longer individually."
     else:
@@ -528,61 +452,63 @@ class ApplyResult:
     kept_by_class: int  # removals where a linked class keeps the learner enrolled
     unchanged: int  # rows already in the wanted state
     skipped_errors: int
+    changes: EnrolmentChanges = field(default_factory=EnrolmentChanges, compare=False)
 
 
-def apply(db, preview: Preview, now: datetime, *, valid_rows_only: bool) -> ApplyResult:
-    """Write the add and remove rows of ``preview``, all in the caller's transaction.
+def apply(db, preview: Preview, *, file_name: str, valid_rows_only: bool, by: Actor,
+          now: datetime) -> ApplyResult:
+    """Write the add and remove rows of ``preview``, all in the caller's transaction,
+    through ``enrolment.apply_import`` (journaled under one entry naming ``file_name``).
 
     Refuses (ImportRefused, nothing written) a preview with errors unless
     ``valid_rows_only``. Removal follows enrolment.py: a learner in a class linked to
-    the session stays enrolled, no longer directly.
-
-    Four statements at most, whatever the number of rows: each takes its rows as one
-    parameter (see _one_of), an INSERT ... SELECT over the pairs and UPDATE/DELETE by
-    enrolment id. Not a statement per session, so a file naming thousands of sessions
-    costs the same; and not an executemany, which on PostgreSQL is one round trip per
-    row (4.5 s for 80,000 inserts, against 0.3 s for one INSERT ... SELECT).
+    the session stays enrolled, no longer directly. A fixed number of statements
+    whatever the number of rows or sessions.
     """
     if preview.error_count and not valid_rows_only:
         raise ImportRefused(f"{preview.error_count} rows are in error")
-    new: set[tuple[int, int]] = set()
-    made_direct: set[int] = set()
-    removals: set[int] = set()
-    for row in preview.rows:
-        if row.kind is RowKind.ADD and row.enrolment_id is None:
-            new.add((row.session_id, row.user_id))
-        elif row.kind is RowKind.ADD:
-            made_direct.add(row.enrolment_id)
-        elif row.kind is RowKind.REMOVE:
-            removals.add(row.enrolment_id)
-    # Core statements on the session's connection, so in the same transaction.
-    table, connection = Enrolment.__table__, db.connection()
-    if new:
-        source, session_id, user_id = _pair_source(db, new)
-        connection.execute(insert(table).from_select(
-            ["session_id", "user_id", "source", "direct", "enrolled_at", "extension_days"],
-            select(session_id, user_id, literal(EnrolmentSource.IMPORT.value),
-                   literal(True), literal(now, UTCDateTime), literal(0)).select_from(source),
-        ))
-    if made_direct:
-        connection.execute(update(table).where(_one_of(db, table.c.id, made_direct))
-                           .values(direct=True))
-    removed = 0
-    if removals:
-        # First drop the direct reason, then delete what no linked class still holds:
-        # the class check runs in SQL, inside this transaction, as in unenrol_user.
-        connection.execute(update(table).where(_one_of(db, table.c.id, removals))
-                           .values(direct=False))
-        removed = connection.execute(delete(table).where(
-            _one_of(db, table.c.id, removals),
-            ~_in_linked_class(table.c.session_id, table.c.user_id),
-        )).rowcount
+    adds = {(row.session_id, row.user_id) for row in preview.rows if row.kind is RowKind.ADD}
+    removes = {(row.session_id, row.user_id) for row in preview.rows
+               if row.kind is RowKind.REMOVE}
+    changes = enrolment.apply_import(db, file_name, adds, removes, by=by, now=now)
     counts = preview.counts
     return ApplyResult(
-        added=len(new) + len(made_direct),
-        made_direct=len(made_direct),
-        removed=removed,
-        kept_by_class=len(removals) - removed,
+        added=len(changes.added) + len(changes.made_direct),
+        made_direct=len(changes.made_direct),
+        removed=len(changes.removed),
+        kept_by_class=len(changes.kept_by_class),
         unchanged=counts[RowKind.ALREADY] + counts[RowKind.NOT_ENROLLED],
         skipped_errors=counts[RowKind.ERROR],
+        changes=changes,
     )
+
+
+# --- the uploaded file between preview and apply -----------------------------------
+
+UPLOAD_LIFETIME = timedelta(hours=24)
+
+
+def keep_upload(db, data: bytes, file_name: str, *, user_id: int, session_id: int | None,
+                now: datetime) -> ImportUpload:
+    """Keep the bytes for the apply step (the apply may reach another server); uploads
+    older than UPLOAD_LIFETIME go at the same time."""
+    db.execute(delete(ImportUpload).where(ImportUpload.created_at < now - UPLOAD_LIFETIME))
+    upload = ImportUpload(token=secrets.token_urlsafe(32), user_id=user_id,
+                          session_id=session_id, file_name=file_name, content=data,
+                          created_at=now)
+    db.add(upload)
+    return upload
+
+
+def waiting_upload(db, token: str, *, user_id: int, session_id: int | None,
+                   now: datetime) -> ImportUpload | None:
+    """The upload behind ``token`` if ``user_id`` made it, for this session (None: the
+    global page), less than UPLOAD_LIFETIME ago."""
+    session_match = ImportUpload.session_id.is_(None) if session_id is None else \
+        ImportUpload.session_id == session_id
+    return db.scalar(select(ImportUpload).where(
+        ImportUpload.token == token,
+        ImportUpload.user_id == user_id,
+        session_match,
+        ImportUpload.created_at >= now - UPLOAD_LIFETIME,
+    ))

@@ -2,7 +2,8 @@
 
 Plain functions taking a database session (and ``now`` where time matters); no
 Flask request inside. Who may grade is the gate's business (portal.domain.access), not
-this module's: callers have already checked it.
+this module's: callers have already checked it. ``save_grade`` is the one write of a
+grade, journaled.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from ..models import Assignment, Enrolment, Grade, Submission, User
+from . import journal
+from .journal import Actor
 from .pagination import Page, paginate
 
 MAX_FEEDBACK_CHARS = 10_000
+JOURNAL_FEEDBACK_CHARS = 60  # of the feedback, the journal keeps the beginning
 NOT_A_NUMBER = "Enter a number, e.g. 14 or 14.5."
 TOO_PRECISE = "Use at most two decimals, e.g. 14.25."
 
@@ -207,7 +211,7 @@ def submission_in_course(db_session, session_id: int, course_id: int,
         .where(Submission.id == submission_id, Submission.session_id == session_id,
                Assignment.course_id == course_id)
         .options(joinedload(Submission.assignment), joinedload(Submission.user),
-                 joinedload(Submission.grade))
+                 joinedload(Submission.grade), joinedload(Submission.session))
     )
 
 
@@ -223,9 +227,36 @@ def cell_of(submission: Submission) -> Cell:
     )
 
 
-def save_grade(db_session, submission: Submission, score: Decimal, feedback: str,
-               grader_id: int, now: datetime) -> Grade:
-    """Create or update the submission's grade and commit.
+@dataclass(frozen=True)
+class GradeSaved:
+    """What saving a grade changed: the grade, whether it is the first one, and the
+    journal's values of it (``before`` empty for a first grade)."""
+
+    grade: Grade
+    created: bool
+    before: dict
+    after: dict
+
+
+def _journal_values(score, feedback: str) -> dict:
+    return {"score": format_score(score), "feedback": feedback[:JOURNAL_FEEDBACK_CHARS]}
+
+
+def _insert_first_grade(db_session, values: dict) -> int | None:
+    """INSERT the grade unless the submission has one: its id, or None when another
+    coach's first grade got there first (ON CONFLICT DO NOTHING waits for it)."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[db_session.get_bind().dialect.name]
+    return db_session.scalar(
+        dialect.insert(Grade).values(**values)
+        .on_conflict_do_nothing(index_elements=[Grade.submission_id])
+        .returning(Grade.id)
+    )
+
+
+def save_grade(db_session, submission: Submission, score: Decimal, feedback: str, *,
+               by: Actor, now: datetime) -> GradeSaved:
+    """Create or update the submission's grade and journal it (("grade", "create" or
+    "update")); the caller commits.
 
     Two coaches saving the first grade at once both try to INSERT: the loser's
     write becomes an update of the winner's row, so the last save wins as it
@@ -234,22 +265,29 @@ def save_grade(db_session, submission: Submission, score: Decimal, feedback: str
     feedback = (feedback or "").strip()
     if len(feedback) > MAX_FEEDBACK_CHARS:
         raise GradeError(f"Write at most {MAX_FEEDBACK_CHARS:,} characters.")
-    values = {"score": float(score), "feedback": feedback, "grader_id": grader_id,
+    values = {"score": float(score), "feedback": feedback, "grader_id": by.user_id,
               "graded_at": now}
-    grade = submission.grade
+    new = _journal_values(score, feedback)
+    grade, created = submission.grade, False
     if grade is None:
-        grade = Grade(submission_id=submission.id, **values)
-        db_session.add(grade)
-        try:
-            db_session.commit()
-        except IntegrityError:
-            db_session.rollback()
-            grade = db_session.scalar(select(Grade).where(Grade.submission_id == submission.id))
-            if grade is None:
-                raise
-        else:
-            return grade
-    for name, value in values.items():
-        setattr(grade, name, value)
-    db_session.commit()
-    return grade
+        grade_id = _insert_first_grade(db_session, {"submission_id": submission.id, **values})
+        created = grade_id is not None
+        grade = db_session.get(Grade, grade_id) if created else db_session.scalar(
+            select(Grade).where(Grade.submission_id == submission.id))
+    if created:
+        before, after = {}, new
+    else:
+        before, after = journal.changes(_journal_values(grade.score, grade.feedback or ""), new)
+        for name, value in values.items():
+            setattr(grade, name, value)
+        db_session.flush()
+    if "score" in after:
+        after["max_score"] = submission.assignment.max_score  # read against its maximum
+    journal.record(
+        db_session, by, now, "grade", "create" if created else "update",
+        object_id=grade.id, object_label=submission.assignment.title,
+        session_id=submission.session_id, session_label=submission.session.name,
+        learner_id=submission.user_id, learner_label=submission.user.full_name,
+        before=before or None, after=after,
+    )
+    return GradeSaved(grade, created, before, after)

@@ -3,7 +3,7 @@
 Files live in the upload folder (outside static/) under a random key; the
 original name is kept in the database for the download. Handing in again
 replaces the answer (and the file, when a new one is attached) until the work
-is graded.
+is graded. ``hand_in`` is the one write of a submission, journaled.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..models import Grade, Submission
+from ..models import Assignment, Grade, Submission, TrainingSession, User
+from . import journal
 from .dates import format_local
+from .journal import Actor
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ANSWER_CHARS = 50_000
@@ -28,6 +30,7 @@ ALLOWED_EXTENSIONS = (
     "pdf", "txt", "md", "odt", "ods", "odp", "docx", "xlsx", "pptx", "png", "jpg", "jpeg", "zip",
 )
 _CHUNK = 64 * 1024
+JOURNAL_ANSWER_CHARS = 60  # of an answer, the journal keeps the beginning
 
 
 class HandInRefused(Exception):
@@ -77,12 +80,36 @@ def file_path(folder: Path, key: str) -> Path:
 
 def own_submission(db_session, session_id: int, assignment_id: int,
                    user_id: int) -> Submission | None:
-    return db_session.scalar(
+    return own_submissions(db_session, session_id, user_id, [assignment_id]).get(assignment_id)
+
+
+def own_submissions(db_session, session_id: int, user_id: int,
+                    assignment_ids: list[int]) -> dict[int, Submission]:
+    """assignment id -> the user's submission (grade loaded), for ``assignment_ids``."""
+    if not assignment_ids:
+        return {}
+    rows = db_session.scalars(
         select(Submission)
-        .where(Submission.session_id == session_id, Submission.assignment_id == assignment_id,
-               Submission.user_id == user_id)
+        .where(Submission.session_id == session_id, Submission.user_id == user_id,
+               Submission.assignment_id.in_(assignment_ids))
         .options(selectinload(Submission.grade))
     )
+    return {s.assignment_id: s for s in rows}
+
+
+def assignment_in_course(db_session, course_id: int, assignment_id: int) -> Assignment | None:
+    """The assignment, if it belongs to ``course_id``; None otherwise."""
+    return db_session.scalar(
+        select(Assignment).where(Assignment.id == assignment_id,
+                                 Assignment.course_id == course_id))
+
+
+def session_submission(db_session, session_id: int, submission_id: int) -> Submission | None:
+    """The submission with an attached file, if it was handed in ``session_id``."""
+    return db_session.scalar(
+        select(Submission).where(Submission.id == submission_id,
+                                 Submission.session_id == session_id,
+                                 Submission.file_key.is_not(None)))
 
 
 def _store(upload: Upload, folder: Path) -> tuple[str, int]:
@@ -108,22 +135,47 @@ def _store(upload: Upload, folder: Path) -> tuple[str, int]:
     return key, size
 
 
-def hand_in(db_session, *, session_id: int, assignment_id: int, user_id: int, answer: str,
-            upload: Upload | None, folder: Path, now: datetime, tz: ZoneInfo) -> Submission:
-    """Create or replace the user's submission and commit.
+@dataclass(frozen=True)
+class HandedIn:
+    """What a hand-in changed: the submission, whether it is the first one, and the
+    journal's values of it (``before`` empty for a first hand-in)."""
 
-    Raises HandInRefused, with nothing written, when the work is graded, when
-    there is neither an answer nor a file, or when the file is refused.
-    """
-    existing = own_submission(db_session, session_id, assignment_id, user_id)
+    submission: Submission
+    created: bool
+    before: dict
+    after: dict
+
+
+def _journal_values(answer: str, file_name: str | None) -> dict:
+    return {"file_name": file_name, "answer": answer[:JOURNAL_ANSWER_CHARS]}
+
+
+def _check(existing: Submission | None, answer: str, upload: Upload | None,
+           tz: ZoneInfo) -> None:
+    """Refuse work that cannot be handed in (graded, too long, or nothing at all)."""
     if existing is not None and existing.grade is not None:
         raise HandInRefused(graded_message(existing.grade.graded_at, tz))
-    answer = answer or ""
     if len(answer) > MAX_ANSWER_CHARS:
         raise HandInRefused(f"Write at most {MAX_ANSWER_CHARS:,} characters.", "answer")
     keeps_file = existing is not None and existing.file_key is not None
     if not answer.strip() and upload is None and not keeps_file:
         raise HandInRefused("Write an answer or attach a file.", "answer")
+
+
+def hand_in(db_session, *, session: TrainingSession, assignment: Assignment, user: User,
+            answer: str, upload: Upload | None, folder: Path, by: Actor, now: datetime,
+            tz: ZoneInfo) -> HandedIn:
+    """Create or replace ``user``'s submission, journal it (("submission", "create" or
+    "update")) and commit.
+
+    Unlike other writes this one commits, because the stored file must follow the
+    transaction: the replaced file is deleted only once the commit succeeded, the new
+    one as soon as it failed. Raises HandInRefused, with nothing written, when the work
+    is graded, when there is neither an answer nor a file, or when the file is refused.
+    """
+    existing = own_submission(db_session, session.id, assignment.id, user.id)
+    answer = answer or ""
+    _check(existing, answer, upload, tz)
     name = key = size = None
     if upload is not None:
         name = clean_file_name(upload.filename)
@@ -131,18 +183,43 @@ def hand_in(db_session, *, session_id: int, assignment_id: int, user_id: int, an
         if problem:
             raise HandInRefused(problem, "attachment")
         key, size = _store(upload, folder)
-
-    old_key = None
     values = {"answer": answer if answer.strip() else "", "submitted_at": now}
+    old_key = None
     if key is not None:
         values.update(file_name=name, file_key=key, file_size=size)
+        old_key = existing.file_key if existing is not None else None
+    try:
+        result = _write(db_session, session, assignment, user, existing, values, by, now)
+        db_session.commit()
+    except BaseException as error:
+        db_session.rollback()
+        if key is not None:
+            file_path(folder, key).unlink(missing_ok=True)
+        if isinstance(error, IntegrityError):
+            # Two hand-ins of the same work at the same moment: the other one won.
+            raise HandInRefused("This work was just handed in from elsewhere. "
+                                "Reload the page to see it, then try again.") from None
+        raise
+    if old_key is not None:
+        file_path(folder, old_key).unlink(missing_ok=True)
+    return result
+
+
+def _write(db_session, session: TrainingSession, assignment: Assignment, user: User,
+           existing: Submission | None, values: dict, by: Actor, now: datetime) -> HandedIn:
+    """The INSERT or UPDATE and its journal entry, flushed, not committed."""
+    new = _journal_values(values["answer"], values.get(
+        "file_name", existing.file_name if existing is not None else None))
     if existing is None:
-        submission = Submission(session_id=session_id, assignment_id=assignment_id,
-                                user_id=user_id, **values)
+        submission = Submission(session_id=session.id, assignment_id=assignment.id,
+                                user_id=user.id, **values)
         db_session.add(submission)
+        db_session.flush()
+        before, after = {}, new
     else:
         submission = existing
-        old_key = existing.file_key if key is not None else None
+        before, after = journal.changes(
+            _journal_values(existing.answer or "", existing.file_name), new)
         # Replace only while ungraded, checked in the UPDATE itself: a grade saved
         # between our read and this write wins, and the learner is told.
         replaced = db_session.execute(
@@ -153,27 +230,14 @@ def hand_in(db_session, *, session_id: int, assignment_id: int, user_id: int, an
             .execution_options(synchronize_session=False)
         ).rowcount
         if not replaced:
-            db_session.rollback()
-            if key is not None:
-                file_path(folder, key).unlink(missing_ok=True)
             raise HandInRefused("This work was graded a moment ago; it can no longer be "
                                 "changed. Reload the page to see the grade.")
-    try:
-        db_session.commit()
-    except IntegrityError:
-        # Two hand-ins of the same work at the same moment: the other one won.
-        db_session.rollback()
-        if key is not None:
-            file_path(folder, key).unlink(missing_ok=True)
-        raise HandInRefused("This work was just handed in from elsewhere. "
-                            "Reload the page to see it, then try again.") from None
-    except Exception:
-        db_session.rollback()
-        if key is not None:
-            file_path(folder, key).unlink(missing_ok=True)
-        raise
-    if old_key is not None:
-        file_path(folder, old_key).unlink(missing_ok=True)
-    if existing is not None:
-        db_session.refresh(submission)
-    return submission
+        # The UPDATE bypassed the instance: the commit's expiry makes it read it again.
+    journal.record(
+        db_session, by, now, "submission", "create" if existing is None else "update",
+        object_id=submission.id, object_label=assignment.title,
+        session_id=session.id, session_label=session.name,
+        learner_id=user.id, learner_label=user.full_name,
+        before=before or None, after=after,
+    )
+    return HandedIn(submission, existing is None, before, after)

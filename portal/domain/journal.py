@@ -85,6 +85,7 @@ ACTIONS: dict[tuple[str, str], str] = {
 }
 
 OBJECT_TYPES = tuple(sorted({kind for kind, _ in ACTIONS}))
+ACTION_NAMES = tuple(sorted({action for _, action in ACTIONS}))
 
 # How a changed field is named in a sentence.
 FIELD_LABELS = {
@@ -211,6 +212,8 @@ def record_items(db, by: Actor, now: datetime, object_type: str, action: str,
 def _value_text(field: str, value, tz: ZoneInfo) -> str:
     if value is None or value == "":
         return "(none)"
+    if field == "password":
+        return "(not shown)"
     if field.endswith(("_start", "_end")) and isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
@@ -221,26 +224,64 @@ def _value_text(field: str, value, tz: ZoneInfo) -> str:
         return "yes" if value else "no"
     if field == "duration_days":
         return f"{value} days"
-    if field == "password":
-        return "a new one"
+    if field == "how":
+        return _HOW.get(value, str(value))
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " "))
+
+
+def _changed_fields(after: Mapping) -> list[str]:
+    # The name of a thing is shown instead of its id when both are recorded.
+    return [f for f in after if not (f.endswith("_id") and f[:-3] in after)]
 
 
 def change_phrases(before: Mapping | None, after: Mapping | None, tz: ZoneInfo) -> list[str]:
     """'the access end from 15 Jul 2027 to 20 Jul 2027', one per changed field."""
     before, after = before or {}, after or {}
     phrases = []
-    for field in after:
-        if field.endswith("_id") and f"{field[:-3]}" in after:
-            continue  # the name of the thing is shown instead of its id
-        label = FIELD_LABELS.get(field, field.replace("_", " "))
+    for field in _changed_fields(after):
         if field == "password":
             phrases.append("the password")
             continue
-        phrases.append(f"the {label} from {_value_text(field, before.get(field), tz)} "
-                       f"to {_value_text(field, after[field], tz)}")
+        phrases.append(f"the {_field_label(field)} from {_value_text(field, before.get(field), tz)}"
+                       f" to {_value_text(field, after[field], tz)}")
     return phrases
+
+
+def detail_rows(before: Mapping | None, after: Mapping | None, tz: ZoneInfo
+                ) -> list[tuple[str, str, str]]:
+    """(field, value before, value after) for each value an entry records, as people
+    read them; a side that does not record the field is ''. Passwords are never shown."""
+    before, after = before or {}, after or {}
+    fields = list(after) + [f for f in before if f not in after]
+    return [(_field_label(f),
+             _value_text(f, before[f], tz) if f in before else "",
+             _value_text(f, after[f], tz) if f in after else "") for f in fields]
+
+
+def _changed_of(noun: str, label: str, before: Mapping, after: Mapping, tz: ZoneInfo) -> str:
+    """'renamed the class A to B', 'changed the access end of X from A to B', or
+    'changed X: the a …, the b …' (a session is named alone, other things with their noun)."""
+    if list(after) == ["name"] and before.get("name") and after["name"]:
+        return f"renamed the {noun} {before['name']} to {after['name']}"
+    thing = label if noun == "session" else f"the {noun} {label}"
+    if list(after) == ["active"]:
+        return f"{'reactivated' if after['active'] else 'deactivated'} {thing}"
+    if list(after) == ["password"]:
+        return f"changed the password of {thing}"
+    phrases = change_phrases(before, after, tz)
+    if not phrases:
+        return f"saved {thing} without a change"
+    if len(phrases) == 1 and phrases[0] != "the password":
+        field = _changed_fields(after)[0]
+        return (f"changed the {_field_label(field)} of {thing} from "
+                f"{_value_text(field, before.get(field), tz)} to "
+                f"{_value_text(field, after[field], tz)}")
+    return f"changed {thing}: {_join(phrases)}"
 
 
 def _join(phrases: list[str]) -> str:
@@ -263,87 +304,115 @@ def _how_text(values: Mapping | None) -> str:
         return f"by importing {values['file']}"
     if how == "class" and values.get("class"):
         return f"through class {values['class']}"
-    return _HOW.get(how, "")
+    return _HOW.get(how, "") if isinstance(how, str) else ""
 
 
 def _in_session(entry: JournalEntry) -> str:
     return f" in {entry.session_label}" if entry.session_label else ""
 
 
+def _quoted(text: str) -> str:
+    return f"“{text}”" if text else ""
+
+
+def _tidy(text: str) -> str:
+    # An empty label (a name not recorded) must not leave doubled or trailing spaces.
+    return " ".join(text.split())
+
+
 def sentence(entry: JournalEntry, tz: ZoneInfo, *, with_actor: bool = True) -> str:
     """The entry as a person reads it: 'Anne Martin changed the access end of Python
     basics from 15 Jul 2027 to 20 Jul 2027'."""
     who = (entry.actor_name or "Someone") if with_actor else ""
-    text = _what(entry, tz)
-    return f"{who} {text}".strip()
+    return _tidy(f"{who} {_what(entry, tz)}")
 
 
-def _what(e: JournalEntry, tz: ZoneInfo) -> str:  # noqa: C901 - one branch per kind
-    kind, action, label = e.object_type, e.action, e.object_label
-    before, after = e.before or {}, e.after or {}
-    learner = e.learner_label
+def _what(e: JournalEntry, tz: ZoneInfo) -> str:
+    kind = e.object_type
     if kind == "session":
-        if action == "create":
-            return f"created the session {label}"
-        if action == "copy":
-            return f"created the session {label} as a copy of {after.get('source', '')}"
-        if action == "delete":
-            return f"deleted the session {label}"
-        phrases = change_phrases(before, after, tz)
-        return f"changed {_join(phrases)} of {label}" if phrases else f"saved {label}"
-    if kind == "session_course":
-        verb = {"add": "added the course", "remove": "removed the course",
-                "move": "moved the course"}[action]
-        prep = {"add": " to ", "remove": " from ", "move": " in "}[action]
-        tail = f" to position {after['position'] + 1}" if action == "move" and "position" in after \
-            else ""
-        return f"{verb} {label}{prep}{e.session_label}{tail}"
-    if kind == "course_coach":
-        if action == "add":
-            return f"made {learner} course coach of {label}{_in_session(e)}"
-        return f"removed {learner} as course coach of {label}{_in_session(e)}"
+        return _session_what(e, tz)
+    if kind in ("session_course", "course_coach", "session_class", "class_member"):
+        return _link_what(e)
     if kind == "enrolments":
         return _bulk_sentence(e)
     if kind == "enrolment":
+        return _enrolment_what(e)
+    if kind in ("submission", "grade"):
+        return _work_sentence(e)
+    if kind == "login":
+        return _login_what(e)
+    noun = {"user": "user", "course": "course", "assignment": "assignment",
+            "class": "class", "category": "category"}.get(kind, kind.replace("_", " "))
+    thing = f"the {noun} {e.object_label}"
+    if e.action == "create":
+        return f"created {thing}" + (_in_session(e) if kind == "assignment" else "")
+    if e.action == "delete":
+        return f"deleted {thing}"
+    return _changed_of(noun, e.object_label, e.before or {}, e.after or {}, tz)
+
+
+def _session_what(e: JournalEntry, tz: ZoneInfo) -> str:
+    label, after = e.object_label or e.session_label, e.after or {}
+    if e.action == "create":
+        return f"created the session {label}"
+    if e.action == "copy":
+        source = after.get("source")
+        return f"created the session {label}" + (f" as a copy of {source}" if source else "")
+    if e.action == "delete":
+        return f"deleted the session {label}"
+    return _changed_of("session", label, e.before or {}, after, tz)
+
+
+def _link_what(e: JournalEntry) -> str:
+    """Courses, course coaches and classes of a session, members of a class."""
+    label, learner, action, after = e.object_label, e.learner_label, e.action, e.after or {}
+    if e.object_type == "session_course":
+        if action == "move":
+            position = after.get("position")
+            to = f" to position {position + 1}" if isinstance(position, int) else ""
+            return f"moved the course {label}{_in_session(e)}{to}"
+        prep = " to " if action == "add" else " from "
+        return (f"{'added' if action == 'add' else 'removed'} the course {label}"
+                f"{prep + e.session_label if e.session_label else ''}")
+    if e.object_type == "course_coach":
         if action == "add":
-            return f"enrolled {learner}{_in_session(e)} {_how_text(after)}".rstrip()
-        if action == "remove":
-            return f"unenrolled {learner} from {e.session_label}"
-        return (f"changed how {learner} is enrolled{_in_session(e)}: now "
-                f"{_how_text(after)}, before {_how_text(before)}")
-    if kind == "session_class":
-        count = after.get("added", before.get("removed"))
-        counted = f" ({_plural(count, 'learner')} "
-        counted += ("enrolled)" if action == "add" else "unenrolled)") if count is not None \
-            else ""
-        if count is None:
-            counted = ""
-        if action == "add":
-            return f"linked class {label} to {e.session_label}{counted}"
-        return f"unlinked class {label} from {e.session_label}{counted}"
-    if kind == "class_member":
+            return f"made {learner} course coach of {label}{_in_session(e)}"
+        return f"removed {learner} as course coach of {label}{_in_session(e)}"
+    if e.object_type == "class_member":
         if action == "add":
             return f"added {learner} to class {label}"
         return f"removed {learner} from class {label}"
-    if kind in ("submission", "grade"):
-        return _work_sentence(e, tz)
-    if kind == "login":
-        where = f" from {e.address}" if e.address else ""
-        if action == "success":
-            return f"logged in{where}"
-        if action == "logout":
-            return "logged out"
-        return f"failed to log in as {label}{where}"
-    noun = {"user": "user", "course": "course", "assignment": "assignment",
-            "class": "class", "category": "category"}.get(kind, kind)
-    if action == "create":
-        return f"created the {noun} {label}"
-    if action == "delete":
-        return f"deleted the {noun} {label}"
-    phrases = change_phrases(before, after, tz)
-    if not phrases:
-        return f"saved the {noun} {label}"
-    return f"changed {_join(phrases)} of the {noun} {label}"
+    count = after.get("added") if action == "add" else (e.before or {}).get("removed")
+    if count is None:
+        count = after.get("removed")
+    counted = (f" ({_plural(count, 'learner')} {'enrolled' if action == 'add' else 'unenrolled'})"
+               if isinstance(count, int) else "")
+    if action == "add":
+        return f"linked class {label} to {e.session_label}{counted}"
+    return f"unlinked class {label} from {e.session_label}{counted}"
+
+
+def _enrolment_what(e: JournalEntry) -> str:
+    learner, after, before = e.learner_label, e.after or {}, e.before or {}
+    if e.action == "add":
+        return f"enrolled {learner}{_in_session(e)} {_how_text(after)}"
+    if e.action == "remove":
+        where = f" from {e.session_label}" if e.session_label else ""
+        return f"unenrolled {learner}{where}"
+    now_how, was_how = _how_text(after), _how_text(before)
+    return (f"changed how {learner} is enrolled{_in_session(e)}"
+            + (f": now {now_how}" if now_how else "")
+            + (f", before {was_how}" if was_how else ""))
+
+
+def _login_what(e: JournalEntry) -> str:
+    where = f" from {e.address}" if e.address else ""
+    if e.action == "success":
+        return f"logged in{where}"
+    if e.action == "logout":
+        return "logged out"
+    typed = f" as {_quoted(e.object_label)}" if e.object_label else ""
+    return f"failed to log in{typed}{where}"
 
 
 def _bulk_sentence(e: JournalEntry) -> str:
@@ -362,22 +431,61 @@ def _bulk_sentence(e: JournalEntry) -> str:
     where = f" in {e.session_label}" if e.session_label else ""
     if after.get("sessions") and not e.session_label:
         where = f" in {_plural(after['sessions'], 'session')}"
-    return f"{_join(parts)}{where} {how}".rstrip()
+    return f"{_join(parts)}{where} {how}"
 
 
-def _work_sentence(e: JournalEntry, tz: ZoneInfo) -> str:
+def _work_sentence(e: JournalEntry) -> str:
     after = e.after or {}
-    of = f"{e.learner_label}'s hand-in for {e.object_label}" if e.learner_label \
-        else f"the hand-in for {e.object_label}"
     if e.object_type == "submission":
         verb = "handed in" if e.action == "create" else "replaced their hand-in for"
         return f"{verb} {e.object_label}{_in_session(e)}"
-    score = after.get("score")
-    shown = f": {score}" + (f"/{after['max_score']}" if after.get("max_score") else "") \
-        if score is not None else ""
+    of = f"{e.learner_label}'s hand-in for {e.object_label}" if e.learner_label \
+        else f"the hand-in for {e.object_label}"
+    score = _score_text(after)
+    shown = f": {score}" if score else ""
     verb = "graded" if e.action == "create" else "changed the grade of"
     return f"{verb} {of}{_in_session(e)}{shown}"
 
 
+def _score_text(values: Mapping) -> str:
+    score = values.get("score")
+    if score is None:
+        return ""
+    return f"{score}/{values['max_score']}" if values.get("max_score") else str(score)
+
+
+def learner_sentence(entry: JournalEntry, tz: ZoneInfo) -> str:
+    """The entry as a line of one learner's story in a session, told about them:
+    'enrolled individually by Anne Admin on 3 Dec 2026 at 10:00'."""
+    e = entry
+    after, before = e.after or {}, e.before or {}
+    by = "" if e.actor_id is not None and e.actor_id == e.learner_id \
+        else f" by {e.actor_name or 'someone'}"
+    if e.object_type == "enrolment" and e.action == "add":
+        what = f"enrolled {_how_text(after)}"
+    elif e.object_type == "enrolment" and e.action == "remove":
+        was = _how_text(before)
+        what = "unenrolled" + (f" (was enrolled {was})" if was else "")
+    elif e.object_type == "enrolment":
+        now_how, was_how = _how_text(after), _how_text(before)
+        what = (f"now enrolled {now_how}" if now_how else "enrolment changed") + \
+            (f" instead of {was_how}" if was_how else "")
+    elif e.object_type == "course_coach":
+        what = ("made course coach of " if e.action == "add" else "removed as course coach of ") \
+            + e.object_label
+    elif e.object_type == "grade":
+        score = _score_text(after)
+        what = (f"hand-in for {e.object_label} graded{' ' + score if score else ''}"
+                if e.action == "create" else
+                f"grade for {e.object_label} changed{' to ' + score if score else ''}")
+    elif e.object_type == "submission":
+        what = f"{'handed in' if e.action == 'create' else 'replaced the hand-in for'} " \
+            f"{e.object_label}"
+    else:
+        return _tidy(f"{sentence(e, tz)} on {format_local(e.at, tz)}")
+    return _tidy(f"{what}{by} on {format_local(e.at, tz)}")
+
+
 def when_text(entry: JournalEntry, tz: ZoneInfo) -> str:
+    """When the entry was written, in ``tz``: '3 Dec 2026 at 10:00'."""
     return format_local(entry.at, tz)

@@ -9,18 +9,23 @@ one loads the details of the sessions on the page shown.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from ..models import (
     AfterEndPolicy,
     Assignment,
+    Course,
     Enrolment,
     SessionCategory,
     SessionCourse,
+    SessionCourseCoach,
     Submission,
     TrainingSession,
     User,
@@ -33,9 +38,11 @@ from .access import (
     Status,
     Window,
     decide,
+    display_window_columns,
     learner_window,
     list_status,
 )
+from .calendar import CalendarEntry
 from .dates import date_range, format_local, humanize_delta
 from .pagination import Page
 
@@ -87,11 +94,6 @@ class MySessions:
     page: Page  # items: list[Card]
 
 
-def in_display_window(now: datetime):
-    start, end = TrainingSession.display_start, TrainingSession.display_end
-    return and_(or_(start.is_(None), start <= now), or_(end.is_(None), end > now))
-
-
 def place(rules: SessionRules, facts: LearnerFacts, now: datetime) -> tuple[Window, Status,
                                                                              Decision]:
     """The learner's window, its tab and the learner's decision."""
@@ -114,7 +116,7 @@ def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
             Enrolment.extension_days,
         )
         .join(Enrolment, Enrolment.session_id == TrainingSession.id)
-        .where(Enrolment.user_id == user.id, in_display_window(now))
+        .where(Enrolment.user_id == user.id, display_window_columns().contains(now))
     ).all()
     placed = []
     for row in rows:
@@ -332,3 +334,59 @@ def course_progress(db_session, session_id: int, user_id: int) -> dict[int, tupl
         .group_by(SessionCourse.course_id)
     ).all()
     return {course_id: (handed_in, total) for course_id, handed_in, total in rows}
+
+
+# --- the pages of one session, for its learners (and the staff who look) ---------
+
+
+def session_courses(db_session, session_id: int) -> list[SessionCourse]:
+    """The session's courses in order, each with its course and its coaches loaded."""
+    return list(db_session.scalars(
+        select(SessionCourse)
+        .where(SessionCourse.session_id == session_id)
+        .options(selectinload(SessionCourse.course),
+                 selectinload(SessionCourse.coaches).selectinload(SessionCourseCoach.user))
+        .order_by(SessionCourse.position, SessionCourse.id)
+    ))
+
+
+def course_with_assignments(db_session, course_id: int) -> Course | None:
+    """The course with its assignments loaded (in their order)."""
+    return db_session.scalar(
+        select(Course).where(Course.id == course_id).options(selectinload(Course.assignments)))
+
+
+def course_coach_names(db_session, session_id: int, course_id: int) -> list[str]:
+    """The names of the course's coaches in this session, alphabetically."""
+    coaches = db_session.scalars(
+        select(SessionCourseCoach)
+        .where(SessionCourseCoach.session_id == session_id,
+               SessionCourseCoach.course_id == course_id)
+        .options(selectinload(SessionCourseCoach.user))
+    )
+    return sorted((c.user.full_name for c in coaches), key=str.lower)
+
+
+# --- the personal calendar feed ---------------------------------------------------
+
+# What calendar.new_token makes (URL-safe base64); anything else is no token, and is
+# not sent to the database (PostgreSQL refuses a NUL in text).
+_CALENDAR_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def calendar_owner(db_session, token: str) -> User | None:
+    """The active user whose calendar address ends in ``token``; None for any other."""
+    if not _CALENDAR_TOKEN.fullmatch(token or ""):
+        return None
+    return db_session.scalar(select(User).where(User.calendar_token == token, User.active))
+
+
+def calendar_entries(db_session, user: User, now: datetime,
+                     session_url: Callable[[int], str]) -> list[CalendarEntry]:
+    """Every session of ``user`` inside its display window that has dates to show;
+    ``session_url(session id)`` is the link of each entry."""
+    return [
+        CalendarEntry(p.session_id, user.id, p.name, window, session_url(p.session_id))
+        for p in placed_sessions(db_session, user, now)
+        if (window := calendar_window(p.window, p.duration_days, p.started)) is not None
+    ]

@@ -4,11 +4,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
 from ..models import SessionCategory, SessionCourse, TrainingSession
-from .access import Status, Window, list_status
+from .access import Status, Window, access_window_columns, list_status
 from .dates import parse_local
 from .pagination import Page, read_page_args
 
@@ -85,15 +85,6 @@ def learners_count():
     return TrainingSession.learner_count
 
 
-def status_condition(status: Status, now: datetime):
-    start, end = TrainingSession.access_start, TrainingSession.access_end
-    if status is Status.UPCOMING:
-        return and_(start.is_not(None), start > now)
-    if status is Status.PAST:
-        return and_(end.is_not(None), end <= now)
-    return and_(or_(start.is_(None), start <= now), or_(end.is_(None), end > now))
-
-
 def _conditions(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> list:
     conditions = []
     if filters.q:
@@ -102,22 +93,19 @@ def _conditions(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> list:
     if filters.category:
         conditions.append(TrainingSession.category_id == filters.category)
     if filters.status:
-        conditions.append(status_condition(STATUSES[filters.status], now))
-    if filters.date_from:
-        since = parse_local(filters.date_from, tz, is_end=False)
-        conditions.append(or_(TrainingSession.access_end.is_(None),
-                              TrainingSession.access_end > since))
-    if filters.date_to:
-        until = parse_local(filters.date_to, tz, is_end=True)
-        conditions.append(or_(TrainingSession.access_start.is_(None),
-                              TrainingSession.access_start < until))
+        conditions.append(access_window_columns().status_condition(STATUSES[filters.status], now))
+    if filters.date_from or filters.date_to:  # the access window meets the dates chosen
+        since = parse_local(filters.date_from, tz, is_end=False) if filters.date_from else None
+        until = parse_local(filters.date_to, tz, is_end=True) if filters.date_to else None
+        conditions.append(access_window_columns().overlaps(Window(since, until)))
     return conditions
 
 
 def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
+    window = access_window_columns()
     status_rank = case(
-        (status_condition(Status.UPCOMING, now), 1),
-        (status_condition(Status.PAST, now), 2),
+        (window.status_condition(Status.UPCOMING, now), 1),
+        (window.status_condition(Status.PAST, now), 2),
         else_=0,
     )
     order = {

@@ -1,69 +1,108 @@
-"""Creating, copying and deleting sessions, and the checks on their windows.
+"""Sessions: create, update, copy and delete, and their courses and course coaches.
 
-Plain functions over the database session; callers commit.
+Every write takes ``by`` (who acts) and ``now``, records its journal entry in the
+caller's transaction and returns what changed; callers commit. The values come
+checked by ``session_form.validate_session_values``.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..models import (
+    Assignment,
+    Course,
     Enrolment,
-    EnrolmentSource,
     Grade,
+    SessionCategory,
     SessionCourse,
     SessionCourseCoach,
     Submission,
     TrainingSession,
+    User,
 )
-from . import enrolment
+from . import enrolment, journal
+from .journal import Actor
+from .users import label as user_label
 
-WINDOW_FIELDS = (
-    ("display_start", "display_end"),
-    ("access_start", "access_end"),
-    ("coach_start", "coach_end"),
-)
-
-
-def window_order_errors(values: dict[str, datetime | None]) -> dict[str, str]:
-    """An error on each end field that is not after its start."""
-    errors = {}
-    for start_name, end_name in WINDOW_FIELDS:
-        start, end = values.get(start_name), values.get(end_name)
-        if start is not None and end is not None and end <= start:
-            errors[end_name] = "The end must be after the start."
-    return errors
+# The columns an admin edits, in the order the journal lists them.
+SESSION_COLUMNS = ("name", "description", "category_id", "coach_id", "after_end_policy",
+                   "duration_days", "display_start", "display_end", "access_start",
+                   "access_end", "coach_start", "coach_end")
+# What a copy takes from its source (all but the name).
+COPIED_COLUMNS = SESSION_COLUMNS[1:]
 
 
-def coach_window_warning(values: dict[str, datetime | None]) -> str | None:
-    """A warning when the coach window does not cover the learners' access window.
-
-    Coaches should be able to prepare before learners arrive and follow up after
-    they leave; a narrower coach window is allowed, but the admin is told.
-    """
-    coach_start, coach_end = values.get("coach_start"), values.get("coach_end")
-    if coach_start is None and coach_end is None:
-        return None  # unset: coaches use the access window
-    access_start, access_end = values.get("access_start"), values.get("access_end")
-    problems = []
-    if coach_start is not None and (access_start is None or coach_start > access_start):
-        problems.append("starts after learners can get in")
-    if coach_end is not None and (access_end is None or coach_end < access_end):
-        problems.append("ends before learners' access ends")
-    if not problems:
-        return None
-    return (
-        "The coach access " + " and ".join(problems) + ". Coaches usually need to prepare "
-        "before learners arrive and follow up after they leave. You can save anyway."
-    )
+class VersionConflict(Exception):
+    """The session was changed by someone else since the form was opened."""
 
 
 def name_taken(db, name: str, *, except_id: int | None = None) -> bool:
+    """Whether another session has this name, ignoring case."""
     stmt = select(TrainingSession.id).where(func.lower(TrainingSession.name) == name.lower())
     if except_id is not None:
         stmt = stmt.where(TrainingSession.id != except_id)
     return db.scalar(stmt.limit(1)) is not None
+
+
+def load_session(db, session_id: int) -> TrainingSession | None:
+    """The session with what its admin page shows (category, coach, courses and their
+    coaches), in one query: a session has a handful of courses and coaches, so one
+    joined row per course coach costs less than a round trip per relationship."""
+    courses = joinedload(TrainingSession.courses)
+    return db.execute(
+        select(TrainingSession).where(TrainingSession.id == session_id)
+        .options(
+            courses.joinedload(SessionCourse.course),
+            courses.joinedload(SessionCourse.coaches).joinedload(SessionCourseCoach.user),
+            joinedload(TrainingSession.category),
+            joinedload(TrainingSession.coach),
+        )
+        .execution_options(populate_existing=True)
+    ).unique().scalar_one_or_none()
+
+
+def _values(session: TrainingSession) -> dict:
+    return {name: getattr(session, name) for name in SESSION_COLUMNS}
+
+
+def _readable(db, values: dict) -> dict:
+    """``values`` with the coach's and the category's names beside their ids, so the
+    journal reads names (found in the identity map when the page loaded them)."""
+    out = dict(values)
+    if "coach_id" in values:
+        coach = db.get(User, values["coach_id"]) if values["coach_id"] else None
+        out["coach"] = user_label(coach) if coach else None
+    if "category_id" in values:
+        category = db.get(SessionCategory, values["category_id"]) \
+            if values["category_id"] else None
+        out["category"] = category.name if category else None
+    return out
+
+
+def _about(session: TrainingSession, label: str | None = None) -> dict:
+    label = label or session.name
+    return {"object_id": session.id, "object_label": label, "session_id": session.id,
+            "session_label": label}
+
+
+def course_label(course: Course) -> str:
+    """How the journal names a course: its code and title."""
+    return f"{course.code} {course.title}"
+
+
+def _about_course(session: TrainingSession, course: Course) -> dict:
+    return {"object_id": course.id, "object_label": course_label(course),
+            "session_id": session.id, "session_label": session.name}
+
+
+def _by_id(db, model, ids) -> dict:
+    ids = set(ids)
+    return {row.id: row for row in db.scalars(select(model).where(model.id.in_(ids)))} \
+        if ids else {}
 
 
 @dataclass
@@ -77,23 +116,76 @@ class SessionPlan:
     class_ids: list[int] = field(default_factory=list)
 
 
-def create_session(db, plan: SessionPlan, now: datetime) -> TrainingSession:
-    """Create the session with its courses, course coaches, learners and classes."""
+def create_session(db, plan: SessionPlan, *, by: Actor, now: datetime) -> TrainingSession:
+    """Create the session with its courses, course coaches, learners and classes.
+
+    Journal: ("session", "create") with the field values, then one ("session_course",
+    "add") per course and one ("course_coach", "add") per course coach.
+    """
     session = TrainingSession(**plan.fields, created_at=now, updated_at=now)
     db.add(session)
     db.flush()
-    for position, course_id in enumerate(plan.course_ids):
+    journal.record(db, by, now, "session", "create", **_about(session),
+                   after=_readable(db, _values(session)))
+    courses = _by_id(db, Course, plan.course_ids)
+    course_ids = [c for c in plan.course_ids if c in courses]
+    for position, course_id in enumerate(course_ids):
         db.add(SessionCourse(session_id=session.id, course_id=course_id, position=position))
     db.flush()
-    for course_id, coach_ids in plan.course_coaches.items():
-        for user_id in coach_ids:
-            db.add(SessionCourseCoach(session_id=session.id, course_id=course_id,
-                                      user_id=user_id))
-    enrolment.enrol_users(db, session.id, plan.learner_ids, EnrolmentSource.INDIVIDUAL, now)
+    journal.record_items(db, by, now, "session_course", "add", [
+        {**_about_course(session, courses[c]), "after": {"position": p}}
+        for p, c in enumerate(course_ids)])
+    coaches = [(c, u) for c in course_ids for u in plan.course_coaches.get(c, ())]
+    users = _by_id(db, User, [u for _, u in coaches])
+    coaches = [(c, u) for c, u in coaches if u in users]
+    for course_id, user_id in coaches:
+        db.add(SessionCourseCoach(session_id=session.id, course_id=course_id,
+                                  user_id=user_id))
+    journal.record_items(db, by, now, "course_coach", "add", [
+        {**_about_course(session, courses[c]), "learner_id": u,
+         "learner_label": user_label(users[u])} for c, u in coaches])
+    enrolment.enrol_users(db, session.id, plan.learner_ids, by=by, now=now)
     for class_id in plan.class_ids:
-        enrolment.link_class(db, session.id, class_id, now)
+        enrolment.link_class(db, session.id, class_id, by=by, now=now)
     db.flush()
     return session
+
+
+def ensure_version(session: TrainingSession, expected_version: int | None) -> None:
+    """Raise VersionConflict unless the session is still at ``expected_version`` (the
+    version its form was opened at)."""
+    if expected_version != session.version:
+        raise VersionConflict
+
+
+def update_session(db, session: TrainingSession, changes: dict, *,
+                   expected_version: int | None, by: Actor, now: datetime
+                   ) -> dict[str, tuple]:
+    """Save the column values ``changes`` (see SESSION_COLUMNS) on ``session``.
+
+    Returns {column: (before, after)} for the values that changed; nothing changed:
+    nothing written, no entry. Raises VersionConflict (nothing written) when the
+    session is not at ``expected_version``, or another save lands first.
+    """
+    ensure_version(session, expected_version)
+    before = _values(session)
+    changed = {name: value for name, value in changes.items()
+               if name in before and before[name] != value}
+    if not changed:
+        return {}
+    label = session.name  # the name it had when the admin changed it
+    for name, value in changed.items():
+        setattr(session, name, value)
+    session.updated_at = now
+    try:
+        db.flush()  # the UPDATE checks the version: a save landed in between fails here
+    except StaleDataError:
+        raise VersionConflict from None
+    old, new = journal.changes(_readable(db, {n: before[n] for n in changed}),
+                               _readable(db, changed))
+    journal.record(db, by, now, "session", "update", **_about(session, label),
+                   before=old, after=new)
+    return {name: (before[name], value) for name, value in changed.items()}
 
 
 def copy_name(db, name: str) -> str:
@@ -106,14 +198,12 @@ def copy_name(db, name: str) -> str:
     return candidate
 
 
-def copy_session(db, source: TrainingSession, new_name: str, now: datetime) -> TrainingSession:
+def copy_session(db, source: TrainingSession, new_name: str, *, by: Actor, now: datetime
+                 ) -> TrainingSession:
     """A new session with the same courses, course coaches, coach, category, policy and
-    dates as ``source``, but no learners and no classes."""
-    columns = ("description", "category_id", "coach_id", "after_end_policy", "display_start",
-               "display_end", "access_start", "access_end", "coach_start", "coach_end",
-               "duration_days")
+    dates as ``source``, but no learners and no classes. Journal: ("session", "copy")."""
     copy = TrainingSession(name=new_name, created_at=now, updated_at=now,
-                           **{c: getattr(source, c) for c in columns})
+                           **{c: getattr(source, c) for c in COPIED_COLUMNS})
     db.add(copy)
     db.flush()
     courses = db.execute(
@@ -130,6 +220,8 @@ def copy_session(db, source: TrainingSession, new_name: str, now: datetime) -> T
     for course_id, user_id in coaches:
         db.add(SessionCourseCoach(session_id=copy.id, course_id=course_id, user_id=user_id))
     db.flush()
+    journal.record(db, by, now, "session", "copy", **_about(copy),
+                   after={"source": source.name})
     return copy
 
 
@@ -150,43 +242,61 @@ def deletion_impact(db, session_id: int) -> DeletionImpact:
     return DeletionImpact(*row)
 
 
-def delete_session(db, session_id: int) -> None:
-    """Delete a session and everything that belongs to it (enrolments, hand-ins, grades)."""
+def delete_session(db, session: TrainingSession, *, by: Actor, now: datetime) -> dict:
+    """Delete a session and everything that belongs to it (enrolments, hand-ins, grades).
+
+    Returns (and journals as ("session", "delete") ``before``) its values and the
+    counts of learners, submissions and grades deleted with it.
+    """
+    impact = deletion_impact(db, session.id)
+    before = {**_readable(db, _values(session)), "learners": impact.learners,
+              "submissions": impact.submissions, "grades": impact.grades}
+    journal.record(db, by, now, "session", "delete", **_about(session), before=before)
     # The foreign keys cascade on PostgreSQL and on SQLite with foreign_keys=ON.
-    db.execute(delete(TrainingSession).where(TrainingSession.id == session_id))
+    db.execute(delete(TrainingSession).where(TrainingSession.id == session.id))
+    return before
 
 
 # --- courses and course coaches of an existing session ------------------------------
 
 
-def add_course(db, session_id: int, course_id: int) -> bool:
-    """Append a course at the end of the session. False when it is already there."""
+def add_course(db, session: TrainingSession, course: Course, *, by: Actor, now: datetime
+               ) -> SessionCourse | None:
+    """Append a course at the end of the session; None when it is already there.
+    Journal: ("session_course", "add")."""
     positions = db.execute(
         select(SessionCourse.course_id, SessionCourse.position)
-        .where(SessionCourse.session_id == session_id)
+        .where(SessionCourse.session_id == session.id)
     ).all()
-    if any(c == course_id for c, _ in positions):
-        return False
+    if any(c == course.id for c, _ in positions):
+        return None
     last = max((p for _, p in positions), default=-1)
-    db.add(SessionCourse(session_id=session_id, course_id=course_id, position=last + 1))
+    link = SessionCourse(session_id=session.id, course_id=course.id, position=last + 1)
+    db.add(link)
     db.flush()
-    return True
+    journal.record(db, by, now, "session_course", "add", **_about_course(session, course),
+                   after={"position": link.position})
+    return link
 
 
-def move_course(db, session_id: int, course_id: int, offset: int) -> bool:
-    """Move a course up (-1) or down (+1) in the session's order."""
+def move_course(db, session: TrainingSession, course: Course, offset: int, *, by: Actor,
+                now: datetime) -> int | None:
+    """Move a course up (-1) or down (+1) in the session's order; returns its new
+    position (from 0), None when it cannot move. Journal: ("session_course", "move")."""
     rows = db.scalars(
-        select(SessionCourse).where(SessionCourse.session_id == session_id)
+        select(SessionCourse).where(SessionCourse.session_id == session.id)
         .order_by(SessionCourse.position, SessionCourse.id)
     ).all()
-    index = next((i for i, sc in enumerate(rows) if sc.course_id == course_id), None)
+    index = next((i for i, sc in enumerate(rows) if sc.course_id == course.id), None)
     if index is None or not 0 <= index + offset < len(rows):
-        return False
+        return None
     rows[index], rows[index + offset] = rows[index + offset], rows[index]
     for position, row in enumerate(rows):  # renumber: positions stay dense and unique
         row.position = position
     db.flush()
-    return True
+    journal.record(db, by, now, "session_course", "move", **_about_course(session, course),
+                   before={"position": index}, after={"position": index + offset})
+    return index + offset
 
 
 def hidden_submissions(db, session_id: int, course_id: int) -> int:
@@ -194,8 +304,6 @@ def hidden_submissions(db, session_id: int, course_id: int) -> int:
 
     Removing the course hides them (they stay stored and come back if it is re-added).
     """
-    from ..models import Assignment
-
     return db.scalar(
         select(func.count()).select_from(Submission)
         .join(Assignment, Assignment.id == Submission.assignment_id)
@@ -203,33 +311,61 @@ def hidden_submissions(db, session_id: int, course_id: int) -> int:
     )
 
 
-def remove_course(db, session_id: int, course_id: int) -> bool:
-    """Take a course out of the session, with its course coaches."""
-    result = db.execute(delete(SessionCourse).where(
-        SessionCourse.session_id == session_id, SessionCourse.course_id == course_id
-    ))
+def remove_course(db, session: TrainingSession, course: Course, *, by: Actor, now: datetime
+                  ) -> dict | None:
+    """Take a course out of the session, with its course coaches. Returns what went
+    ({'position': n, 'coaches': [names]}), None when it was not there.
+    Journal: ("session_course", "remove") with that as ``before``."""
+    link = db.scalar(select(SessionCourse).where(
+        SessionCourse.session_id == session.id, SessionCourse.course_id == course.id))
+    if link is None:
+        return None
+    coaches = db.scalars(
+        select(User).join(SessionCourseCoach, SessionCourseCoach.user_id == User.id)
+        .where(SessionCourseCoach.session_id == session.id,
+               SessionCourseCoach.course_id == course.id).order_by(User.id)
+    ).all()
+    removed = {"position": link.position, "coaches": [user_label(u) for u in coaches]}
     # Course coaches go with it (foreign key cascade; explicit for clarity on every engine).
     db.execute(delete(SessionCourseCoach).where(
-        SessionCourseCoach.session_id == session_id, SessionCourseCoach.course_id == course_id
+        SessionCourseCoach.session_id == session.id, SessionCourseCoach.course_id == course.id
     ))
-    return result.rowcount > 0
+    db.execute(delete(SessionCourse).where(SessionCourse.id == link.id))
+    journal.record(db, by, now, "session_course", "remove", **_about_course(session, course),
+                   before=removed)
+    return removed
 
 
-def add_course_coach(db, session_id: int, course_id: int, user_id: int) -> bool:
+def add_course_coach(db, session: TrainingSession, course: Course, user: User, *, by: Actor,
+                     now: datetime) -> bool:
+    """Make ``user`` a coach of the course in the session; False when already one.
+    Journal: ("course_coach", "add"), the coach as learner_*."""
     exists_already = db.scalar(select(func.count()).select_from(SessionCourseCoach).where(
-        SessionCourseCoach.session_id == session_id, SessionCourseCoach.course_id == course_id,
-        SessionCourseCoach.user_id == user_id,
+        SessionCourseCoach.session_id == session.id, SessionCourseCoach.course_id == course.id,
+        SessionCourseCoach.user_id == user.id,
     ))
     if exists_already:
         return False
-    db.add(SessionCourseCoach(session_id=session_id, course_id=course_id, user_id=user_id))
+    db.add(SessionCourseCoach(session_id=session.id, course_id=course.id, user_id=user.id))
     db.flush()
+    journal.record(db, by, now, "course_coach", "add", **_about_course(session, course),
+                   learner_id=user.id, learner_label=user_label(user))
     return True
 
 
-def remove_course_coach(db, session_id: int, course_id: int, user_id: int) -> bool:
+def remove_course_coach(db, session: TrainingSession, course: Course, user_id: int, *,
+                        by: Actor, now: datetime) -> User | None:
+    """Remove a coach of the course in the session; returns that coach, None when the
+    user was not one. Journal: ("course_coach", "remove")."""
+    if not 0 < user_id < 2**31:  # not an id the database can hold: no such coach
+        return None
     result = db.execute(delete(SessionCourseCoach).where(
-        SessionCourseCoach.session_id == session_id, SessionCourseCoach.course_id == course_id,
+        SessionCourseCoach.session_id == session.id, SessionCourseCoach.course_id == course.id,
         SessionCourseCoach.user_id == user_id,
     ))
-    return result.rowcount > 0
+    if not result.rowcount:
+        return None
+    user = db.get(User, user_id)
+    journal.record(db, by, now, "course_coach", "remove", **_about_course(session, course),
+                   learner_id=user_id, learner_label=user_label(user))
+    return user

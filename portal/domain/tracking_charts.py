@@ -7,6 +7,7 @@ session's events or work, whatever the number of learners.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -252,39 +253,54 @@ def _period(days: list[date]) -> str:
     return f"{_day_label(days[0])} to {_day_label(days[-1])}"
 
 
-def active_learners_chart(days: ChartDays | None, values: list[int]) -> Chart:
-    day_list = days.days if days else []
-    description = "No learner visit is recorded for these days."
-    if any(values):
-        peak_day, peak = _busiest(day_list, values)
-        active_days = sum(1 for v in values if v)
-        description = (
-            f"{_period(day_list)}: learners came on {active_days} of {len(day_list)} days; "
-            f"the busiest day was {_day_label(peak_day)} with {peak} "
-            f"learner{'s' if peak != 1 else ''}; "
-            f"{sum(values) / len(values):.1f} a day on average."
-        )
-    return build_chart(
-        "active", "Daily active learners", description,
-        [_day_label(d) for d in day_list], values, kind="line", unit="learner",
-        columns=("Day", "Active learners"),
-        axis_labels=[_day_label(d, with_year=False) for d in day_list],
+@dataclass(frozen=True)
+class DailySeries:
+    """What a chart of one count per day says: its key, title, kind, the unit of its
+    values, the heading of its data column, and its description in words."""
+
+    key: str
+    title: str
+    kind: str
+    unit: str
+    column: str
+    describe: Callable[[list[date], list[int]], str]  # called when some value is not 0
+    empty: str  # the description when every value is 0
+
+
+def _describe_active(day_list: list[date], values: list[int]) -> str:
+    peak_day, peak = _busiest(day_list, values)
+    active_days = sum(1 for v in values if v)
+    return (
+        f"{_period(day_list)}: learners came on {active_days} of {len(day_list)} days; "
+        f"the busiest day was {_day_label(peak_day)} with {peak} "
+        f"learner{'s' if peak != 1 else ''}; "
+        f"{sum(values) / len(values):.1f} a day on average."
     )
 
 
-def hand_ins_chart(days: ChartDays | None, values: list[int]) -> Chart:
+def _describe_hand_ins(day_list: list[date], values: list[int]) -> str:
+    peak_day, peak = _busiest(day_list, values)
+    return (
+        f"{sum(values)} hand-in{'s' if sum(values) != 1 else ''} from {_period(day_list)}; "
+        f"the most on {_day_label(peak_day)} ({peak})."
+    )
+
+
+ACTIVE_LEARNERS = DailySeries("active", "Daily active learners", "line", "learner",
+                              "Active learners", _describe_active,
+                              "No learner visit is recorded for these days.")
+HAND_INS = DailySeries("handins", "Hand-ins per day", "bar", "hand-in", "Hand-ins",
+                       _describe_hand_ins, "Nothing has been handed in yet.")
+
+
+def daily_chart(series: DailySeries, days: ChartDays | None, values: list[int]) -> Chart:
+    """The chart of ``values``, one per day of ``days`` (none before the window opens)."""
     day_list = days.days if days else []
-    description = "Nothing has been handed in yet."
-    if any(values):
-        peak_day, peak = _busiest(day_list, values)
-        description = (
-            f"{sum(values)} hand-in{'s' if sum(values) != 1 else ''} from {_period(day_list)}; "
-            f"the most on {_day_label(peak_day)} ({peak})."
-        )
     return build_chart(
-        "handins", "Hand-ins per day", description,
-        [_day_label(d) for d in day_list], values, kind="bar", unit="hand-in",
-        columns=("Day", "Hand-ins"),
+        series.key, series.title,
+        series.describe(day_list, values) if any(values) else series.empty,
+        [_day_label(d) for d in day_list], values, kind=series.kind, unit=series.unit,
+        columns=("Day", series.column),
         axis_labels=[_day_label(d, with_year=False) for d in day_list],
     )
 
@@ -320,7 +336,7 @@ def tracking_charts(db_session, session_id: int, scope: Scope, access_start, acc
     days = chart_days(access_start, access_end, now, tz)
     active, hand_ins, grades = chart_series(db_session, session_id, scope, days)
     return [
-        active_learners_chart(days, active),
-        hand_ins_chart(days, hand_ins),
+        daily_chart(ACTIVE_LEARNERS, days, active),
+        daily_chart(HAND_INS, days, hand_ins),
         grades_chart(grades),
     ]

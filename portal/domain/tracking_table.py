@@ -23,7 +23,6 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
-    or_,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -41,14 +40,36 @@ from ..models import (
     Submission,
     User,
 )
-from .pagination import Page, read_page_args
+from .pagination import Page, link_args, read_page_args
+from .text_search import clean_search, user_matches
 
 # Two access events closer than this are one stretch of continuous work.
 IDLE_GAP = timedelta(minutes=30)
 CHART_DAYS = 90
-SORTS = ("name", "first", "last", "time", "handins", "grade", "progress")
-SEARCH_MAX = 100
 GRADE_BUCKETS = 10
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the learners' table: its cell (CSS class, and the template's macro
+    that draws it), its heading, and the sort its heading links to (None: not sortable)."""
+
+    cell: str
+    label: str
+    sort: str | None
+
+
+COLUMNS = (
+    Column("learner", "Learner", "name"),
+    Column("first-access", "First access", "first"),
+    Column("last-access", "Last access", "last"),
+    Column("time-spent", "Time spent", "time"),
+    Column("courses-visited", "Courses visited", None),
+    Column("handed-in", "Handed in", "handins"),
+    Column("average-grade", "Average grade", "grade"),
+    Column("progress", "Progress", "progress"),
+)
+SORTS = tuple(column.sort for column in COLUMNS if column.sort)
 
 
 # --- time between two timestamps, in SQL ----------------------------------------
@@ -176,7 +197,7 @@ class TrackingFilters:
         except ValueError:
             course = None
         return cls(
-            q=args.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX],
+            q=clean_search(args.get("q")),
             sort=sort if sort in SORTS else "name",
             direction="desc" if args.get("dir") == "desc" else "asc",
             course=course,
@@ -187,10 +208,9 @@ class TrackingFilters:
     def args(self, **changes) -> dict:
         """Query arguments for a link to these filters with ``changes`` applied."""
         f = replace(self, **changes)
-        out = {"q": f.q, "sort": f.sort, "dir": f.direction, "course": f.course,
-               "page": f.page, "per_page": f.per_page}
-        defaults = {"sort": "name", "dir": "asc", "page": 1, "per_page": 25}
-        return {k: v for k, v in out.items() if v not in ("", None) and defaults.get(k) != v}
+        return link_args({"q": f.q, "sort": f.sort, "dir": f.direction, "course": f.course,
+                          "page": f.page, "per_page": f.per_page},
+                         {"sort": "name", "dir": "asc", "page": 1, "per_page": 25})
 
     def sort_args(self, column: str) -> dict:
         """Link arguments to sort by ``column``; a second click reverses the order."""
@@ -301,20 +321,9 @@ def work_statistics(session_id: int, scope: Scope, learners=None):
     return stmt.group_by(Submission.user_id).subquery("work_stats")
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search(filters: TrackingFilters) -> list:
-    if not filters.q:
-        return []
-    pattern = _like(filters.q)
-    return [or_(
-        User.username.like(pattern, escape="\\"),
-        func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
-        func.lower(User.last_name + " " + User.first_name).like(pattern, escape="\\"),
-    )]
+    # Not the e-mail: every learner's ends in the portal's domain, which "le" would find.
+    return [user_matches(filters.q, email=False)] if filters.q else []
 
 
 def _by_name(direction: str) -> list:

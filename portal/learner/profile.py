@@ -1,15 +1,16 @@
 """Profile (password, time zone, calendar address) and the personal calendar feed."""
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user
 
 from .. import clock
-from ..domain.calendar import CalendarEntry, build_calendar, ensure_token, new_token
-from ..domain.my_sessions import calendar_window, placed_sessions
-from ..domain.passwords import hash_password, password_problem, verify_password
+from ..domain import users
+from ..domain.calendar import build_calendar, ensure_token, new_token
+from ..domain.my_sessions import calendar_entries, calendar_owner
+from ..domain.passwords import password_problem, verify_password
 from ..extensions import db, limiter
-from ..models import User
+from ..web import current_actor
+from ..web.guards import login_required, public
 from . import bp
 from .forms import EmptyForm, PasswordForm, TimezoneForm
 
@@ -56,7 +57,8 @@ def change_password():
         elif problem := password_problem(form.new_password.data):
             form.new_password.errors = [problem]
         else:
-            current_user.password_hash = hash_password(form.new_password.data)
+            users.change_own_password(db.session, current_user, form.new_password.data,
+                                      by=current_actor(), now=clock.now())
             db.session.commit()
             flash("Your password was changed.", "info")
             return redirect(url_for("learner.profile"), 303)
@@ -70,7 +72,8 @@ def change_timezone():
     form.load_choices(current_app.config["PORTAL_TIMEZONE"])
     if not form.validate():
         return _render_profile(timezone_form=form, status=422)
-    current_user.timezone = form.timezone.data or None
+    users.change_own_timezone(db.session, current_user, form.timezone.data,
+                              by=current_actor(), now=clock.now())
     db.session.commit()
     zone_name = form.timezone.data or current_app.config["PORTAL_TIMEZONE"]
     flash(f"Times are now shown in {zone_name}.", "info")
@@ -90,21 +93,17 @@ def reset_calendar():
 
 
 @bp.route("/calendar/<token>.ics")
+@public  # calendar applications cannot log in: the token is the secret
 def calendar_feed(token: str):
-    """Every session of the owner of ``token`` (inside its display window), no login:
-    calendar applications cannot log in; the token is the secret."""
-    if not token or len(token) > 64:
-        abort(404)
-    user = db.session.scalar(select(User).where(User.calendar_token == token, User.active))
+    """Every session of the owner of ``token`` (inside its display window), no login."""
+    user = calendar_owner(db.session, token)
     if user is None:
         abort(404)
     now = clock.now()
-    entries = [
-        CalendarEntry(p.session_id, user.id, p.name, window,
-                      url_for("learner.session_page", session_id=p.session_id, _external=True))
-        for p in placed_sessions(db.session, user, now)
-        if (window := calendar_window(p.window, p.duration_days, p.started)) is not None
-    ]
+    entries = calendar_entries(
+        db.session, user, now,
+        lambda session_id: url_for("learner.session_page", session_id=session_id,
+                                   _external=True))
     body = build_calendar(entries, now, f"Sessions of {user.full_name}")
     return current_app.response_class(
         body, mimetype="text/calendar",

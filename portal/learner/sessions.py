@@ -14,12 +14,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
-from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from flask_login import current_user
 
 from .. import clock
 from ..domain.access import (
@@ -28,7 +25,7 @@ from ..domain.access import (
     SessionRules,
     Window,
     coach_window,
-    relation_for,
+    may_download_hand_in,
 )
 from ..domain.calendar import CalendarEntry, build_calendar, ensure_token, file_name
 from ..domain.dates import date_range, format_local
@@ -37,16 +34,31 @@ from ..domain.hand_in import (
     MAX_FILE_BYTES,
     HandInRefused,
     Upload,
-    file_path,
+    assignment_in_course,
     graded_message,
     hand_in,
+    own_submission,
+    own_submissions,
+    session_submission,
 )
-from ..domain.my_sessions import TAB_LABELS, course_progress, learner_facts, learner_state, tab_page
+from ..domain.my_sessions import (
+    TAB_LABELS,
+    LearnerState,
+    course_coach_names,
+    course_progress,
+    course_with_assignments,
+    learner_facts,
+    learner_state,
+    session_courses,
+    tab_page,
+)
 from ..domain.pagination import read_page_args
 from ..extensions import db
-from ..models import Assignment, Course, SessionCourse, SessionCourseCoach, Submission
-from ..web import wants_fragment
-from ..web.gate import session_gate
+from ..models import Assignment, Submission, TrainingSession
+from ..web import current_actor, wants_fragment
+from ..web.files import send_upload
+from ..web.gate import records_visit, session_gate
+from ..web.guards import login_required
 from ..web.zone import viewer_zone
 from . import bp
 from .forms import HandInForm
@@ -74,31 +86,18 @@ def my_sessions():
 
 @bp.route("/sessions/<int:session_id>")
 @session_gate(need="view")
+@records_visit
 def session_page(session_id: int):
     session, access = g.training_session, g.access
-    now, tz = clock.now(), viewer_zone()
-    courses = db.session.scalars(
-        select(SessionCourse)
-        .where(SessionCourse.session_id == session_id)
-        .options(selectinload(SessionCourse.course),
-                 selectinload(SessionCourse.coaches).selectinload(SessionCourseCoach.user))
-        .order_by(SessionCourse.position, SessionCourse.id)
-    ).all()
-    state = progress = None
-    if access.as_learner is not Decision.NONE:
-        facts = learner_facts(db.session, session_id, current_user.id)
-        state = learner_state(session, facts, now, tz, visiting=True)
-        progress = course_progress(db.session, session_id, current_user.id)
-        calendar = state.calendar
-    else:
-        calendar = _staff_window(session, access)
+    tz = viewer_zone()
+    state, calendar = _viewer_window(session, access, visiting=True)
     return render_template(
         "learner/session.html",
         training_session=session,
         access=access,
-        courses=courses,
+        courses=session_courses(db.session, session_id),
         state=state,
-        progress=progress,
+        progress=course_progress(db.session, session_id, current_user.id) if state else None,
         access_dates=_access_dates(session),
         has_calendar=calendar is not None and (calendar.start or calendar.end) is not None,
         ended_at=format_local(access.ended_at, tz) if access.ended_at else None,
@@ -109,6 +108,19 @@ def _access_dates(session) -> str:
     if session.duration_days:
         return f"{session.duration_days} days from each learner's first visit"
     return date_range(session.access_start, session.access_end, viewer_zone())
+
+
+def _viewer_window(session: TrainingSession, access: Access, *, visiting: bool = False
+                   ) -> tuple[LearnerState | None, Window | None]:
+    """A learner's own state and window; for staff, no state and the window they work
+    in (the coach window for a coach, the access window for an admin)."""
+    if access.as_learner is not Decision.NONE:
+        facts = learner_facts(db.session, session.id, current_user.id)
+        state = learner_state(session, facts, clock.now(), viewer_zone(), visiting=visiting)
+        return state, state.calendar
+    if access.as_coach is not Decision.NONE:
+        return None, coach_window(SessionRules.of(session))
+    return None, Window(session.access_start, session.access_end)
 
 
 # --- a course and its assignments -------------------------------------------
@@ -153,31 +165,12 @@ def _block(assignment: Assignment, submission: Submission | None, access: Access
     return block
 
 
-def _own_submissions(session_id: int, assignment_ids: list[int]) -> dict[int, Submission]:
-    if not assignment_ids:
-        return {}
-    rows = db.session.scalars(
-        select(Submission)
-        .where(Submission.session_id == session_id, Submission.user_id == current_user.id,
-               Submission.assignment_id.in_(assignment_ids))
-        .options(selectinload(Submission.grade))
-    )
-    return {s.assignment_id: s for s in rows}
-
-
 def _course_page(session_id: int, course_id: int, replaced: AssignmentBlock | None = None,
                  status: int = 200):
     access = g.access
-    course = db.session.scalar(
-        select(Course).where(Course.id == course_id).options(selectinload(Course.assignments))
-    )
-    coaches = db.session.scalars(
-        select(SessionCourseCoach)
-        .where(SessionCourseCoach.session_id == session_id,
-               SessionCourseCoach.course_id == course_id)
-        .options(selectinload(SessionCourseCoach.user))
-    ).all()
-    submissions = _own_submissions(session_id, [a.id for a in course.assignments])
+    course = course_with_assignments(db.session, course_id)
+    submissions = own_submissions(db.session, session_id, current_user.id,
+                                  [a.id for a in course.assignments])
     blocks = [
         replaced if replaced is not None and replaced.assignment.id == a.id
         else _block(a, submissions.get(a.id), access)
@@ -189,7 +182,7 @@ def _course_page(session_id: int, course_id: int, replaced: AssignmentBlock | No
         training_session=g.training_session,
         access=access,
         course=course,
-        coaches=sorted((c.user.full_name for c in coaches), key=str.lower),
+        coaches=course_coach_names(db.session, session_id, course_id),
         blocks=blocks,
         file_hint=FILE_HINT,
         ended_at=format_local(access.ended_at, tz) if access.ended_at else None,
@@ -198,6 +191,7 @@ def _course_page(session_id: int, course_id: int, replaced: AssignmentBlock | No
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>")
 @session_gate(need="view")
+@records_visit
 def course_page(session_id: int, course_id: int):
     return _course_page(session_id, course_id)
 
@@ -208,42 +202,57 @@ def course_page(session_id: int, course_id: int):
 )
 @session_gate(need="submit")
 def hand_in_work(session_id: int, course_id: int, assignment_id: int):
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.course_id != course_id:
+    assignment = assignment_in_course(db.session, course_id, assignment_id)
+    if assignment is None:
         abort(404)
-    now, tz = clock.now(), viewer_zone()
     form = HandInForm(prefix=f"a{assignment_id}")
-    error = None
-    status = 422
+    error, status = None, 422
     if form.validate():
-        data = form.attachment.data
-        upload = Upload(data.filename, data.stream) if data and data.filename else None
         try:
-            hand_in(db.session, session_id=session_id, assignment_id=assignment_id,
-                    user_id=current_user.id, answer=form.answer.data or "", upload=upload,
-                    folder=Path(current_app.config["UPLOAD_FOLDER"]), now=now, tz=tz)
+            handed_in = _hand_in(form, assignment)
         except HandInRefused as refused:
-            if refused.field is not None:
-                field = getattr(form, refused.field)
-                field.errors = [*field.errors, refused.message]
-            else:
-                error, status = refused.message, 409
+            error, status = _refusal(form, refused)
         else:
-            if not wants_fragment():
-                flash(f"Your work on “{assignment.title}” was handed in.", "info")
-                url = url_for("learner.course_page", session_id=session_id, course_id=course_id)
-                return redirect(f"{url}#assignment-{assignment_id}", 303)
-            submission = _own_submissions(session_id, [assignment_id]).get(assignment_id)
-            block = _block(assignment, submission, g.access,
-                           message=f"Handed in on {format_local(now, tz)}.")
-            return _assignment_fragment(block), 200
-    submission = _own_submissions(session_id, [assignment_id]).get(assignment_id)
+            return _handed_in(assignment, handed_in.submission)
+    submission = own_submission(db.session, session_id, assignment_id, current_user.id)
     keep_form = error is None and not (submission is not None and submission.grade is not None)
     block = _block(assignment, submission, g.access, form=form if keep_form else None,
                    error=error)
     if wants_fragment():
         return _assignment_fragment(block), status
     return _course_page(session_id, course_id, replaced=block, status=status)
+
+
+def _hand_in(form: HandInForm, assignment: Assignment):
+    """Hand in what the form holds (portal.domain.hand_in.hand_in, which commits)."""
+    data = form.attachment.data
+    upload = Upload(data.filename, data.stream) if data and data.filename else None
+    return hand_in(db.session, session=g.training_session, assignment=assignment,
+                   user=current_user, answer=form.answer.data or "", upload=upload,
+                   folder=Path(current_app.config["UPLOAD_FOLDER"]), by=current_actor(),
+                   now=clock.now(), tz=viewer_zone())
+
+
+def _refusal(form: HandInForm, refused: HandInRefused) -> tuple[str | None, int]:
+    """Put a refusal under its field (422), or return it to show above the form (409)."""
+    if refused.field is None:
+        return refused.message, 409
+    field = getattr(form, refused.field)
+    field.errors = [*field.errors, refused.message]
+    return None, 422
+
+
+def _handed_in(assignment: Assignment, submission: Submission):
+    """After a hand-in: back to the course page, or (htmx) the assignment's block."""
+    session_id = g.training_session.id
+    if not wants_fragment():
+        flash(f"Your work on “{assignment.title}” was handed in.", "info")
+        url = url_for("learner.course_page", session_id=session_id,
+                      course_id=assignment.course_id)
+        return redirect(f"{url}#assignment-{assignment.id}", 303)
+    block = _block(assignment, submission, g.access,
+                   message=f"Handed in on {format_local(submission.submitted_at, viewer_zone())}.")
+    return _assignment_fragment(block), 200
 
 
 def _assignment_fragment(block: AssignmentBlock) -> str:
@@ -254,55 +263,31 @@ def _assignment_fragment(block: AssignmentBlock) -> str:
 
 @bp.route("/sessions/<int:session_id>/submissions/<int:submission_id>/file")
 @session_gate(need="view")
+@records_visit
 def submission_file(session_id: int, submission_id: int):
     """The attached file, to its owner, the coaches who grade it and admins; 404 to anyone else.
 
     A course coach sees the files of their own course only; the session coach sees all.
     """
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.session_id != session_id or not submission.file_key:
+    submission = session_submission(db.session, session_id, submission_id)
+    if submission is None or not may_download_hand_in(
+            db.session, current_user, g.training_session, g.access, submission):
         abort(404)
-    access = g.access
-    allowed = submission.user_id == current_user.id or access.is_admin
-    if not allowed and access.as_coach is not Decision.NONE:
-        allowed = g.training_session.coach_id == current_user.id or relation_for(
-            db.session, current_user, g.training_session, submission.assignment.course_id
-        ).is_coach
-    if not allowed:
-        abort(404)
-    path = file_path(Path(current_app.config["UPLOAD_FOLDER"]), submission.file_key)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, as_attachment=True, download_name=submission.file_name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _staff_window(session, access: Access) -> Window:
-    """The window a coach (the coach window) or an admin (the access window) works in."""
-    if access.as_coach is not Decision.NONE:
-        return coach_window(SessionRules.of(session))
-    return Window(session.access_start, session.access_end)
+    return send_upload(submission.file_key, submission.file_name)
 
 
 @bp.route("/sessions/<int:session_id>/calendar.ics")
 @session_gate(need="card")
 def session_calendar(session_id: int):
     """The viewer's window of the session as an .ics file; works before it opens too."""
-    session, access = g.training_session, g.access
-    now = clock.now()
-    window: Window | None
-    if access.as_learner is not Decision.NONE:
-        facts = learner_facts(db.session, session_id, current_user.id)
-        window = learner_state(session, facts, now, viewer_zone()).calendar
-    else:
-        window = _staff_window(session, access)
+    session = g.training_session
+    _, window = _viewer_window(session, g.access)
     if window is None or (window.start is None and window.end is None):
         abort(404)  # no date to put in a calendar (yet)
     entry = CalendarEntry(session.id, current_user.id, session.name, window,
                           url_for("learner.session_page", session_id=session.id, _external=True))
     return Response(
-        build_calendar([entry], now, session.name),
+        build_calendar([entry], clock.now(), session.name),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{file_name(session.name)}"'},
     )

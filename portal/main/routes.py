@@ -4,20 +4,24 @@ from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..web import navigation
+from ..web.guards import public
 from . import bp
 
 
 @bp.route("/favicon.ico")
+@public
 def favicon():
     return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/health")
+@public
 def health():
     return {"status": "ok"}
 
 
 @bp.route("/")
+@public  # visitors are sent to the login page, without the "please log in" message
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))

@@ -7,7 +7,7 @@ so it keeps their names as written at the time (``actor_name``, ``object_label``
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
+from sqlalchemy import JSON, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -45,8 +45,10 @@ class JournalEntry(Base):
     # The learner (or other user) the change concerns, when there is one.
     learner_id: Mapped[int | None] = mapped_column(Integer)
     learner_label: Mapped[str] = mapped_column(String(200), default="")
-    parent_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("journal_entry.id"))
+    # The head of the bulk change this item belongs to. Not a foreign key either: a
+    # head is always written first, entries are never deleted, and a 100,000-row
+    # import would pay a key check per item.
+    parent_id: Mapped[int | None] = mapped_column(BigId)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
 

@@ -4,7 +4,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from ..domain.passwords import hash_password, password_problem
+from .. import clock
+from ..domain import journal, users
+from ..domain.passwords import password_problem
 from ..extensions import db
 from ..models import PlatformRole, User
 
@@ -31,21 +33,23 @@ def create_admin(username, email, password, first_name, last_name):
     email = User.normalise_email(email)
     if not username or "@" not in email:
         raise click.BadParameter("Give a username and a valid e-mail address.")
-    user = db.session.scalar(select(User).where(User.username == username))
-    clash = db.session.scalar(select(User).where(User.email == email))
+    user = users.find_by_username(db.session, username)
+    clash = users.find_by_email(db.session, email)
     if clash is not None and clash is not user:
         raise click.BadParameter(f"{email} already belongs to {clash.username}.",
                                  param_hint="--email")
+    now = clock.now()
     if user is None:
-        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-        db.session.add(user)
+        values = users.UserValues(username, email, first_name, last_name,
+                                  role=PlatformRole.ADMIN.value, password=password)
+        users.create_user(db.session, values, by=journal.SYSTEM, now=now)
         verb = "Created"
     else:
-        user.email = email
+        values = users.UserValues(username, email, user.first_name, user.last_name,
+                                  role=PlatformRole.ADMIN.value, timezone=user.timezone,
+                                  password=password)
+        users.update_user(db.session, user, values, by=journal.SYSTEM, now=now)
         verb = "Updated"
-    user.role = PlatformRole.ADMIN.value
-    user.active = True
-    user.password_hash = hash_password(password)
     db.session.commit()
     click.echo(f"{verb} administrator {username}.")
 
@@ -81,7 +85,6 @@ def scale_data(factor, seed):
     """Fill an EMPTY database with the seeded benchmark data set (10,000 sessions at 1.0)."""
     import time
 
-    from .. import clock
     from .scale_data import generate
 
     started = time.perf_counter()

@@ -6,6 +6,7 @@ from flask import Flask
 from .. import clock
 from ..domain.dates import date_range, format_local
 from ..domain.markdown_text import render_markdown
+from ..domain.pagination import PER_PAGE_CHOICES
 from .actor import current_actor, install_request_ids
 from .htmx import htmx_redirect, wants_fragment
 from .navigation import current_area, nav_items, navigation
@@ -19,6 +20,8 @@ __all__ = ["current_actor", "htmx_redirect", "navigation", "register_web", "view
 def register_web(app: Flask) -> None:
     app.after_request(security_headers)
     install_request_ids(app)
+    # A global, not a context value, so macros imported from _pagination.html see it.
+    app.add_template_global(PER_PAGE_CHOICES, "per_page_choices")
 
     @app.context_processor
     def template_helpers():

@@ -1,4 +1,5 @@
-"""The date gate: the one decorator every route that takes a session id goes through."""
+"""The date gate: the one decorator every route that takes a session id goes through,
+and ``records_visit``, the step that records a page view for tracking."""
 
 import functools
 
@@ -17,9 +18,10 @@ from ..domain.access import (
     role_missing,
 )
 from ..domain.dates import format_local, humanize_delta
-from ..domain.visits import record_access
+from ..domain.visits import counts_as_visit, record_visit
 from ..extensions import db, login_manager
 from ..models import TrainingSession
+from .guards import mark
 from .htmx import wants_fragment
 from .zone import viewer_zone
 
@@ -30,8 +32,7 @@ def session_gate(need: str):
     Loads the session and the user's relation to it in one query, decides once,
     stores ``g.training_session`` and ``g.access``; answers 404 to strangers and a
     friendly 403 page (a fragment for HTMX) when the window does not allow ``need``.
-    A full-page GET that a learner or coach is let through is recorded for tracking
-    (see _track).
+    Records nothing: a view that counts as a visit says so with ``@records_visit``.
     """
     if need not in NEEDS:
         raise ValueError(f"unknown need {need!r}")
@@ -51,42 +52,42 @@ def session_gate(need: str):
                 abort(404)
             g.training_session = session
             g.access = access
+            g.session_need = need
             if not allows(access, need):
                 return locked_response(session, access, need)
-            if not _tracked(access, need):
-                return view(*args, **kwargs)
-            response = make_response(view(*args, **kwargs))
-            if response.status_code < 400:
-                _track(db.session, session.id, course_id, access)
-            return response
+            return view(*args, **kwargs)
 
         gated.session_gate_need = need
-        return gated
+        return mark(gated, f"session:{need}")
 
     return decorator
 
 
-def _tracked(access: Access, need: str) -> bool:
-    """Page views by a learner or coach of the session; not fragments, not admins
-    without a relation, not the card/calendar (downloading an .ics is not a visit
-    and must not start a duration-mode learner's days)."""
-    return (
-        request.method == "GET"
-        and need != "card"
-        and not access.is_admin
-        and (access.as_learner is not Decision.NONE or access.as_coach is not Decision.NONE)
-        and not wants_fragment()
-    )
+def records_visit(view):
+    """Record the page view for tracking, then commit: one AccessEvent and, for a
+    learner, the enrolment's first/last access (portal.domain.visits).
 
-
-def _track(db_session, session_id: int, course_id: int | None, access: Access) -> None:
-    """One AccessEvent (and the enrolment's first/last access) in one commit.
-
-    Done after the view has rendered, so the commit expires nothing the page used.
+    Goes under ``@session_gate``. Only after the view rendered without error, so the
+    commit expires nothing the page used, and only for the requests that count as a
+    visit (``counts_as_visit``: a full-page GET by a learner or coach).
     """
-    record_access(db_session, current_user.id, session_id, course_id, clock.now(),
-                  is_learner=access.as_learner is not Decision.NONE)
-    db_session.commit()
+    if hasattr(view, "session_gate_need"):
+        raise TypeError("@records_visit goes under @session_gate, which it needs")
+
+    @functools.wraps(view)
+    def recording(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        access = g.access
+        if response.status_code < 400 and counts_as_visit(
+                access, g.session_need, is_get=request.method == "GET",
+                is_fragment=wants_fragment()):
+            record_visit(db.session, current_user.id, g.training_session.id,
+                         kwargs.get("course_id"), access, clock.now())
+            db.session.commit()
+        return response
+
+    recording.records_visit = True  # kept by the gate's wraps: a test lists these views
+    return recording
 
 
 def locked_response(session: TrainingSession, access: Access, need: str):

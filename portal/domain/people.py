@@ -1,0 +1,137 @@
+"""The people of a session as its admin page shows them: one page of learners
+(searchable), the linked classes, the classes each shown learner is in, how each is
+enrolled, and a learner's history in the session.
+
+Reads only; a fixed number of queries whatever the number of learners.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from ..models import (
+    ClassMembership,
+    Enrolment,
+    EnrolmentSource,
+    JournalEntry,
+    SessionClass,
+    User,
+    UserClass,
+)
+from .pagination import Page, paginate
+from .text_search import user_matches
+
+# A page number beyond any list (the offset must stay within a 64-bit integer).
+PAGE_MAX = 1_000_000
+
+
+@dataclass(frozen=True)
+class SessionPeople:
+    learners: Page  # of Enrolment, each with its user loaded
+    classes: list[UserClass]
+    via_class: dict[int, list[str]] = field(default_factory=dict)  # user id -> class names
+
+
+def session_people(db, session_id: int, q: str, page_number: int, per_page: int
+                   ) -> SessionPeople:
+    """Linked classes and one page of learners (matching ``q`` when given), in three
+    queries (two for a search), one more when classes are linked."""
+    learners = learners_page(db, session_id, q, page_number, per_page)
+    classes = linked_classes(db, session_id)
+    via_class = {}
+    if classes:
+        via_class = class_names_by_learner(db, session_id, [e.user_id for e in learners.items])
+    return SessionPeople(learners, classes, via_class)
+
+
+def learners_page(db, session_id: int, q: str, page_number: int, per_page: int) -> Page:
+    """One page of the session's enrolments by learner name, their users loaded."""
+    stmt = (
+        select(Enrolment).join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.session_id == session_id)
+        .options(contains_eager(Enrolment.user))
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    page_number = min(page_number, PAGE_MAX)
+    if not q:
+        return paginate(db, stmt, page_number, per_page)
+    stmt = stmt.where(Enrolment.id.in_(_matching_enrolments(session_id, q)))
+    return _search_page(db, stmt, page_number, per_page)
+
+
+def _matching_enrolments(session_id: int, q: str):
+    """Ids of the session's enrolments whose learner matches the search ``q``.
+
+    The session's learners are read first (a MATERIALIZED CTE), then searched: a
+    substring search cannot use an index, and PostgreSQL, guessing that few users
+    match, would otherwise test every user of the platform before joining (35 ms at
+    50,000 users, against 10 ms for the 5,000 learners of a big session).
+    """
+    learners = (
+        select(Enrolment.id, User.username, User.email, User.first_name, User.last_name)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.session_id == session_id)
+        .cte("session_learners").prefix_with("MATERIALIZED")
+    )
+    return select(learners.c.id).where(user_matches(q, users=learners.c))
+
+
+def _search_page(db, stmt, page_number: int, per_page: int) -> Page:
+    """A page of search results and their number in ONE query (count(*) OVER ()): the
+    search reads every learner of the session, better once than for a count and again
+    for the page. A page past the end has no row to carry the number: paginate then
+    shows the last page, as for a list."""
+    rows = db.execute(
+        stmt.add_columns(func.count().over().label("total"))
+        .limit(per_page).offset((page_number - 1) * per_page)
+    ).all()
+    if rows:
+        return Page([row[0] for row in rows], rows[0].total, page_number, per_page)
+    if page_number > 1:
+        return paginate(db, stmt, page_number, per_page)
+    return Page([], 0, 1, per_page)
+
+
+def linked_classes(db, session_id: int) -> list[UserClass]:
+    return list(db.scalars(
+        select(UserClass).join(SessionClass, SessionClass.class_id == UserClass.id)
+        .where(SessionClass.session_id == session_id).order_by(UserClass.name)
+    ))
+
+
+def class_names_by_learner(db, session_id: int, user_ids: list[int]) -> dict[int, list[str]]:
+    """For each of ``user_ids``, the names of the session's linked classes they are in."""
+    found: dict[int, list[str]] = {}
+    if not user_ids:
+        return found
+    rows = db.execute(
+        select(ClassMembership.user_id, UserClass.name)
+        .join(UserClass, UserClass.id == ClassMembership.class_id)
+        .join(SessionClass, SessionClass.class_id == UserClass.id)
+        .where(SessionClass.session_id == session_id, ClassMembership.user_id.in_(user_ids))
+        .order_by(UserClass.name)
+    )
+    for user_id, name in rows:
+        found.setdefault(user_id, []).append(name)
+    return found
+
+
+def how_enrolled(enrolment_row: Enrolment, class_names: list[str]) -> str:
+    """'Individual', 'Import', 'Class Red team', or both: 'Individual · class Red team'."""
+    parts = []
+    if enrolment_row.direct:
+        parts.append("Import" if enrolment_row.source == EnrolmentSource.IMPORT else "Individual")
+    if class_names:
+        parts.append(("class " if parts else "Class ") + ", ".join(class_names))
+    return " · ".join(parts) or enrolment_row.source.capitalize()
+
+
+def learner_history(db, session_id: int, user_id: int) -> list[JournalEntry]:
+    """The journal entries about this learner in this session, oldest first (one query):
+    how they were enrolled, moved and unenrolled, their hand-ins and grades."""
+    return list(db.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.session_id == session_id, JournalEntry.learner_id == user_id)
+        .order_by(JournalEntry.id)
+    ))
