@@ -203,3 +203,37 @@ def test_hand_ins_and_grades_are_consistent(demo):
             assert 0 <= grade.score <= submission.assignment.max_score
             assert grade.grader_id == session.coach_id
             assert submission.submitted_at < grade.graded_at <= now
+
+
+def test_the_demo_tells_in_the_journal_how_its_data_came(demo, client):
+    """A fresh demo's History is not empty: the portal is named as the author of every row
+    it loaded, and each session's tab lists its own courses, coaches and learners."""
+    from zoneinfo import ZoneInfo
+
+    from portal.domain.journal import sentence
+    from portal.models import JournalEntry
+
+    entries = db.session.scalars(select(JournalEntry)).all()
+    assert {e.actor_name for e in entries} == {"The portal"}
+    counts = row_counts()
+    by_kind = {}
+    for entry in entries:
+        by_kind[entry.object_type] = by_kind.get(entry.object_type, 0) + 1
+    assert by_kind["enrolment"] == counts["enrolment"]
+    assert by_kind["session"] == counts["training_session"] == 12
+    tz = ZoneInfo("Europe/Paris")
+    texts = [sentence(e, tz) for e in entries]
+    assert all("None" not in t and "  " not in t for t in texts)
+    assert any(t.startswith("The portal enrolled ") and " in " in t for t in texts)
+    client.login("admin", dict((u, p) for _, u, p in DEMO_LOGINS)["admin"])
+    page = client.get_page("/admin/history")
+    shown = [entry.get_text(" ", strip=True) for entry in page.select("main li, main tr")]
+    assert any("The portal enrolled" in text and "learners in" in text for text in shown)
+
+
+def test_a_second_run_journals_nothing(demo, runner):
+    from portal.models import JournalEntry
+
+    before = db.session.scalar(select(func.count()).select_from(JournalEntry))
+    runner.invoke(args=["demo"])
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == before

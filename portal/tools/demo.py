@@ -21,8 +21,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import clock
+from ..domain import journal
 from ..domain.dates import zone
 from ..domain.passwords import hash_password
+from ..domain.sessions import course_label
+from ..domain.users import label as user_label
 from ..models import (
     AfterEndPolicy,
     Assignment,
@@ -423,6 +426,7 @@ def load_demo(db_session, now: datetime | None = None) -> dict[str, int]:
     classes = _load_classes(loader, rng, users)
     for plan in SESSIONS:
         _load_session(loader, rng, plan, users, categories, courses, classes)
+    loader.write_journal()
     db_session.commit()
     return loader.counts
 
@@ -437,6 +441,8 @@ class _Loader:
         self.zone = zone(current_app.config["PORTAL_TIMEZONE"])
         self.today = now.astimezone(self.zone).date()
         self._hashes: dict[str, str] = {}
+        self._journal: dict[tuple[str, str], list[dict]] = {}
+        self.names: dict[tuple[type, int], str] = {}
 
     def find(self, model, **key):
         return self.db.scalar(select(model).filter_by(**key))
@@ -445,7 +451,33 @@ class _Loader:
         self.db.add(row)
         self.db.flush()  # later natural keys need its id
         self.counts[what] += 1
+        if what in _JOURNALED:
+            kind, action, describe = _JOURNALED[what]
+            self._journal.setdefault((kind, action), []).append(describe(self, row))
         return row
+
+    def name(self, model, row_id: int) -> str:
+        """The journal's name of a user, session or course this load has met."""
+        return self.names.get((model, row_id), "")
+
+    def write_journal(self) -> None:
+        """What this load created, journaled as made by the portal (set-based per kind),
+        so a fresh demo's History pages tell how its data came."""
+        for (kind, action), items in self._journal.items():
+            if kind != "enrolment":
+                journal.record_items(self.db, journal.SYSTEM, self.now, kind, action, items)
+                continue
+            by_session: dict[int, list[dict]] = {}
+            for item in items:
+                by_session.setdefault(item["session_id"], []).append(item)
+            for session_items in by_session.values():  # one bulk change per session
+                first = session_items[0]
+                head = journal.record(
+                    self.db, journal.SYSTEM, self.now, "enrolments", "change",
+                    session_id=first["session_id"], session_label=first["session_label"],
+                    after={"added": len(session_items), "removed": 0, "changed": 0})
+                journal.record_items(self.db, journal.SYSTEM, self.now, kind, action,
+                                     session_items, parent_id=head.id)
 
     def hash(self, password: str) -> str:
         # argon2 is slow on purpose: hash each distinct password once, and only when needed.
@@ -469,7 +501,7 @@ def _load_users(loader: _Loader, rng: random.Random) -> dict[str, User]:
         people.append((_username(first, last), first, last, PlatformRole.LEARNER))
     users = {}
     for username, first, last, role in people:
-        users[username] = loader.find(User, username=username) or loader.create(
+        users[username] = _named(loader, loader.find(User, username=username)) or loader.create(
             "users",
             User(
                 username=username,
@@ -481,6 +513,66 @@ def _load_users(loader: _Loader, rng: random.Random) -> dict[str, User]:
             ),
         )
     return users
+
+
+def _named(loader: _Loader, row):
+    """Remember the journal name of a user, course or session found (not created)."""
+    if row is not None:
+        loader.names[(type(row), row.id)] = _label(row)
+    return row
+
+
+def _label(row) -> str:
+    if isinstance(row, User):
+        return user_label(row)
+    if isinstance(row, Course):
+        return course_label(row)
+    return row.name
+
+
+def _created(loader: _Loader, row) -> dict:
+    loader.names[(type(row), row.id)] = _label(row)
+    return {"object_id": row.id, "object_label": _label(row)}
+
+
+def _in_session(loader: _Loader, row) -> dict:
+    return {"session_id": row.session_id,
+            "session_label": loader.name(TrainingSession, row.session_id)}
+
+
+def _concerning(loader: _Loader, user_id: int) -> dict:
+    return {"learner_id": user_id, "learner_label": loader.name(User, user_id)}
+
+
+# Kinds of rows the demo journals: count key -> (object type, action, the entry's fields).
+_JOURNALED = {
+    "users": ("user", "create", lambda ld, u: {**_created(ld, u), **_concerning(ld, u.id),
+                                              "after": {"username": u.username,
+                                                        "role": u.role}}),
+    "categories": ("category", "create", lambda ld, c: _created(ld, c)),
+    "courses": ("course", "create", lambda ld, c: _created(ld, c)),
+    "assignments": ("assignment", "create", lambda ld, a: {
+        "object_id": a.id, "object_label": a.title,
+        "after": {"course": ld.name(Course, a.course_id), "max_score": a.max_score}}),
+    "classes": ("class", "create", lambda ld, c: _created(ld, c)),
+    "class memberships": ("class_member", "add", lambda ld, m: {
+        "object_id": m.class_id, "object_label": m.user_class.name,
+        **_concerning(ld, m.user_id)}),
+    "sessions": ("session", "create", lambda ld, s: {**_created(ld, s), "session_id": s.id,
+                                                    "session_label": s.name}),
+    "session courses": ("session_course", "add", lambda ld, sc: {
+        "object_id": sc.course_id, "object_label": ld.name(Course, sc.course_id),
+        **_in_session(ld, sc), "after": {"position": sc.position}}),
+    "course coaches": ("course_coach", "add", lambda ld, cc: {
+        "object_id": cc.course_id, "object_label": ld.name(Course, cc.course_id),
+        **_in_session(ld, cc), **_concerning(ld, cc.user_id)}),
+    "class links": ("session_class", "add", lambda ld, link: {
+        "object_id": link.class_id, "object_label": link.user_class.name,
+        **_in_session(ld, link)}),
+    "enrolments": ("enrolment", "add", lambda ld, e: {
+        "object_id": e.id, **_in_session(ld, e), **_concerning(ld, e.user_id),
+        "after": {"how": e.source}}),
+}
 
 
 def _generic_learners(users: dict[str, User]) -> list[User]:
@@ -505,7 +597,7 @@ def _load_category(loader: _Loader, name: str) -> SessionCategory:
 
 
 def _load_course(loader: _Loader, plan: CoursePlan) -> Course:
-    course = loader.find(Course, code=plan.code) or loader.create(
+    course = _named(loader, loader.find(Course, code=plan.code)) or loader.create(
         "courses", Course(code=plan.code, title=plan.title, description=plan.description)
     )
     for position, (title, instructions, max_score) in enumerate(plan.assignments):
@@ -547,7 +639,7 @@ def _load_classes(loader, rng, users) -> dict[str, tuple[UserClass, list[User]]]
 def _load_session(loader, rng, plan: SessionPlan, users, categories, courses, classes) -> None:
     """One session with its courses, coaches, classes, enrolments, hand-ins and grades."""
     windows = _windows(loader, plan)
-    session = loader.find(TrainingSession, name=plan.name) or loader.create(
+    session = _named(loader, loader.find(TrainingSession, name=plan.name)) or loader.create(
         "sessions",
         TrainingSession(
             name=plan.name,
