@@ -5,23 +5,47 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PYTEST_ARGS ?=
+# The locks pin every package, with hashes, for Python 3.11 on Linux x86_64; `make lock` makes
+# them from pyproject.toml (LOCK_ARGS=--upgrade moves every pin to the newest allowed release).
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+LOCK_ARGS ?=
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_ARGS)
+PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes -r
 
-.PHONY: run test install install-dev migrate demo lint ci clean
+.PHONY: run test install install-dev lock audit migrate demo lint ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Exactly the locked versions (pip refuses any file whose hash is not in the lock), then the
+# project itself without resolving again; a newer lock or pyproject.toml installs once more.
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_LOCKED) $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) $(VENV)/.installed
+	$(PIP_LOCKED) $(DEV_LOCK)
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## Re-resolve both locks after a change to pyproject.toml's dependencies; the dev lock is held
+## to the runtime lock's versions, so `make test` tests what `make run` serves.
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev --constraint $(LOCK) -o $(DEV_LOCK)
+
+## Known vulnerabilities in the locked set, from PyPI's advisory data; --strict: a package that
+## cannot be looked up fails the audit too, so an unreachable service never passes silently.
+audit: $(VENV)/.installed-dev
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip --vulnerability-service pypi \
+		--progress-spinner off -r $(LOCK) -r $(DEV_LOCK)
 
 migrate: install
 	$(FLASK) db upgrade
@@ -36,7 +60,7 @@ run: demo
 
 ## The whole suite (SQLite unless DATABASE_URL is set).
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check portal tests

@@ -1,18 +1,35 @@
 """The session portal: create_app() builds the Flask application."""
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Request,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as portal_config
 from .domain import passwords
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .web.guards import guard_of
+from .web.htmx import is_htmx, wants_fragment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,12 +41,37 @@ class SessionCookies(SecureCookieSessionInterface):
         return app.config["SESSION_COOKIE_SECURE"] or request.is_secure
 
 
+class TextWithoutNul(ImmutableMultiDict):
+    """Query and form arguments with every NUL character dropped from names and texts
+    (uploaded files are left alone): PostgreSQL refuses NUL in text, and no one types it."""
+
+    def __init__(self, mapping=None):
+        super().__init__(mapping)
+        for key, values in list(dict.items(self)):
+            clean = [v.replace("\x00", "") if isinstance(v, str) else v for v in values]
+            if isinstance(key, str) and "\x00" in key:
+                dict.__delitem__(self, key)
+                key = key.replace("\x00", "")
+                clean = dict.get(self, key, []) + clean
+            dict.__setitem__(self, key, clean)
+
+
+class PortalRequest(Request):
+    """The one place NUL is removed from what people send: ``request.args`` and
+    ``request.form`` are built as TextWithoutNul, so every form (WTForms or read by hand),
+    htmx post and query string is clean before any view reads it."""
+
+    parameter_storage_class = TextWithoutNul
+
+
 class DatabaseId(IntegerConverter):
     """``<int:...>`` in a URL: a number larger than any database id matches no route (a
-    404), rather than reaching SQLite, which cannot bind it (a 500)."""
+    404), rather than reaching the database, which cannot bind it (a 500): ids are 32-bit
+    on PostgreSQL (``::INTEGER``); SQLite stops at 2**63 - 1. A route on a BigId table
+    (login sessions) has the same cap, which it reaches after two billion rows."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -42,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.request_class = PortalRequest
     instance = Path(app.instance_path)
     app.config.from_object(portal_config.Defaults)
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.sqlite3'}"
@@ -95,18 +138,23 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if _login_ended(app):
+            # Logging out renews the CSRF secret: a page left open then sends a dead token.
+            return login_manager.unauthorized()
         return _error_page(400, "Your form expired", error.description +
                            " Reload the page and try again; if you were logged out, log in again.",
                            login_url=_login_url())
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        if request.headers.get("HX-Request") == "true":
+        if wants_fragment():
             return _error_page(401, "You are logged out",
                                "Your login has ended (you logged out, maybe in another tab). "
                                "Log in again to continue; nothing was changed.",
                                login_url=_login_url())
         flash(login_manager.login_message, login_manager.login_message_category)
+        if is_htmx():  # a history restore: the browser goes to the login page itself
+            return "", 200, {"HX-Redirect": _login_url()}
         return redirect(_login_url())
 
     for code, title, text in (
@@ -117,13 +165,16 @@ def create_app(config: dict | None = None) -> Flask:
         (429, "Too many attempts", "Too many attempts. Wait a few minutes and try again."),
     ):
         app.register_error_handler(code, _error_handler(code, title, text))
+    for lost_connection in (OperationalError, InterfaceError):
+        app.register_error_handler(lost_connection, _database_unavailable)
     return app
 
 
 def _error_page(code: int, title: str, text: str, **context):
     """A full error page, or for htmx an alert put in the page's message area: the
-    fragment the request meant to replace is left as it was."""
-    if request.headers.get("HX-Request") == "true":
+    fragment the request meant to replace is left as it was. A history restore (Back)
+    replaces the whole page, so it gets the full page."""
+    if wants_fragment():
         html = render_template("errors/_error.html", code=code, title=title, text=text,
                                **context)
         return html, code, {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
@@ -131,9 +182,15 @@ def _error_page(code: int, title: str, text: str, **context):
                            **context), code
 
 
+def _login_ended(app: Flask) -> bool:
+    """The request needs a login and comes without one that is current."""
+    view = app.view_functions.get(request.endpoint or "")
+    return view is not None and guard_of(view) != "public" and not current_user.is_authenticated
+
+
 def _login_url() -> str:
     """The login page, coming back afterwards to the page the person was on."""
-    if request.headers.get("HX-Request") == "true":
+    if wants_fragment():
         back = urlsplit(request.headers.get("HX-Current-URL", ""))
         here = back.path + (f"?{back.query}" if back.query else "")
     else:
@@ -146,3 +203,24 @@ def _error_handler(code, title, text):
         return _error_page(code, title, text)
 
     return handle
+
+
+def _database_unavailable(error):
+    """The database cannot be reached (restarting, network): a 503 page asking to retry in
+    a few seconds, never a traceback. The pool's pre-ping reconnects once it is back."""
+    current_app.logger.warning("Database unavailable (503): %s", error.orig or error)
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    # The page is drawn as for a visitor: the signed-in user (and the menu built for them)
+    # would have to be read from the database again.
+    g._login_user = login_manager.anonymous_user()
+    # Nor is it a login attempt that failed: it is not counted, and the rate limits do not
+    # replace its Retry-After with theirs.
+    limiter.context.conditional_deductions.clear()
+    limiter.context.view_rate_limit = None
+    response = make_response(_error_page(
+        503, "The portal is briefly unavailable",
+        "Its database is restarting or cannot be reached. Wait a few seconds and try "
+        "again; if you had just sent a form, check afterwards that it was saved."))
+    response.headers["Retry-After"] = "5"
+    return response

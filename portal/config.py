@@ -7,7 +7,10 @@ from pathlib import Path
 
 class Defaults:
     PORTAL_TIMEZONE = "Europe/Paris"
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Pooled connections are tested before use (one a restart of the database cut is
+    # replaced, so only requests made while it is down get the 503 page) and renewed after
+    # 30 min (before a firewall or the server drops them for being idle).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -15,6 +18,11 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the login session
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # When the shared storage (Redis) cannot be reached, each process counts in memory (a
+    # warning is logged) and tries the storage again later; logins go on, still limited.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a failure past that fallback skips a count, not the login
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Failed logins allowed before a pause, per client address and per username.
     LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
     LOGIN_LIMIT_PER_USERNAME = "5 per 5 minutes"
@@ -23,6 +31,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
     PROXY_COUNT = 0
+    # A login ends after this long without a request, and this long after it began (seconds).
+    LOGIN_IDLE_TIMEOUT = 8 * 3600
+    LOGIN_MAX_AGE = 14 * 24 * 3600
 
 
 def database_url_from_env(value: str) -> str:
@@ -46,7 +57,10 @@ def engine_options(database_uri: str, options: dict) -> dict:
     """
     if not database_uri.startswith("postgresql"):
         return options
-    connect_args = {"prepare_threshold": None, **options.get("connect_args", {})}
+    # An unreachable server (not a refused connection) answers 503 after 5 s, before the
+    # worker's own timeout would end the request without a page.
+    connect_args = {"prepare_threshold": None, "connect_timeout": 5,
+                    **options.get("connect_args", {})}
     return {**options, "connect_args": connect_args}
 
 
@@ -73,4 +87,22 @@ def from_environment(environ: os._Environ | dict) -> dict:
             settings[name] = environ[name]
     if environ.get("PORTAL_PROXY_COUNT"):
         settings["PROXY_COUNT"] = int(environ["PORTAL_PROXY_COUNT"])
+    for name in ("LOGIN_IDLE_TIMEOUT", "LOGIN_MAX_AGE"):
+        if environ.get(name):
+            settings[name] = duration_seconds(name, environ[name])
     return settings
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(name: str, value: str) -> int:
+    """``value`` in seconds: a whole number of seconds, or one with a unit (``30m``, ``8h``,
+    ``14d``). Anything else stops the start with a message naming the setting."""
+    text = value.strip().lower()
+    unit = _UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    if not number.isascii() or not number.isdigit() or int(number) == 0 or len(number) > 9:
+        raise ValueError(f"{name} must be a positive duration such as 28800, 30m, 8h or 14d; "
+                         f"got {value!r}")
+    return int(number) * (unit or 1)

@@ -49,6 +49,10 @@ def _test_config(database_url, instance):
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "PORTAL_TIMEZONE": "Europe/Paris",
+        # Tests move the frozen clock by days while logged in; tests/test_login_sessions.py
+        # sets the real limits.
+        "LOGIN_IDLE_TIMEOUT": 3650 * 86400,
+        "LOGIN_MAX_AGE": 3650 * 86400,
     }
 
 

@@ -251,8 +251,9 @@ def test_sees_whole_tracking(access, user_id, expected):
 @pytest.fixture
 def hand_in(app, make_user):
     """A session with two courses, their coaches, and Lea's hand-in in the first course."""
-    people = {name: make_user(name) for name in
-              ("lea", "max", "boss", "pycoach", "sqlcoach")}
+    people = {name: make_user(name) for name in ("lea", "max")}
+    # Only teachers coach (issue 12): the session coach and the course coaches.
+    people |= {name: make_user(name, role="teacher") for name in ("boss", "pycoach", "sqlcoach")}
     people["admin"] = make_user("root", role="admin")
     session = make_session(people["boss"])
     python = add_course(session, "PY101", "Python basics", coaches=[people["pycoach"]])

@@ -505,6 +505,7 @@ def test_delete_unused(client, admin, existing, kind, url, message, list_url):
 def test_user_who_coaches_sessions_cannot_be_deleted_but_can_be_deactivated(
         client, admin, existing):
     bob = existing["user"]
+    bob.role = "teacher"  # only teachers and admins coach
     for name in ("Beta", "Alpha"):
         make_session(bob, name)
     confirm = client.get_page(f"/admin/users/{bob.id}/delete")
@@ -529,6 +530,7 @@ def test_user_who_coaches_sessions_cannot_be_deleted_but_can_be_deactivated(
 
 def test_user_delete_refusal_names_every_use(client, admin, existing, make_user):
     bob = existing["user"]
+    bob.role = "teacher"  # only teachers and admins coach; a teacher may also be enrolled
     coach = make_user("cora", role="teacher")
     session = make_session(coach, "Gamma")
     course = add_course(session, coaches=[bob], code="PY101")

@@ -34,13 +34,8 @@ ROLE_CHOICES = [
 ]
 
 
-def no_nul(value):
-    # PostgreSQL refuses NUL characters in text: drop them rather than fail on save.
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
 def strip(value):
-    return no_nul(value).strip() if isinstance(value, str) else value
+    return value.strip() if isinstance(value, str) else value
 
 
 def _title_field() -> StringField:
@@ -53,10 +48,10 @@ def _title_field() -> StringField:
 
 
 def _long_text_field(label: str, rows: int) -> TextAreaField:
-    """Free text (descriptions, instructions): any length up to LONG_TEXT, NULs removed."""
+    """Free text (descriptions, instructions): any length up to LONG_TEXT (NULs are
+    dropped from every input by the request, see portal.PortalRequest)."""
     return TextAreaField(
         label,
-        filters=[no_nul],
         validators=[Length(max=LONG_TEXT, message=f"Use at most {LONG_TEXT} characters.")],
         render_kw={"rows": rows},
     )
@@ -109,7 +104,11 @@ class WholeNumberField(IntegerField):
         super().__init__(*args, **kwargs)
         self.parse_message = parse_message
 
+    MAX_DIGITS = 18  # beyond, NumberRange's float conversion overflows (a 500)
+
     def process_formdata(self, valuelist):
+        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > self.MAX_DIGITS:
+            raise ValueError(self.parse_message)
         try:
             super().process_formdata(valuelist)
         except ValueError as error:

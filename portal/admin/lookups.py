@@ -7,13 +7,14 @@ from ..domain.text_search import clean_search
 from ..extensions import db
 from . import bp
 
-FILTER_ARGS = ("not_in_session",)
+FILTER_ARGS = ("not_in_session", "coaches")
 LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 @bp.route("/lookup/users")
 def lookup_users():
-    users = search_users(db.session, _query_text(), not_in_session=_session_filter())
+    users = search_users(db.session, _query_text(), not_in_session=_session_filter(),
+                         coaches_only=request.args.get("coaches") == "1")
     options = [(u.username, f"{u.full_name} · {u.email}") for u in users]
     return render_template("admin/_options.html", options=options)
 

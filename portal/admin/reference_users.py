@@ -5,12 +5,14 @@ from flask_login import current_user
 
 from .. import clock
 from ..domain.dates import available_zone_names
+from ..domain.logins import end_all_logins
 from ..domain.users import (
     UserInUse,
     UserUsage,
     create_user,
     deactivate_user,
     delete_user,
+    role_change_problem,
     update_user,
     user_usage,
     users_matching,
@@ -19,6 +21,7 @@ from ..extensions import db
 from ..models import PlatformRole, User
 from ..web import current_actor
 from ..web.args import search_arg
+from ..web.navigation import current_login_id
 from . import bp
 from .forms_reference import UserForm
 from .reference_common import (
@@ -78,7 +81,8 @@ def users_edit(user_id: int):
     form = UserForm(obj=user, editing_id=user.id)
     if form.is_submitted() and _valid_edit(form, user):
         saved = commit_or_explain(form.username, TAKEN, lambda: update_user(
-            db.session, user, form.values(), by=current_actor(), now=clock.now()))
+            db.session, user, form.values(), by=current_actor(), now=clock.now(),
+            keep_login_id=current_login_id()))
         if saved is not None:
             flash(f"User {user.username} saved.", "success")
             return see_other("admin.users_edit", user_id=user.id)
@@ -88,6 +92,9 @@ def users_edit(user_id: int):
 def _valid_edit(form, user: User) -> bool:
     """The form is valid, and an admin editing themselves does not lock themselves out."""
     ok = form.validate()
+    if problem := role_change_problem(db.session, user, form.role.data):
+        form.role.errors.append(problem)
+        ok = False
     if user.id != current_user.id:
         return ok
     if not form.active.data:
@@ -134,4 +141,18 @@ def users_deactivate(user_id: int):
         deactivate_user(db.session, user, by=current_actor(), now=clock.now())
         db.session.commit()
         flash(f"{user.username} is deactivated and can no longer log in.", "success")
+    return see_other("admin.users_edit", user_id=user.id)
+
+
+@bp.route("/users/<int:user_id>/logout-everywhere", methods=["POST"])
+def users_logout_everywhere(user_id: int):
+    """End every login of the user: each browser they use must log in again."""
+    user = db.get_or_404(User, user_id)
+    ended = end_all_logins(db.session, user, by=current_actor(), now=clock.now())
+    db.session.commit()
+    if ended:
+        flash(f"{user.username} was logged out everywhere ({plural(len(ended), 'login')} "
+              "ended).", "success")
+    else:
+        flash(f"{user.username} was not logged in anywhere.", "info")
     return see_other("admin.users_edit", user_id=user.id)

@@ -81,8 +81,11 @@ def session_course_coach_add(session_id: int, course_id: int):
         message = unknown_user_message(typed)
         return _answer(session_id, message, status=422, errors={field: message})
     course = db.session.get(Course, course_id)
-    added = sessions.add_course_coach(db.session, g.training_session, course, user,
-                                      by=current_actor(), now=clock.now())
+    try:
+        added = sessions.add_course_coach(db.session, g.training_session, course, user,
+                                          by=current_actor(), now=clock.now())
+    except sessions.NotACoach as refused:
+        return _answer(session_id, str(refused), status=422, errors={field: str(refused)})
     db.session.commit()
     if not added:
         return _answer(session_id, f"{user.full_name} already coaches {course.title}.",

@@ -23,7 +23,7 @@ from ..domain.session_form import (
     chosen_items,
     unknown_user_message,
 )
-from ..domain.sessions import SessionPlan
+from ..domain.sessions import SessionPlan, coach_role_problem
 from ..domain.text_search import find_class, find_course, find_user
 from ..models import Course, User, UserClass
 
@@ -140,6 +140,8 @@ class Draft:
             user = find_user(db, typed)
             if user is None:
                 self.errors[f"add_coach_{arg}"] = unknown_user_message(typed)
+            elif coach_role_problem(user):
+                self.errors[f"add_coach_{arg}"] = coach_role_problem(user)
             elif (int(arg), user.id) not in self.coach_pairs:
                 self.coach_pairs.append((int(arg), user.id))
         elif verb == "remove_course_coach":
@@ -184,8 +186,10 @@ class Draft:
                               self.class_ids)
         self.courses, self.users, self.classes = chosen.courses, chosen.users, chosen.classes
         self.course_ids = [c for c in self.course_ids if c in self.courses]
+        # A posted pair naming a learner (forged, or demoted since) is dropped, not saved.
         self.coach_pairs = [(c, u) for c, u in self.coach_pairs
-                            if c in self.courses and u in self.users]
+                            if c in self.courses and u in self.users
+                            and coach_role_problem(self.users[u]) is None]
         self.learner_ids = [u for u in self.learner_ids if u in self.users]
         self.class_ids = [c for c in self.class_ids if c in self.classes]
 

@@ -2,17 +2,19 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock
-from ..domain.logins import record_login, record_logout
+from ..domain.logins import end_login, record_login, start_login
 from ..domain.passwords import hash_password, needs_rehash, verify_password
 from ..domain.text_search import find_user
 from ..extensions import db, limiter
 from ..models import User
+from ..web import current_actor
 from ..web.actor import request_id
 from ..web.guards import public
+from ..web.navigation import LOGIN_TOKEN, current_login_id
 from . import bp
 from .forms import LoginForm, LogoutForm
 
@@ -61,7 +63,7 @@ def login():
     if form.validate_on_submit():
         user = _user_with_password(form.username.data, form.password.data)
         if user is not None:
-            login_user(user)
+            _start_login(user)
             return redirect(safe_next(form.next.data) or url_for("main.home"))
         form.password.errors.append(BAD_LOGIN)
         return render_template("auth/login.html", form=form), 401
@@ -71,7 +73,8 @@ def login():
 
 def _user_with_password(login_name: str, password: str) -> User | None:
     """The active user named ``login_name`` (username or e-mail) if ``password`` is
-    theirs, their hash renewed if outdated and the login time saved; else None.
+    theirs, their hash renewed if outdated (``_start_login`` commits it); else None, the
+    failed attempt journaled.
 
     The password is checked even when no user has that name, so that the answer
     takes as long whether the name exists or not.
@@ -79,32 +82,51 @@ def _user_with_password(login_name: str, password: str) -> User | None:
     user = find_user(db.session, login_name, active_only=False)
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
-        _record_attempt(user, ok=False, typed_name=login_name)
+        _record_failure(user, typed_name=login_name)
         db.session.commit()
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = clock.now()
-    _record_attempt(user, ok=True, typed_name=login_name)
-    db.session.commit()
     return user
 
 
-def _record_attempt(user: User | None, *, ok: bool, typed_name: str) -> None:
-    """The attempt in the journal, in the caller's transaction; never the password."""
-    record_login(db.session, user, ok=ok, typed_name=typed_name, address=request.remote_addr,
+def _start_login(user: User) -> None:
+    """Let ``user`` in with a new login record and a new Flask session, hence a new CSRF
+    secret: nothing from before the login (a planted session) carries over."""
+    _login, token = start_login(db.session, user, user_agent=request.user_agent.string,
+                                address=request.remote_addr, request_id=request_id(),
+                                now=clock.now())
+    db.session.commit()
+    _fresh_session()
+    login_user(user)
+    session[LOGIN_TOKEN] = token
+
+
+def _fresh_session() -> None:
+    """Empty the Flask session, CSRF secret included; Flask-WTF also keeps this
+    request's token in ``g``, so the next form gets one made from the new secret."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def _record_failure(user: User | None, *, typed_name: str) -> None:
+    """The failed attempt in the journal, in the caller's transaction; never the password."""
+    record_login(db.session, user, ok=False, typed_name=typed_name, address=request.remote_addr,
                  request_id=request_id(), now=clock.now())
 
 
 @bp.route("/logout", methods=["POST"])
 @public  # logging out needs no login: an expired login may still press the button
 def logout():
+    """End this login on the server (every copy of its cookie stops working) and empty
+    the Flask session."""
     form = LogoutForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            record_logout(db.session, current_user, address=request.remote_addr,
-                          request_id=request_id(), now=clock.now())
+            end_login(db.session, current_user, current_login_id(), by=current_actor(),
+                      now=clock.now(), logout=True)
             db.session.commit()
+        _fresh_session()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

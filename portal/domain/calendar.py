@@ -5,11 +5,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from .access import Window
 
 PRODID = "-//Session portal//Sessions//EN"
+# Control characters other than the line break (which vText escapes as \\n) have no
+# place in a content line (RFC 5545, 3.3.11): a tab becomes a space, the rest go.
+_CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {ord("\t"): " "}
+
+
+def text(value: str) -> vText:
+    """A TEXT property value that keeps the file valid whatever a name contains: line
+    breaks are escaped (icalendar does it for vText, not for an X- property given a
+    plain str), other control characters dropped."""
+    return vText(str(value).replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL))
 
 
 @dataclass(frozen=True)
@@ -34,17 +44,17 @@ def entry_event(entry: CalendarEntry, now: datetime) -> Event | None:
     event.add("uid", f"session-{entry.session_id}-user-{entry.user_id}@session-portal")
     event.add("dtstamp", now)
     if start is not None and end is not None:
-        event.add("summary", entry.name)
+        event.add("summary", text(entry.name))
         event.add("dtstart", start)
         event.add("dtend", end)
     elif start is not None:
-        event.add("summary", f"{entry.name} opens")
+        event.add("summary", text(f"{entry.name} opens"))
         event.add("dtstart", start)
     else:
-        event.add("summary", f"{entry.name} ends")
+        event.add("summary", text(f"{entry.name} ends"))
         event.add("dtstart", end)
     event.add("url", entry.url)
-    event.add("description", f"Your access to the session “{entry.name}”: {entry.url}")
+    event.add("description", text(f"Your access to the session “{entry.name}”: {entry.url}"))
     event.add("transp", "TRANSPARENT")  # a training window does not make you busy
     return event
 
@@ -55,7 +65,7 @@ def build_calendar(entries: list[CalendarEntry], now: datetime, name: str) -> by
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", text(name))
     for entry in entries:
         event = entry_event(entry, now)
         if event is not None:

@@ -8,6 +8,17 @@ class DateInputError(ValueError):
     """A date the user typed that cannot be read; the message says how to write it."""
 
 
+# Dates are refused, not accepted, outside these years: every page can show and compute
+# with what is inside (zone shifts, day arithmetic, timelines never near datetime's own
+# limits of years 1 and 9999), and a training session outside them is a typo.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+YEAR_OUT_OF_RANGE = (f"Use a year from {FIRST_YEAR} to {LAST_YEAR}; "
+                     "leave a start or an end empty for no limit.")
+# The extreme instants Python can convert to any zone (offsets stay under a day).
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")
@@ -37,6 +48,7 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
 
     A date alone means the start of that day for a start, and the end of that
     day (00:00 of the next day, exclusive) for an end. Empty means unbounded.
+    Raises DateInputError for unreadable text and for a year outside FIRST_YEAR..LAST_YEAR.
     """
     text = (text or "").strip()
     if not text:
@@ -46,6 +58,8 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
     except ValueError:
         day = None
     if day is not None:
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise DateInputError(YEAR_OUT_OF_RANGE)
         if is_end:
             day += timedelta(days=1)
         local = datetime.combine(day, time(0, 0))
@@ -61,20 +75,38 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
             raise DateInputError(
                 "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."
             )
+        if not FIRST_YEAR <= local.year <= LAST_YEAR:
+            raise DateInputError(YEAR_OUT_OF_RANGE)
     # fold=0 picks the first of two ambiguous wall times; a time skipped by a
     # daylight-saving jump is normalised forward by the round trip through UTC.
     return local.replace(tzinfo=tz).astimezone(UTC)
 
 
+def _in_zone(moment: datetime, tz: ZoneInfo) -> datetime:
+    """``moment`` in ``tz``; within a day of datetime's limits (a value stored before
+    the year check) it stays in UTC rather than overflow."""
+    try:
+        return moment.astimezone(tz)
+    except OverflowError:
+        return moment.astimezone(UTC)
+
+
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta`` kept between EARLIEST and LATEST (no OverflowError)."""
+    if delta >= timedelta(0):
+        return moment + delta if LATEST - moment > delta else max(moment, LATEST)
+    return moment + delta if moment - EARLIEST > -delta else min(moment, EARLIEST)
+
+
 def to_local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return moment.astimezone(tz) if moment is not None else None
+    return _in_zone(moment, tz) if moment is not None else None
 
 
 def format_local(moment: datetime | None, tz: ZoneInfo, *, with_time: bool = True) -> str:
     """'3 Dec 2026 at 09:00' in ``tz``; empty for None."""
     if moment is None:
         return ""
-    local = moment.astimezone(tz)
+    local = _in_zone(moment, tz)
     day = f"{local.day} {local.strftime('%b %Y')}"
     return f"{day} at {local.strftime('%H:%M')}" if with_time else day
 
@@ -83,9 +115,9 @@ def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
     """The text to put back in a form field so that parse_local() gives ``moment`` again."""
     if moment is None:
         return ""
-    local = moment.astimezone(tz)
+    local = _in_zone(moment, tz)
     if local.hour == 0 and local.minute == 0 and local.second == 0:
-        if is_end:
+        if is_end and local.date() > date.min:
             return (local.date() - timedelta(days=1)).isoformat()
         return local.date().isoformat()
     return local.strftime("%Y-%m-%d %H:%M")
@@ -108,9 +140,9 @@ def humanize_delta(delta: timedelta) -> str:
 
 def format_bound(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> str:
     """A window bound as people read it: an end at midnight is the day before, inclusive."""
-    local = moment.astimezone(tz)
+    local = _in_zone(moment, tz)
     if local.hour == 0 and local.minute == 0:
-        day = (local - timedelta(days=1)) if is_end else local
+        day = shifted(local, -timedelta(days=1)) if is_end else local
         return format_local(day, tz, with_time=False)
     return format_local(moment, tz)
 

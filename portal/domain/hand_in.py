@@ -8,6 +8,7 @@ is graded. ``hand_in`` is the one write of a submission, journaled.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ ALLOWED_EXTENSIONS = (
 )
 _CHUNK = 64 * 1024
 JOURNAL_ANSWER_CHARS = 60  # of an answer, the journal keeps the beginning
+log = logging.getLogger("portal.uploads")
 
 
 class HandInRefused(Exception):
@@ -113,17 +115,26 @@ def session_submission(db_session, session_id: int, submission_id: int) -> Submi
 
 
 def _store(upload: Upload, folder: Path) -> tuple[str, int]:
-    """Copy the upload under a random key; refuse it past MAX_FILE_BYTES or empty."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Copy the upload under a random key; refuse it past MAX_FILE_BYTES or empty, or
+    when it cannot be written (disk full, folder not writable), leaving no file behind."""
     key = secrets.token_hex(16)
     path = file_path(folder, key)
     size = 0
-    with open(path, "xb") as out:
-        while chunk := upload.stream.read(_CHUNK):
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                break
-            out.write(chunk)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as out:
+            while chunk := upload.stream.read(_CHUNK):
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    break
+                out.write(chunk)
+    except OSError as error:
+        log.error("A hand-in file could not be written to %s: %s", folder, error)
+        _remove(folder, key)
+        raise HandInRefused(
+            "Your file could not be saved: the portal's storage is full or unavailable. "
+            "Nothing was handed in; try again later, or hand in your answer without the file.",
+            "attachment") from None
     if size > MAX_FILE_BYTES or size == 0:
         path.unlink(missing_ok=True)
         if size == 0:
@@ -194,15 +205,24 @@ def hand_in(db_session, *, session: TrainingSession, assignment: Assignment, use
     except BaseException as error:
         db_session.rollback()
         if key is not None:
-            file_path(folder, key).unlink(missing_ok=True)
+            _remove(folder, key)
         if isinstance(error, IntegrityError):
             # Two hand-ins of the same work at the same moment: the other one won.
             raise HandInRefused("This work was just handed in from elsewhere. "
                                 "Reload the page to see it, then try again.") from None
         raise
     if old_key is not None:
-        file_path(folder, old_key).unlink(missing_ok=True)
+        _remove(folder, old_key)
     return result
+
+
+def _remove(folder: Path, key: str) -> None:
+    """Delete a stored file; one that cannot be deleted is logged and left (the hand-in
+    itself stands or fails on the database alone)."""
+    try:
+        file_path(folder, key).unlink(missing_ok=True)
+    except OSError as error:
+        log.error("A hand-in file could not be deleted: %s", error)
 
 
 def _write(db_session, session: TrainingSession, assignment: Assignment, user: User,

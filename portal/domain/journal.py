@@ -410,9 +410,26 @@ def _login_what(e: JournalEntry) -> str:
     if e.action == "success":
         return f"logged in{where}"
     if e.action == "logout":
-        return "logged out"
+        return _logout_what(e)
     typed = f" as {_quoted(e.object_label)}" if e.object_label else ""
     return f"failed to log in{typed}{where}"
+
+
+def _logout_what(e: JournalEntry) -> str:
+    """Logged out, or logins ended on the server (after: {'ended': n, 'scope': one |
+    others (a new password) | all (an admin's "log out everywhere")})."""
+    after = e.after or {}
+    if not after.get("ended"):
+        return "logged out"
+    own = e.actor_id is not None and e.actor_id == e.learner_id
+    count, scope = after["ended"], after.get("scope")
+    if scope == "one":
+        return "ended one of their logins" if own else f"ended a login of {e.learner_label}"
+    if scope == "others":
+        if own:
+            return f"ended their {_plural(count, 'other login')} (password changed)"
+        return f"ended {_plural(count, 'login')} of {e.learner_label} (password changed)"
+    return f"logged {e.learner_label} out everywhere ({_plural(count, 'login')} ended)"
 
 
 def _bulk_sentence(e: JournalEntry) -> str:

@@ -4,16 +4,20 @@ classes matching a few letters, and whether a unique value is already taken."""
 from sqlalchemy import exists, or_, select
 
 from ..models import Course, Enrolment, SessionCourse, User, UserClass
+from .sessions import COACH_ROLES
 from .text_search import contains, user_matches
 
 LIMIT = 15  # suggestions under a picker
 
 
-def search_users(db, text: str, *, limit: int = LIMIT, not_in_session: int | None = None
-                 ) -> list[User]:
+def search_users(db, text: str, *, limit: int = LIMIT, not_in_session: int | None = None,
+                 coaches_only: bool = False) -> list[User]:
     """Active users whose username, e-mail or name contains ``text``, by name;
-    optionally only those not enrolled in ``not_in_session``."""
+    optionally only those not enrolled in ``not_in_session``, or only those whose role
+    can coach (the coach pickers)."""
     stmt = select(User).where(User.active.is_(True))
+    if coaches_only:
+        stmt = stmt.where(User.role.in_(COACH_ROLES))
     if not_in_session is not None:
         stmt = stmt.where(~exists().where(Enrolment.session_id == not_in_session,
                                           Enrolment.user_id == User.id))

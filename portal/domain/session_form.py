@@ -3,6 +3,8 @@
 The create form, the inline rows of a session's page (and later the API) pass the raw
 texts they collected to ``validate_session_values``; it answers with the column values,
 one message per field in error, and the warning to confirm, so every form says the same.
+Dates outside the years ``dates.FIRST_YEAR``..``LAST_YEAR`` are refused with a field error
+(not accepted): nothing is saved that a page, a timeline or a chart could not show.
 """
 
 from collections.abc import Mapping
@@ -14,7 +16,7 @@ from sqlalchemy import select
 
 from ..models import Course, SessionCategory, TrainingSession, User, UserClass
 from .dates import DateInputError, input_value, parse_local
-from .sessions import name_taken
+from .sessions import coach_role_problem, name_taken
 from .text_search import find_user
 
 # The after-end policies as people read them, in the order forms offer them.
@@ -71,8 +73,9 @@ class Validation:
         return not self.errors
 
 
-# NUL (which PostgreSQL refuses in text) and other control characters never belong
-# in a one-line field; a description keeps its line breaks and tabs.
+# Control characters never belong in a one-line field; a description keeps its line
+# breaks and tabs. (NUL is already gone from web input, see portal.PortalRequest; this
+# also covers the CLI and the demo data.)
 _CONTROL = dict.fromkeys(range(32))
 _CONTROL_IN_TEXT = {c: None for c in range(32) if chr(c) not in "\t\n\r"}
 
@@ -122,6 +125,9 @@ def _read_coach(db, text, tz, session) -> dict:
     coach = find_user(db, typed)
     if coach is None:
         raise _Invalid(unknown_user_message(typed))
+    problem = coach_role_problem(coach)
+    if problem:
+        raise _Invalid(problem)
     return {"coach_id": coach.id}
 
 

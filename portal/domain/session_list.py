@@ -1,7 +1,7 @@
 """The admin session list: filters, sorting and counts in one statement."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -37,6 +37,8 @@ class SessionFilters:
             category = int(args.get("category") or 0) or None
         except ValueError:
             category = None
+        if category is not None and not 0 < category < 2**31:  # no id is that large
+            category = None
         status = args.get("status", "")
         sort = args.get("sort", "name")
         return cls(
@@ -68,9 +70,11 @@ class SessionFilters:
 
 def _valid_date(text: str) -> str:
     try:
-        return date.fromisoformat(text.strip()).isoformat()
+        day = date.fromisoformat(text.strip()).isoformat()
+        parse_local(day, UTC, is_end=True)  # a year the portal refuses is ignored too
     except ValueError:
         return ""
+    return day
 
 
 def courses_count():

@@ -17,6 +17,7 @@ from ..models import (
     Course,
     Enrolment,
     Grade,
+    PlatformRole,
     SessionCategory,
     SessionCourse,
     SessionCourseCoach,
@@ -42,7 +43,9 @@ class VersionConflict(Exception):
 
 def name_taken(db, name: str, *, except_id: int | None = None) -> bool:
     """Whether another session has this name, ignoring case."""
-    stmt = select(TrainingSession.id).where(func.lower(TrainingSession.name) == name.lower())
+    # Both sides lowered by the database: SQLite's lower() leaves non-ASCII letters alone,
+    # so Python's lower() would miss an exact duplicate such as "Ò" (then a 500 on insert).
+    stmt = select(TrainingSession.id).where(func.lower(TrainingSession.name) == func.lower(name))
     if except_id is not None:
         stmt = stmt.where(TrainingSession.id != except_id)
     return db.scalar(stmt.limit(1)) is not None
@@ -137,7 +140,8 @@ def create_session(db, plan: SessionPlan, *, by: Actor, now: datetime) -> Traini
         for p, c in enumerate(course_ids)])
     coaches = [(c, u) for c in course_ids for u in plan.course_coaches.get(c, ())]
     users = _by_id(db, User, [u for _, u in coaches])
-    coaches = [(c, u) for c, u in coaches if u in users]
+    # Only teachers and administrators coach (the form says so; this keeps the rule here).
+    coaches = [(c, u) for c, u in coaches if u in users and coach_role_problem(users[u]) is None]
     for course_id, user_id in coaches:
         db.add(SessionCourseCoach(session_id=session.id, course_id=course_id,
                                   user_id=user_id))
@@ -336,10 +340,30 @@ def remove_course(db, session: TrainingSession, course: Course, *, by: Actor, no
     return removed
 
 
+# The platform roles that may coach a session or a course; learners never do.
+COACH_ROLES = (PlatformRole.TEACHER.value, PlatformRole.ADMIN.value)
+
+
+class NotACoach(ValueError):
+    """The user's platform role cannot coach; the message names the role needed."""
+
+
+def coach_role_problem(user: User) -> str | None:
+    """Why ``user`` cannot be a session or course coach, or None when they can: only
+    teachers and administrators coach."""
+    if user.role in COACH_ROLES:
+        return None
+    return f"Only a teacher or an administrator can coach: {user.username} is a {user.role}."
+
+
 def add_course_coach(db, session: TrainingSession, course: Course, user: User, *, by: Actor,
                      now: datetime) -> bool:
     """Make ``user`` a coach of the course in the session; False when already one.
-    Journal: ("course_coach", "add"), the coach as learner_*."""
+    Raises NotACoach for a learner (nothing written). Journal: ("course_coach", "add"),
+    the coach as learner_*."""
+    problem = coach_role_problem(user)
+    if problem:
+        raise NotACoach(problem)
     exists_already = db.scalar(select(func.count()).select_from(SessionCourseCoach).where(
         SessionCourseCoach.session_id == session.id, SessionCourseCoach.course_id == course.id,
         SessionCourseCoach.user_id == user.id,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .dates import format_local
+from .dates import format_local, shifted
 
 WIDTH = 640
 LABEL_WIDTH = 120
@@ -48,11 +48,12 @@ def _window_text(start, end, tz) -> str:
 
 def build_timeline(windows: dict[str, tuple[datetime | None, datetime | None]], now: datetime,
                    tz: ZoneInfo) -> Timeline:
-    """Lay out ``windows`` ({"Display": (start, end), ...}) on one time axis with ``now``."""
+    """Lay out ``windows`` ({"Display": (start, end), ...}) on one time axis with ``now``.
+    Any datetime Python holds can be drawn: the margins stop at its limits."""
     moments = [m for pair in windows.values() for m in pair if m is not None] + [now]
     low, high = min(moments), max(moments)
-    span = max(high - low, timedelta(days=1))
-    low, high = low - span * 0.08, high + span * 0.08
+    margin = max(high - low, timedelta(days=1)) * 0.08
+    low, high = shifted(low, -margin), shifted(high, margin)
     plot = WIDTH - LABEL_WIDTH - 10
 
     def x_of(moment: datetime) -> float:

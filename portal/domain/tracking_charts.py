@@ -53,9 +53,11 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 def chart_days(access_start: datetime | None, access_end: datetime | None, now: datetime,
                tz: ZoneInfo, max_days: int = CHART_DAYS) -> ChartDays | None:
     """The days of the learners' access window up to today, at most the last
-    ``max_days``; None when the window has not started."""
+    ``max_days``; None when the window has not started. Any start Python holds is
+    read: only the last ``max_days`` (and a day either side) are converted to ``tz``."""
     end = min(access_end, now) if access_end is not None else now
-    start = access_start if access_start is not None else end - timedelta(days=max_days)
+    earliest_shown = end - timedelta(days=max_days + 1)
+    start = max(access_start, earliest_shown) if access_start is not None else earliest_shown
     if start >= end:
         return None
     first = start.astimezone(tz).date()

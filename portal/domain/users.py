@@ -12,8 +12,15 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.sql import Select
 
-from ..models import Enrolment, SessionCourseCoach, Submission, TrainingSession, User
-from . import journal
+from ..models import (
+    Enrolment,
+    PlatformRole,
+    SessionCourseCoach,
+    Submission,
+    TrainingSession,
+    User,
+)
+from . import journal, logins
 from .journal import Actor
 from .passwords import hash_password
 from .text_search import user_matches
@@ -80,6 +87,20 @@ def user_usage(db, user_id: int) -> UserUsage:
     return UserUsage(names, counts[0], counts[1], counts[2], counts[3])
 
 
+def role_change_problem(db, user: User, role: str) -> str | None:
+    """Why ``user`` cannot take ``role``, or None: a session or course coach keeps a role
+    that can coach (teacher or administrator) until someone else coaches instead."""
+    if role != PlatformRole.LEARNER.value or user.role == role:
+        return None
+    usage = user_usage(db, user.id)
+    coached = usage.coached_total + usage.course_coach_sessions
+    if not coached:
+        return None
+    sessions = "1 session" if coached == 1 else f"{coached} sessions"
+    return (f"{user.username} coaches {sessions}; only a teacher or an administrator can "
+            "coach. Choose another coach there first.")
+
+
 class UserInUse(Exception):
     """The user is referenced (``usage`` says where) and cannot be deleted."""
 
@@ -137,15 +158,17 @@ def create_user(db, values: UserValues, *, by: Actor, now: datetime) -> User:
     return user
 
 
-def update_user(db, user: User, values: UserValues, *, by: Actor, now: datetime
-                ) -> tuple[dict, dict]:
+def update_user(db, user: User, values: UserValues, *, by: Actor, now: datetime,
+                keep_login_id: int | None = None) -> tuple[dict, dict]:
     """Save ``values`` on ``user``; returns the changed fields (before, after), with
-    ``{"password": "changed"}`` when a new password was set. Nothing changed: no entry."""
+    ``{"password": "changed"}`` when a new password was set, which also ends the user's
+    logins but ``keep_login_id`` (the admin's own). Nothing changed: no entry."""
     before = _fields(user)
     _apply(user, values)
     after = _fields(user)
     if values.password:
         after["password"] = PASSWORD_CHANGED
+        logins.end_other_logins(db, user, keep_login_id, by=by, now=now)
     return _record_update(db, user, before, after, by=by, now=now)
 
 
@@ -156,10 +179,12 @@ def deactivate_user(db, user: User, *, by: Actor, now: datetime) -> tuple[dict, 
     return _record_update(db, user, before, {"active": False}, by=by, now=now)
 
 
-def change_own_password(db, user: User, new_password: str, *, by: Actor, now: datetime
-                        ) -> tuple[dict, dict]:
-    """A user's new password from their profile; journaled as a change, never its value."""
+def change_own_password(db, user: User, new_password: str, *, by: Actor, now: datetime,
+                        keep_login_id: int | None = None) -> tuple[dict, dict]:
+    """A user's new password from their profile, journaled as a change (never its value);
+    it ends their other logins, all but ``keep_login_id`` (the one in use)."""
     user.password_hash = hash_password(new_password)
+    logins.end_other_logins(db, user, keep_login_id, by=by, now=now)
     return _record_update(db, user, {}, {"password": PASSWORD_CHANGED}, by=by, now=now)
 
 

@@ -4,13 +4,14 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import clock
-from ..domain import users
+from ..domain import logins, users
 from ..domain.calendar import build_calendar, ensure_token, new_token
 from ..domain.my_sessions import calendar_entries, calendar_owner
 from ..domain.passwords import password_problem, verify_password
 from ..extensions import db, limiter
 from ..web import current_actor
 from ..web.guards import login_required, public
+from ..web.navigation import current_login_id
 from . import bp
 from .forms import EmptyForm, PasswordForm, TimezoneForm
 
@@ -19,6 +20,7 @@ def _render_profile(password_form=None, timezone_form=None, status=200):
     if ensure_token(current_user):
         db.session.commit()
     portal_zone = current_app.config["PORTAL_TIMEZONE"]
+    limits = logins.LoginLimits.from_settings(current_app.config)
     if timezone_form is None:
         timezone_form = TimezoneForm(formdata=None, data={"timezone": current_user.timezone or ""})
     timezone_form.load_choices(portal_zone)
@@ -27,15 +29,45 @@ def _render_profile(password_form=None, timezone_form=None, status=200):
         password_form=password_form or PasswordForm(formdata=None),
         timezone_form=timezone_form,
         reset_form=EmptyForm(formdata=None),
+        end_form=EmptyForm(formdata=None),
+        logins=_login_rows(limits),
+        idle_text=logins.duration_words(limits.idle),
+        max_age_text=logins.duration_words(limits.max_age),
         feed_url=url_for("learner.calendar_feed", token=current_user.calendar_token,
                          _external=True),
     ), status
+
+
+def _login_rows(limits: logins.LoginLimits) -> list[dict]:
+    """The user's current logins as the profile lists them, this device's marked."""
+    this_one = current_login_id()
+    return [{"id": login.id, "browser": logins.describe_agent(login.user_agent),
+             "address": login.address, "last_seen": login.last_seen_at,
+             "started": login.created_at, "this_device": login.id == this_one}
+            for login in logins.active_logins(db.session, current_user.id, limits, clock.now())]
 
 
 @bp.route("/profile")
 @login_required
 def profile():
     return _render_profile()
+
+
+@bp.route("/profile/logins/<int:login_id>/end", methods=["POST"])
+@login_required
+def end_login(login_id: int):
+    """End one of the user's other logins; the one in use ends with "Log out"."""
+    if not EmptyForm().validate():
+        abort(400)
+    if login_id == current_login_id():
+        flash("This is the login you are using: to end it, log out.", "info")
+    elif logins.end_login(db.session, current_user, login_id, by=current_actor(),
+                          now=clock.now()) is None:
+        flash("This login had already ended.", "info")
+    else:
+        db.session.commit()
+        flash("The login was ended: that device is logged out.", "info")
+    return redirect(url_for("learner.profile") + "#logins", 303)
 
 
 def _password_failed(response) -> bool:
@@ -58,7 +90,8 @@ def change_password():
             form.new_password.errors = [problem]
         else:
             users.change_own_password(db.session, current_user, form.new_password.data,
-                                      by=current_actor(), now=clock.now())
+                                      by=current_actor(), now=clock.now(),
+                                      keep_login_id=current_login_id())
             db.session.commit()
             flash("Your password was changed.", "info")
             return redirect(url_for("learner.profile"), 303)

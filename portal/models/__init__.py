@@ -7,6 +7,7 @@ from .course import Assignment, Course
 from .enrolment import Enrolment, EnrolmentSource, SessionClass
 from .import_upload import ImportUpload
 from .journal import JournalEntry
+from .login_session import LoginSession
 from .session_course import SessionCourse, SessionCourseCoach
 from .submission import Grade, Submission
 from .training_session import AfterEndPolicy, TrainingSession
@@ -25,6 +26,7 @@ __all__ = [
     "Grade",
     "ImportUpload",
     "JournalEntry",
+    "LoginSession",
     "PlatformRole",
     "SessionCategory",
     "SessionClass",

@@ -102,6 +102,6 @@ def locked_response(session: TrainingSession, access: Access, need: str):
         "opens_in": humanize_delta(access.opens_at - now) if access.opens_at else None,
         "ended_at": format_local(access.ended_at, tz) if access.ended_at else None,
     }
-    template = "locked/_locked.html" if request.headers.get("HX-Request") else "locked/page.html"
+    template = "locked/_locked.html" if wants_fragment() else "locked/page.html"
     response = render_template(template, **context)
     return response, 403, {"Vary": "HX-Request"}

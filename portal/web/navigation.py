@@ -1,13 +1,17 @@
 """The signed-in user and the areas of the navigation they may see."""
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
+from .. import clock
+from ..domain import logins
 from ..extensions import db, login_manager
-from ..models import Enrolment, SessionCourseCoach, TrainingSession, User
+from ..models import Enrolment, LoginSession, SessionCourseCoach, TrainingSession, User
 
 _AREAS = "portal.areas"
+# The key of the Flask session (the signed cookie) that carries the login's token.
+LOGIN_TOKEN = "login_token"  # noqa: S105 - the name of a session key, not a secret
 
 
 def _area_columns(uid):
@@ -23,19 +27,35 @@ def _area_columns(uid):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The signed-in user; the same query reads the areas navigation() shows them, so a
-    page does not pay a round trip for its menu."""
-    if not user_id.isdigit():
-        return None
+    """The signed-in user if the login their session cookie names is still current (not
+    ended, idle or too old; see portal.domain.logins). The same query reads that login and
+    the areas navigation() shows them, so a page does not pay a round trip for either."""
+    token = session.get(LOGIN_TOKEN)
+    if not user_id.isdigit() or not isinstance(token, str):
+        return None  # e.g. a remember-me cookie alone: every login goes through its record
     uid = int(user_id)
     row = db.session.execute(
-        select(User, *_area_columns(uid)).where(User.id == uid)
+        select(User, LoginSession, *_area_columns(uid))
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == uid, LoginSession.token_hash == logins.token_hash(token))
     ).one_or_none()
-    if row is None or not row.User.active:
+    now = clock.now()
+    limits = logins.LoginLimits.from_settings(current_app.config)
+    if row is None or not row.User.active or not logins.is_current(row.LoginSession, limits, now):
         return None
-    if has_request_context():
-        request.environ[_AREAS] = {"learner": bool(row.learner), "coach": bool(row.coach)}
+    if logins.mark_seen_due(row.LoginSession, now):
+        # Its own short transaction: the request's may never commit (a page that only reads).
+        with db.engine.begin() as connection:
+            logins.mark_seen(connection, row.LoginSession, now)
+    g.portal_login = row.LoginSession
+    request.environ[_AREAS] = {"learner": bool(row.learner), "coach": bool(row.coach)}
     return row.User
+
+
+def current_login_id() -> int | None:
+    """The id of the login the current request comes with (None: not logged in)."""
+    login = g.get("portal_login")
+    return login.id if login is not None else None
 
 
 def navigation() -> dict:

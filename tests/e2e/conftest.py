@@ -31,6 +31,15 @@ PASSWORD = "browser test password"
 # Answers the page shows on purpose (form errors, conflicts, locked pages, logged out),
 # which Chromium still logs as failed loads.
 EXPECTED_STATUS = re.compile(r"status of (401|403|409|422) ")
+CSP_MESSAGE = re.compile(r"Content Security Policy|securitypolicyviolation", re.IGNORECASE)
+# Chromium logs most CSP refusals itself; the event catches the rest (e.g. a refused style
+# attribute set from script) and logs it where the console listener sees it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("securitypolicyviolation: " + event.violatedDirective + " blocked "
+                + (event.blockedURI || "inline") + " " + (event.sample || ""));
+});
+"""
 
 
 def pytest_collection_modifyitems(items):
@@ -125,11 +134,12 @@ def seed(live):
 @pytest.fixture
 def page(browser, live, request):
     context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(10_000)
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text)
-            if msg.type == "error" and not EXPECTED_STATUS.search(msg.text) else None)
+    csp_errors: list[str] = []
+    page.on("console", lambda msg: _note_console(msg, problems, csp_errors))
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.problems = problems
     yield page
@@ -139,6 +149,17 @@ def page(browser, live, request):
         safe_name = re.sub(r"[^\w.-]", "_", request.node.name)
         page.screenshot(path=str(SHOTS / f"{safe_name}.png"), full_page=True)
     context.close()
+    # Every test fails on a Content Security Policy error, even one that asserts nothing
+    # about the console: a blocked style or script is a broken page.
+    assert not csp_errors, f"{len(csp_errors)} CSP error(s) in the console: {csp_errors[:5]}"
+
+
+def _note_console(msg, problems: list[str], csp_errors: list[str]) -> None:
+    """Keep the console errors a test did not expect, and every CSP message apart."""
+    if CSP_MESSAGE.search(msg.text):
+        csp_errors.append(msg.text)
+    if msg.type == "error" and not EXPECTED_STATUS.search(msg.text):
+        problems.append(msg.text)
 
 
 @pytest.hookimpl(wrapper=True)
