@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
+import gc
 import hashlib
 import io
 import secrets
@@ -86,6 +88,29 @@ class ParsedFile:
         return SEPARATORS[self.separator]
 
 
+def _without_gc(step):
+    """Run a bulk step with the cyclic garbage collector paused.
+
+    Reading, previewing and applying a 100,000-row file allocate about a million small
+    objects that all live until the step ends and form no cycles; the collector's
+    repeated passes over them cost a third of the preview's time and free nothing.
+    Reference counting still frees everything as usual.
+    """
+    @functools.wraps(step)
+    def run(*args, **kwargs):
+        if not gc.isenabled():
+            return step(*args, **kwargs)
+        gc.disable()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return run
+
+
+
+@_without_gc
 def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem:
     """Decode and split ``data``; a FileProblem when the file as a whole cannot be used.
 
@@ -252,6 +277,7 @@ class Preview:
         return hashlib.sha256(codes).hexdigest()[:32]
 
 
+@_without_gc
 def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None) -> Preview:
     """Sort each row of ``parsed`` into add / already / remove / not enrolled / error.
 
@@ -455,6 +481,7 @@ class ApplyResult:
     changes: EnrolmentChanges = field(default_factory=EnrolmentChanges, compare=False)
 
 
+@_without_gc
 def apply(db, preview: Preview, *, file_name: str, valid_rows_only: bool, by: Actor,
           now: datetime) -> ApplyResult:
     """Write the add and remove rows of ``preview``, all in the caller's transaction,
