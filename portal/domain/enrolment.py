@@ -400,22 +400,20 @@ def _head(db, request: EnrolmentRequest, changes: EnrolmentChanges, class_how: H
     change = request.classes
     counts = {"added": len(changes.added), "removed": len(changes.removed),
               "changed": len(changes.changed)}
-    if change is not None and change.session_id is not None:
-        session = db.get(TrainingSession, change.session_id)
+    if change is not None and (change.session_id is not None or change.user_id is not None):
         counted = {"after": {"added": counts["added"]}} if change.joining \
             else {"before": {"removed": counts["removed"]}}
-        return journal.record(db, by, now, "session_class", "add" if change.joining else "remove",
+        if change.session_id is not None:  # a class linked to / unlinked from a session
+            session = db.get(TrainingSession, change.session_id)
+            kind, about = "session_class", {"session_id": change.session_id,
+                                            "session_label": session.name if session else ""}
+        else:  # a member added to / removed from a class
+            user = db.get(User, change.user_id)
+            kind, about = "class_member", {"learner_id": change.user_id,
+                                           "learner_label": user.full_name if user else ""}
+        return journal.record(db, by, now, kind, "add" if change.joining else "remove",
                               object_id=change.class_id, object_label=class_how.class_name,
-                              session_id=change.session_id,
-                              session_label=session.name if session else "", **counted)
-    if change is not None and change.user_id is not None:
-        user = db.get(User, change.user_id)
-        counted = {"after": {"added": counts["added"]}} if change.joining \
-            else {"before": {"removed": counts["removed"]}}
-        return journal.record(db, by, now, "class_member", "add" if change.joining else "remove",
-                              object_id=change.class_id, object_label=class_how.class_name,
-                              learner_id=change.user_id,
-                              learner_label=user.full_name if user else "", **counted)
+                              **about, **counted)
     how = class_how or request.how
     pairs = [pair for group in changes.groups for pair in group.pairs]
     if how == INDIVIDUALLY and len(pairs) == 1:
