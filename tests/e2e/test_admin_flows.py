@@ -7,7 +7,14 @@ from playwright.sync_api import expect
 
 from portal import clock
 from portal.extensions import db
-from portal.models import ClassMembership, Course, SessionCategory, TrainingSession, UserClass
+from portal.models import (
+    ClassMembership,
+    Course,
+    SessionCategory,
+    TrainingSession,
+    User,
+    UserClass,
+)
 from tests.e2e.conftest import check_accessibility, login
 
 
@@ -132,21 +139,25 @@ def test_admin_finds_sessions_with_live_search_and_filters(page, seed):
     assert page.problems == []
 
 
-def test_inline_editing_on_the_session_page(page, seed):
-    seed_world(seed)
-    now = clock.now()
+def seed_spring_session(seed) -> int:
+    """The session "Spring", coached by cora, open since two days for twenty more."""
 
     def session():
-        coach_id = db.session.query(db.text("id")).from_statement(
-            db.text("SELECT id FROM user WHERE username = 'cora'")).scalar()
-        training = TrainingSession(name="Spring", coach_id=coach_id,
+        cora = db.session.query(User).filter_by(username="cora").one()
+        now = clock.now()
+        training = TrainingSession(name="Spring", coach_id=cora.id,
                                    access_start=now - timedelta(days=2),
                                    access_end=now + timedelta(days=20))
         db.session.add(training)
         db.session.flush()
         return training.id
 
-    session_id = seed(session)
+    return seed(session)
+
+
+def test_inline_editing_on_the_session_page(page, seed):
+    seed_world(seed)
+    session_id = seed_spring_session(seed)
     login(page, "root")
     page.goto(f"/admin/sessions/{session_id}")
     expect(page.locator("#status-badge")).to_have_text("Active")

@@ -2,15 +2,11 @@
 leave a clean console (no CSP refusal: the page fixture fails on any) and a whole page."""
 
 import re
-from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from portal import clock
-from portal.extensions import db
-from portal.models import TrainingSession, User
 from tests.e2e.conftest import login
-from tests.e2e.test_admin_flows import seed_list, seed_world
+from tests.e2e.test_admin_flows import seed_list, seed_spring_session, seed_world
 
 # What a browser extension or autofill does: style elements through the CSSOM (which CSP
 # allows). htmx's settle step copied such style attributes onto the swapped elements with
@@ -27,18 +23,7 @@ def _whole_page(page, heading):
 
 def test_htmx_validation_errors_leave_a_clean_console(page, seed):
     seed_world(seed)
-
-    def session():
-        cora = db.session.query(User).filter_by(username="cora").one()
-        now = clock.now()
-        training = TrainingSession(name="Spring", coach_id=cora.id,
-                                   access_start=now - timedelta(days=2),
-                                   access_end=now + timedelta(days=20))
-        db.session.add(training)
-        db.session.flush()
-        return training.id
-
-    session_id = seed(session)
+    session_id = seed_spring_session(seed)
     login(page, "root")
     page.goto(f"/admin/sessions/{session_id}")
     page.get_by_role("link", name="Edit access dates").click()
