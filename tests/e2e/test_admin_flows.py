@@ -116,15 +116,22 @@ def visible_names(page):
     return page.locator("#results tbody td:first-child a").all_inner_texts()
 
 
-def test_admin_finds_sessions_with_live_search_and_filters(page, seed):
-    seed_list(seed)
-    login(page, "root")
+def search_onboarding_then_active(page) -> None:
+    """On the session list: type "onboard" (two rows), then choose Active (one row); each
+    step pushes its filter into the URL."""
     page.goto("/admin/sessions")
     page.get_by_label("Search by name").fill("onboard")
     expect(page).to_have_url(re.compile(r"q=onboard"))
     expect(page.locator("#results tbody tr")).to_have_count(2)
     page.get_by_label("Status").select_option(label="Active")
     expect(page).to_have_url(re.compile(r"status=active"))
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+
+
+def test_admin_finds_sessions_with_live_search_and_filters(page, seed):
+    seed_list(seed)
+    login(page, "root")
+    search_onboarding_then_active(page)
     assert visible_names(page) == ["Alpha onboarding"]
     page.get_by_label("Category").select_option(label="Leadership")
     expect(page.locator("#results")).to_contain_text("No session matches these filters.")

@@ -6,7 +6,12 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
-from tests.e2e.test_admin_flows import seed_list, seed_spring_session, seed_world
+from tests.e2e.test_admin_flows import (
+    search_onboarding_then_active,
+    seed_list,
+    seed_spring_session,
+    seed_world,
+)
 
 # What a browser extension or autofill does: style elements through the CSSOM (which CSP
 # allows). htmx's settle step copied such style attributes onto the swapped elements with
@@ -55,13 +60,7 @@ def test_back_after_a_pushed_filter_url_restores_the_whole_page(page, seed):
     page.on("request", lambda r: restores.append(r.url)
             if r.headers.get("hx-history-restore-request") == "true" else None)
     login(page, "root")
-    page.goto("/admin/sessions")
-    page.get_by_label("Search by name").fill("onboard")
-    expect(page).to_have_url(re.compile(r"q=onboard"))
-    expect(page.locator("#results tbody tr")).to_have_count(2)
-    page.get_by_label("Status").select_option(label="Active")
-    expect(page).to_have_url(re.compile(r"status=active"))
-    expect(page.locator("#results tbody tr")).to_have_count(1)
+    search_onboarding_then_active(page)
 
     page.go_back()
     expect(page).to_have_url(re.compile(r"q=onboard(?!.*status=active)"))
