@@ -20,7 +20,7 @@ from portal.domain.access import (
     relation_for,
     sees_whole_tracking,
 )
-from portal.domain.dates import parse_local
+from portal.domain.dates import DateInputError, parse_local
 from portal.extensions import db
 from portal.models import Assignment, Submission
 from tests.helpers import NOW, add_course, enrol, make_session
@@ -208,9 +208,11 @@ def test_window_entered_in_paris_across_daylight_saving_change():
     assert end - start == timedelta(hours=47)
 
 
-def test_time_inside_a_daylight_saving_gap_moves_forward():
-    skipped = parse_local("2026-03-29 02:30", PARIS, is_end=False)
-    assert skipped == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+def test_time_inside_a_daylight_saving_gap_is_refused_not_moved():
+    with pytest.raises(DateInputError, match="Write 2026-03-29 03:30"):
+        parse_local("2026-03-29 02:30", PARIS, is_end=False)
+    assert parse_local("2026-03-29 03:30", PARIS, is_end=False) == datetime(
+        2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
 
 
 @pytest.mark.parametrize(

@@ -92,10 +92,10 @@ def test_pages_have_no_inline_script_or_style(client, admin, url):
 
 def test_admin_sub_navigation_links_the_four_lists(client, admin):
     page = client.get_page("/admin/users")
-    links = {a.text: a["href"] for a in page.select("nav.subnav a")}
+    links = {a.text: a["href"] for a in page.select("aside.sidebar a")}
     assert links["Users"] == "/admin/users" and links["Courses"] == "/admin/courses"
     assert links["Classes"] == "/admin/classes" and links["Categories"] == "/admin/categories"
-    assert page.select_one("nav.subnav a[aria-current=page]").text == "Users"
+    assert page.select_one("aside.sidebar a[aria-current=page]").text == "Users"
 
 
 @pytest.mark.parametrize("url", ["/admin/users/abc", "/admin/courses/9999",

@@ -66,7 +66,7 @@ ROW_EDITS = [
     ("policy", {"after_end_policy": "closed"}, "Closed"),
     ("display", {"display_start": "2026-11-01", "display_end": ""}, "From 1 Nov 2026"),
     ("access", {"access_start": "2026-11-22", "access_end": "2026-12-10"},
-     "22 Nov 2026 – 10 Dec 2026"),
+     "22 Nov – 10 Dec 2026"),
     ("coach_window", {"coach_start": "", "coach_end": ""}, "Same as access"),
 ]
 
@@ -86,11 +86,27 @@ def test_inline_edit_with_htmx(client, setup, row, changes, shown):
     assert response.status_code == 200
     fragment = soup(response)
     assert shown in fragment.select_one(f"#detail-{row} .detail-value").text
-    # Out of band: the status badge, the timeline and the title follow.
-    assert fragment.select_one("#status-badge[hx-swap-oob]")
+    # Out of band: the whole page header (name, status, category) and the timeline; the
+    # browser's title from the response's own <title>.
+    head = fragment.select_one("#session-head[hx-swap-oob]")
+    session = fresh(setup)
+    assert head.select_one("h1#session-title").text == session.name
+    assert head.select_one("#status-badge").text == "Active"
+    assert not head.select("[hx-swap-oob]")  # nothing nested: swapped once, as a whole
+    category = head.select_one("#session-category")
+    assert (category.text if category else None) == (
+        "Category: Leadership" if row == "category" else None)
+    assert fragment.find("title", recursive=False).text == f"{session.name} · Session portal"
     assert fragment.select_one("#timeline[hx-swap-oob] svg")
-    assert fragment.select_one("h1#session-title[hx-swap-oob]")
-    assert fresh(setup).version == 2
+    assert session.version == 2
+
+
+def test_a_date_edit_updates_the_status_in_the_header_and_the_timeline(client, setup):
+    response = client.post(url(setup, "/details/access"), _data(setup, {
+        "access_start": "2026-11-22", "access_end": "2026-11-25"}), htmx=True)
+    fragment = soup(response)
+    assert fragment.select_one("#session-head #status-badge").text == "Past"
+    assert "Access: 22" in fragment.select_one("#timeline figcaption").text
 
 
 @pytest.mark.parametrize(("row", "changes", "shown"), ROW_EDITS)
@@ -228,7 +244,8 @@ def test_remove_confirmation_counts_hidden_hand_ins(client, setup, make_user):
     fragment = soup(client.htmx_get(url(setup, f"/courses/{course.id}/remove")))
     assert "1 hand-in of this session will be hidden" in fragment.text
     page = client.get_page(url(setup, f"/courses/{course.id}/remove"))  # without JavaScript
-    assert page.select_one("h1").text == "Onboarding"
+    assert page.select_one("h1").text == "Remove Python from this session?"
+    assert "Onboarding" in page.select_one("nav.breadcrumb").text
     response = client.post(url(setup, f"/courses/{course.id}/remove"))
     assert response.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 1  # kept
@@ -307,7 +324,7 @@ def test_class_link_unlink_and_the_class_keeping_a_learner(client, setup, red_cl
     ann = db.session.scalar(select(Enrolment.user_id).order_by(Enrolment.user_id))
     fragment = soup(client.post(url(setup, f"/learners/{ann}/remove"), htmx=True))
     assert "stays enrolled through the class Red team" in fragment.text
-    assert fragment.select_one("button", string="Unlink class Red team")
+    assert fragment.select_one(".flash a.button").text == "Unlink class Red team…"
     fragment = soup(client.post(url(setup, f"/classes/{red_class.id}/unlink"), htmx=True))
     assert learner_names(fragment) == []
     assert "2 learners unenrolled" in fragment.text

@@ -5,8 +5,17 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
+from portal.domain.session_list import (
+    STATUSES,
+    SessionFilters,
+    row_status,
+    session_list_statement,
+)
 from portal.extensions import db
 from portal.models import (
     ClassMembership,
@@ -17,6 +26,7 @@ from portal.models import (
     SessionCourseCoach,
     Submission,
     TrainingSession,
+    User,
     UserClass,
 )
 from portal.models.course import Assignment
@@ -226,7 +236,7 @@ def test_timeline_preview_marks_today_and_describes_windows(client, admin):
                           "&display_start=bad")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<svg" in body and ">Today</text>" in body
-    assert "Access: 1 Dec 2026 at 00:00 to 21 Dec 2026 at 00:00" in body
+    assert "Access: 1 Dec – 20 Dec 2026" in body
     assert "Display: always" in body
 
 
@@ -277,7 +287,6 @@ def names(page):
         ("?from=2026-12-05&to=2026-12-31", ["Bravo", "Charlie"]),
         ("?to=2026-11-01", ["Delta"]),
         ("?from=2026-11-29", ["Alpha", "Bravo", "Charlie", "Echo"]),  # Echo ends 29 Nov 12:00
-        ("?from=garbage", ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]),
         ("?sort=name&dir=desc", ["Echo", "Delta", "Charlie", "Bravo", "Alpha"]),
         ("?sort=learners&dir=desc", ["Bravo", "Alpha", "Charlie", "Delta", "Echo"]),
         ("?sort=courses&dir=desc", ["Charlie", "Alpha", "Bravo", "Delta", "Echo"]),
@@ -360,10 +369,90 @@ def test_htmx_list_request_returns_only_the_results(client, listed):
 
 
 def test_filters_are_kept_in_the_page(client, listed):
-    page = client.get_page("/admin/sessions?q=ha&status=active&per_page=50")
+    page = client.get_page("/admin/sessions?q=ha&status=active&per_page=50&from=2026-11-01")
     assert page.select_one("#q")["value"] == "ha"
     assert page.select_one("#status option[selected]")["value"] == "active"
-    assert page.select_one("#per_page option[selected]").text == "50"
+    assert page.select_one("#from")["value"] == "2026-11-01"
+    # The page size is chosen under the table and kept by the filter form.
+    assert page.select_one(".per-page strong").text == "50"
+    assert page.select_one("input[name=per_page][form=session-filters]")["value"] == "50"
+
+
+def test_date_filters_are_typed_like_the_session_forms(client, listed):
+    page = client.get_page("/admin/sessions")
+    for name in ("from", "to"):
+        field = page.select_one(f"#{name}")
+        assert field["type"] == "text" and field["placeholder"] == "YYYY-MM-DD"
+        hint = page.select_one("#" + field["aria-describedby"].split()[0]).text
+        assert "2026-03-31" in hint
+    # A date and time is read as in the forms, in the viewer's zone.
+    assert names(client.get_page("/admin/sessions?from=2026-12-09 13:00")) == ["Bravo"]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("?from=2026-12-20&to=2026-12-01", "“From” must be before “To”: the dates are not applied."),
+    ("?from=garbage", "“From”: Write a date as 2026-03-31"),
+    ("?to=2026-02-30", "“To”: Write a date as 2026-03-31"),
+    ("?from=0900-01-01", "“From”: Use a year from 1900 to 2999"),
+])
+def test_dates_that_cannot_apply_are_refused_with_a_message(client, listed, query, message):
+    everyone = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+    page = client.get_page("/admin/sessions" + query)
+    assert message in page.select_one("#dates-error").text
+    assert names(page) == everyone  # not filtered by dates that mean nothing
+    # htmx: the results and, out of band, the message beside the dates.
+    response = client.htmx_get("/admin/sessions" + query + "&q=ha")
+    assert response.status_code == 422
+    fragment = BeautifulSoup(response.data, "html.parser")
+    error = fragment.select_one("#dates-error[hx-swap-oob]")
+    assert message in error.text and error["role"] == "alert"
+    assert names(fragment) == ["Alpha", "Charlie"]
+    export = client.get("/admin/sessions.csv" + query).get_data(as_text=True)
+    assert len(export.strip().splitlines()) == 1 + len(everyone)  # as the list: not applied
+
+
+def test_same_day_from_and_to_is_one_whole_day(client, listed):
+    page = client.get_page("/admin/sessions?from=2026-12-05&to=2026-12-05")
+    assert page.select_one("#dates-error").text.strip() == ""
+    assert names(page) == ["Bravo", "Charlie"]
+
+
+def test_clear_filters_links_to_the_whole_list_while_a_filter_is_set(client, listed):
+    assert client.get_page("/admin/sessions").select_one("#clear-filters a") is None
+    assert client.get_page("/admin/sessions?sort=learners").select_one("#clear-filters a") is None
+    page = client.get_page("/admin/sessions?status=past&q=e")
+    assert page.select_one("#clear-filters a")["href"] == "/admin/sessions"
+    fragment = BeautifulSoup(client.htmx_get("/admin/sessions?q=e").data, "html.parser")
+    assert fragment.select_one("#clear-filters[hx-swap-oob] a").text == "Clear filters"
+    fragment = BeautifulSoup(client.htmx_get("/admin/sessions?q=").data, "html.parser")
+    assert fragment.select_one("#clear-filters[hx-swap-oob] a") is None
+
+
+def test_an_empty_result_says_one_thing(client, listed):
+    page = client.get_page("/admin/sessions?q=nothing-like-this")
+    text = " ".join(page.select_one("#results").get_text(" ").split())
+    assert text == "No session matches these filters."
+    assert page.select_one("#results table") is None
+
+
+def test_no_session_at_all(client, admin):
+    page = client.get_page("/admin/sessions")
+    assert " ".join(page.select_one("#results").get_text(" ").split()) == "No session yet."
+
+
+def test_rows_are_compact_and_labelled_for_small_screens(client, listed):
+    """One short date range per cell, no "Open" beside the name's own link, and every
+    cell names its column (a phone stylesheet shows rows as cards with these names)."""
+    page = client.get_page("/admin/sessions?q=bravo")
+    headings = [th.get_text(" ", strip=True).rstrip(" ▲▼") for th in page.select("thead th")]
+    row = page.select_one("tbody tr")
+    labels = [td["data-label"] for td in row.select("td")]
+    assert labels == headings == ["Session name", "Category", "Display", "Access", "Courses",
+                                  "Learners", "Status", "Actions"]
+    cells = {td["data-label"]: td.get_text(" ", strip=True) for td in row.select("td")}
+    assert cells["Display"] == "From 14 Nov 2026 at 13:00"
+    assert cells["Access"] == "28 Nov at 13:00 – 29 Dec 2026 at 13:00"
+    assert cells["Actions"] == "Copy Delete"
 
 
 def _bulk_sessions(coach, count, category_id):
@@ -399,6 +488,66 @@ def test_list_costs_the_same_queries_for_10_and_500_sessions(client, admin, make
     assert counts[0] == counts[1] <= 6
 
 
+# --- duration mode ---------------------------------------------------------------------
+
+
+def test_duration_mode_shows_days_per_learner_and_the_status_of_its_display_window(
+        client, listed):
+    """Each learner's N days run from their own first access: the list says so, and its
+    status comes from the fixed dates that still apply, the display window."""
+    coach = listed["Alpha"].coach
+    for name, days, display in (("Self-paced soon", 30, (3, 60)), ("Self-paced over", 1, (-60, -1)),
+                                ("Self-paced always", 14, (None, None))):
+        start, end = (NOW + timedelta(days=d) if d is not None else None for d in display)
+        make_session(coach, name, starts_in=None, ends_in=None, duration_days=days,
+                     display_start=start, display_end=end)
+    page = client.get_page("/admin/sessions?q=self-paced")
+    shown = {row.select_one("td a").text: (row.select_one("td[data-label=Access]").text,
+                                           row.select_one("td[data-label=Status]").text.strip())
+             for row in page.select("tbody tr")}
+    assert shown == {"Self-paced always": ("14 days per learner", "Active"),
+                     "Self-paced over": ("1 day per learner", "Past"),
+                     "Self-paced soon": ("30 days per learner", "Upcoming")}
+    for status, name in (("active", "Self-paced always"), ("past", "Self-paced over"),
+                         ("upcoming", "Self-paced soon")):
+        assert names(client.get_page(f"/admin/sessions?q=self-paced&status={status}")) == [name]
+    response = client.get("/admin/sessions.csv?q=self-paced")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert {r[0]: r[8] for r in rows[1:]} == {"Self-paced always": "Active",
+                                             "Self-paced over": "Past",
+                                             "Self-paced soon": "Upcoming"}
+
+
+GRID = [NOW + timedelta(hours=h) for h in range(-2, 3)]
+_bound = st.none() | st.sampled_from(GRID)
+_drawn_session = st.fixed_dictionaries({
+    "display_start": _bound, "display_end": _bound, "access_start": _bound,
+    "access_end": _bound, "duration_days": st.none() | st.integers(1, 30)})
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=st.lists(_drawn_session, min_size=1, max_size=12), now=st.sampled_from(GRID))
+def test_the_status_filter_selects_the_status_shown(app, make_user, drawn, now):
+    """The status filter (SQL) and the Status column (Python) agree, in and out of
+    duration mode, an instant often falling exactly on a bound."""
+    coach = db.session.scalar(select(User).where(User.username == "drawer")) or make_user(
+        "drawer")
+    sessions = [TrainingSession(name=f"Drawn {i}", coach_id=coach.id, **row)
+                for i, row in enumerate(drawn)]
+    db.session.add_all(sessions)
+    db.session.flush()
+    try:
+        rows = db.session.execute(session_list_statement(SessionFilters(), now, UTC)).all()
+        shown = {row.id: row_status(row, now) for row in rows}
+        for key, status in STATUSES.items():
+            filtered = session_list_statement(SessionFilters(status=key), now, UTC)
+            selected = {row.id for row in db.session.execute(filtered)}
+            assert selected == {i for i, s in shown.items() if s is status}, key
+    finally:
+        db.session.rollback()
+
+
 # --- copy, delete, export -----------------------------------------------------------
 
 
@@ -408,7 +557,9 @@ def test_copy_keeps_courses_and_coaches_but_not_learners(client, listed, make_us
     add_course(source, code="PY1", coaches=[ted])
     page = client.get_page(f"/admin/sessions/{source.id}/copy")
     assert page.select_one("#name")["value"] == "Copy of Bravo"
-    response = client.post(f"/admin/sessions/{source.id}/copy", {"name": "Bravo 2027"})
+    assert page.select_one("#copy_coaches").has_attr("checked")  # ticked unless unticked
+    response = client.post(f"/admin/sessions/{source.id}/copy",
+                           {"name": "Bravo 2027", "copy_coaches": "y"})
     assert response.status_code == 303
     copy = db.session.scalar(select(TrainingSession).where(TrainingSession.name == "Bravo 2027"))
     assert copy.coach_id == source.coach_id and copy.category_id == source.category_id
@@ -471,10 +622,14 @@ def test_csv_export_follows_the_filters_and_neutralises_formulas(client, listed,
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["Session name", "Category", "Display start", "Display end",
-                       "Access start", "Access end", "Courses", "Learners", "Status"]
+                       "Access start", "Access end", "Courses", "Learners", "Status",
+                       "Display start (UTC, ISO 8601)", "Display end (UTC, ISO 8601)",
+                       "Access start (UTC, ISO 8601)", "Access end (UTC, ISO 8601)"]
     assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"x\")", "Charlie"]
-    assert rows[2][1:] == ["Onboarding", "2026-11-18 13:00", "", "2026-12-02 13:00",
-                           "2026-12-09 13:00", "2", "0", "Upcoming"]
+    assert rows[2][1:] == ["Onboarding", "18 Nov 2026 at 13:00", "", "2 Dec 2026 at 13:00",
+                           "9 Dec 2026 at 13:00", "2", "0", "Upcoming",
+                           "2026-11-18T12:00:00+00:00", "", "2026-12-02T12:00:00+00:00",
+                           "2026-12-09T12:00:00+00:00"]
 
 
 # --- who may come in ------------------------------------------------------------------

@@ -148,7 +148,7 @@ def test_preview_then_apply_on_the_global_page(client, world):
 
 def test_the_admin_menu_links_the_import_page(client, world):
     page = client.get_page(IMPORT_URL)
-    link = page.select_one("nav.subnav a[aria-current=page]")
+    link = page.select_one("aside.sidebar a[aria-current=page]")
     assert link.text == "Import enrolments"
     assert page.select_one("input[type=file][name=file]") is not None
 

@@ -1,6 +1,7 @@
 """The demo data: `flask demo` loads it, prints the logins, and a second run changes nothing."""
 
-from datetime import timedelta
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from portal.domain.access import (
 from portal.domain.passwords import verify_password
 from portal.extensions import db
 from portal.models import (
+    AccessEvent,
     Base,
     Enrolment,
     EnrolmentSource,
@@ -237,3 +239,81 @@ def test_a_second_run_journals_nothing(demo, runner):
     before = db.session.scalar(select(func.count()).select_from(JournalEntry))
     runner.invoke(args=["demo"])
     assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == before
+
+
+# --- what a coach sees of the demo's activity ------------------------------------------
+
+
+def events_of(session_id: int, user_id: int) -> list[AccessEvent]:
+    return db.session.scalars(select(AccessEvent).where(
+        AccessEvent.session_id == session_id, AccessEvent.user_id == user_id)
+        .order_by(AccessEvent.at)).all()
+
+
+def test_every_hand_in_follows_a_visit_to_its_course(demo):
+    submissions = db.session.scalars(select(Submission)).all()
+    assert submissions
+    for submission in submissions:
+        course_id = submission.assignment.course_id
+        visits = [e.at for e in events_of(submission.session_id, submission.user_id)
+                  if e.course_id == course_id]
+        assert visits and min(visits) < submission.submitted_at, submission.id
+
+
+def test_first_and_last_access_are_the_visits_and_time_was_spent(demo):
+    now = clock.now()
+    paris = ZoneInfo("Europe/Paris")
+    came = 0
+    for enrolment in db.session.scalars(select(Enrolment)):
+        events = events_of(enrolment.session_id, enrolment.user_id)
+        if enrolment.first_access_at is None:
+            assert events == []
+            continue
+        came += 1
+        assert enrolment.first_access_at == events[0].at < enrolment.last_access_at == \
+            events[-1].at <= now
+        for event in events:  # in the learner's day, not at 3 in the morning
+            assert 7 <= event.at.astimezone(paris).hour <= 22
+    assert came > 100
+
+
+def test_demo_window_bounds_are_local_midnights(demo):
+    """Entered as dates: no bound is shown with a time, across the daylight-saving change."""
+    paris = ZoneInfo("Europe/Paris")
+    bounds = 0
+    for s in db.session.scalars(select(TrainingSession)):
+        for name in ("display_start", "display_end", "access_start", "access_end",
+                     "coach_start", "coach_end"):
+            moment = getattr(s, name)
+            if moment is not None:
+                bounds += 1
+                assert moment.astimezone(paris).time() == time(0), (s.name, name, moment)
+    assert bounds > 50
+
+
+def test_the_tracking_page_of_a_demo_session_tells_no_contradiction(demo, client):
+    client.login("coach", dict((u, p) for _, u, p in DEMO_LOGINS)["coach"])
+    now = clock.now()
+    coached = db.session.scalars(select(TrainingSession).where(
+        TrainingSession.coach_id == user("coach").id,
+        TrainingSession.access_start < now)).all()
+    assert len(coached) >= 3
+    worked = 0
+    for session in coached:
+        page = client.get_page(f"/coach/sessions/{session.id}/tracking?charts=1&per_page=100")
+        text = page.get_text(" ", strip=True)
+        handed_in_total = 0
+        for row in page.select("table.tracking-table tbody tr"):
+            handed_in = int(row.select_one(".handed-in").text.split(" of ")[0])
+            if not handed_in:
+                continue
+            handed_in_total += handed_in
+            worked += 1
+            visited = row.select_one(".courses-visited").text
+            assert not visited.startswith("0 of"), (session.name, visited)
+            assert row.select_one(".time-spent").text not in ("0 min", "—")
+            assert row.select_one(".first-access").text != row.select_one(".last-access").text
+        if handed_in_total:
+            assert "No learner visit is recorded" not in text, session.name
+        assert "0.0 a day" not in text and "No data yet" not in text
+    assert worked > 20

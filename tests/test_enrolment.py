@@ -107,3 +107,17 @@ def test_deleting_a_class_unenrols_what_it_brought(world):
     classes.delete_class(db.session, red, **BY)
     db.session.commit()
     assert set(enrolled(s1)) == {ann.id}
+
+
+def test_the_unlink_question_counts_exactly_whom_unlinking_unenrols(world):
+    s1, s2, red, blue = world["s1"], world["s2"], world["red"], world["blue"]
+    ann, bob = world["ann"], world["bob"]
+    enrolment.link_class(db.session, s1.id, red.id, **BY)
+    enrolment.link_class(db.session, s1.id, blue.id, **BY)  # bob is in both classes
+    enrolment.link_class(db.session, s2.id, red.id, **BY)
+    enrolment.enrol_users(db.session, s2.id, [ann.id], "individual", **BY)  # ann herself too
+    for session, expected in ((s1, {ann.id}), (s2, {bob.id})):
+        asked = enrolment.unlink_impact(db.session, session.id, red.id)
+        removed = enrolment.unlink_class(db.session, session.id, red.id, **BY).removed
+        assert asked == len(removed) and {user for _, user in removed} == expected
+    assert enrolment.unlink_impact(db.session, s1.id, blue.id) == 1  # bob, now only by blue

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 
 from portal.web.gate import session_gate
 from tests.helpers import NOW, add_course, enrol, make_session
@@ -68,6 +69,35 @@ def test_locked_fragment_for_htmx(client, people, frozen_now):
     body = response.get_data(as_text=True)
     assert "<html" not in body and "This session opens on" in body
     assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(("starts_in", "ends_in", "policy", "tab"),
+                         [(3, 10, "read_only", "upcoming"), (-20, -2, "closed", "past")])
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_locked_page_leads_a_learner_back_to_my_sessions(client, people, frozen_now,
+                                                             starts_in, ends_in, policy, tab,
+                                                             htmx):
+    session = make_session(people["coach"], starts_in=starts_in, ends_in=ends_in, policy=policy)
+    enrol(session, people["learner"])
+    frozen_now(NOW)
+    client.login("lea")
+    url = f"/sessions/{session.id}"
+    response = client.htmx_get(url) if htmx else client.get(url)
+    assert response.status_code == 403
+    page = BeautifulSoup(response.data, "html.parser")
+    back = page.select_one(".locked a.back")
+    assert (back.text, back["href"]) == ("Back to My sessions", f"/my-sessions?tab={tab}")
+    if not htmx:
+        assert page.select_one("nav.breadcrumb a").text == "My sessions"
+        assert [h.text for h in page.select("h1")] == ["Onboarding"]
+
+
+def test_the_locked_page_leads_a_coach_back_to_coaching(client, people, frozen_now):
+    session = make_session(people["coach"], starts_in=10, ends_in=20)  # coaches from day 3
+    response = page_for(client, "cora", session, frozen_now)
+    assert response.status_code == 403
+    back = BeautifulSoup(response.data, "html.parser").select_one(".locked a.back")
+    assert (back.text, back["href"]) == ("Back to Coaching", "/coach/")
 
 
 def test_closed_session_is_locked_for_learner(client, people, frozen_now):

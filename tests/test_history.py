@@ -67,7 +67,7 @@ def test_logins_and_failed_logins_are_on_the_history_page(client, people):
     page = client.get_page(HISTORY)
     assert sentences(page)[:2] == ["Anne Martin logged in from 127.0.0.1",
                                    "Someone failed to log in as “anne” from 127.0.0.1"]
-    assert page.select_one("nav.subnav a[aria-current=page]").text == "History"
+    assert page.select_one("aside.sidebar a[aria-current=page]").text == "History"
 
 
 def test_an_inline_edit_is_on_the_history_page_and_the_session_tab(admin, onboarding):

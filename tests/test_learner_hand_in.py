@@ -83,8 +83,26 @@ def test_htmx_hand_in_returns_the_assignment_block(client, people, world):
     assert "<html" not in body
     block = BeautifulSoup(body, "html.parser").select_one("article.assignment")
     assert block["id"] == f"assignment-{world['essay'].id}"
-    assert block.select_one("[role=status]").text == "Handed in on 29 Nov 2026 at 13:00."
+    assert block.select_one("[role=status]").text == "Your work was handed in."
+    assert block.text.count("Handed in on") == 1
+    assert block.select_one(".submitted").text == "Handed in on 29 Nov 2026 at 13:00."
     assert block.select_one("form")["hx-target"] == f"#assignment-{world['essay'].id}"
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_handing_in_again_starts_from_the_previous_answer(client, people, world, htmx):
+    client.login("lea")
+    client.post(url(world), form(world, "First draft\nsecond line"), htmx=htmx)
+    response = client.post(url(world), form(world, "Better draft\nsecond line"), htmx=htmx)
+    page = (BeautifulSoup(response.data, "html.parser") if htmx
+            else client.get_page(response.headers["Location"]))
+    block = page.select_one(f"#assignment-{world['essay'].id}")
+    assert block.select_one("textarea").text.strip() == "Better draft\nsecond line"
+    assert block.select_one("button[type=submit]").text == "Hand in again"
+    # Opening the course again later: the box still holds the last answer.
+    later = client.get_page(f"/sessions/{world['session'].id}/courses/{world['course'].id}")
+    assert later.select_one("textarea").text.strip() == "Better draft\nsecond line"
+    assert later.text.count("Handed in on") == 1
 
 
 @pytest.mark.parametrize("htmx", [False, True])

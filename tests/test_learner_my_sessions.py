@@ -54,7 +54,7 @@ def state_of(page, name):
 def test_my_sessions_is_in_the_main_navigation_of_an_enrolled_learner(client, learner, coach):
     enrol(make_session(coach), learner)
     page = client.get_page("/", follow_redirects=True)
-    links = {a.text.strip(): a["href"] for a in page.select("header nav a")}
+    links = {a.text.strip(): a["href"] for a in page.select("aside.sidebar nav a")}
     assert links["My sessions"] == "/my-sessions"
     assert links["Profile"] == "/profile"
 
@@ -164,7 +164,7 @@ def test_card_shows_category_dates_coach_courses_and_progress(client, learner, c
     assert card.select_one("h3 a")["href"] == f"/sessions/{session.id}"
     assert card.select_one(".card-category").text == "Onboarding"
     # 28 Nov 12:00 UTC is 13:00 in Paris, the portal's zone in tests.
-    assert card.select_one(".card-dates").text == "28 Nov 2026 at 13:00 – 9 Dec 2026 at 13:00"
+    assert card.select_one(".card-dates").text == "28 Nov at 13:00 – 9 Dec 2026 at 13:00"
     assert card.select_one(".card-coach").text == "Cora Coach"
     assert card.select_one(".card-courses").text == "2"
     assert card.select_one(".card-progress").text.strip() == "1 of 2 assignments handed in"
@@ -181,7 +181,7 @@ def test_dates_are_shown_in_the_learners_own_zone(client, learner, coach):
     db.session.commit()
     enrol(make_session(coach, "Autumn", starts_in=-1, ends_in=10), learner)
     page = tab(client)
-    assert page.select_one(".card-dates").text == "28 Nov 2026 at 07:00 – 9 Dec 2026 at 07:00"
+    assert page.select_one(".card-dates").text == "28 Nov at 07:00 – 9 Dec 2026 at 07:00"
     assert "America/New_York" in page.select_one("footer").text
 
 
@@ -204,13 +204,14 @@ PARIS_MIDNIGHT_3_NOV = datetime(2026, 11, 2, 23, 0, tzinfo=UTC)  # 3 Nov 00:00 i
          "upcoming", "Opens on 3 Dec 2026 at 09:00 (in 4 days)"),
         # An end at midnight (an end date typed as 2 Nov) reads as the day before.
         (NOW, {"access_start": None, "access_end": PARIS_MIDNIGHT_3_NOV,
-               "after_end_policy": "read_only"}, "past", "Ended on 2 Nov — read only"),
+               "after_end_policy": "read_only"}, "past", "Ended on 2 Nov 2026 — read only"),
         (NOW, {"access_start": None, "access_end": PARIS_MIDNIGHT_3_NOV,
-               "after_end_policy": "open"}, "past", "Ended on 2 Nov — still open"),
+               "after_end_policy": "open"}, "past", "Ended on 2 Nov 2026 — still open"),
         (NOW, {"access_start": None, "access_end": PARIS_MIDNIGHT_3_NOV,
                "after_end_policy": "closed"}, "past", "Ended — closed"),
         (NOW, {"access_start": None, "access_end": datetime(2025, 6, 30, 14, 0, tzinfo=UTC),
-               "after_end_policy": "read_only"}, "past", "Ended on 30 Jun 2025 — read only"),
+               "after_end_policy": "read_only"}, "past",
+         "Ended on 30 Jun 2025 at 16:00 — read only"),
     ],
 )
 def test_card_state_text(client, learner, coach, frozen_now, clock, fields, tab_name, state):
@@ -235,14 +236,20 @@ def test_duration_mode_card_before_and_after_the_first_visit(client, learner, co
     frozen_now(NOW + timedelta(days=25))
     assert state_of(tab(client), "Self paced") == "Ends in 5 days"
     frozen_now(NOW + timedelta(days=30))
-    assert state_of(tab(client, "past"), "Self paced") == "Ended on 29 Dec — read only"
+    assert state_of(tab(client, "past"), "Self paced") == (
+        "Ended on 29 Dec 2026 at 13:00 — read only")
 
 
-def test_locked_cards_have_no_link_inside(client, learner, coach):
-    enrol(make_session(coach, "Soon", starts_in=3, ends_in=9), learner)
+def test_an_upcoming_card_links_to_its_locked_page_and_a_closed_one_to_nothing(client, learner,
+                                                                              coach):
+    soon = make_session(coach, "Soon", starts_in=3, ends_in=9)
+    enrol(soon, learner)
     enrol(make_session(coach, "Shut", starts_in=-20, ends_in=-2, policy="closed"), learner)
     enrol(make_session(coach, "Readable", starts_in=-20, ends_in=-3), learner)
-    assert tab(client, "upcoming").select_one(".session-card h3 a") is None
+    link = tab(client, "upcoming").select_one(".session-card h3 a")
+    assert (link.text, link["href"]) == ("Soon", f"/sessions/{soon.id}")
+    locked = client.get_page(link["href"], status=403)
+    assert "This session opens on 2 Dec 2026 at 13:00 (in 3 days)." in locked.text
     past = tab(client, "past")
     links = {a.text: a["href"] for a in past.select(".session-card h3 a")}
     assert list(links) == ["Readable"]

@@ -79,24 +79,24 @@ def test_change_the_time_zone_and_see_dates_in_it(client, lea, make_user, frozen
     coach = make_user("cora", role="teacher")
     enrol(make_session(coach, "Autumn", starts_in=-1, ends_in=10), lea)
     page = client.get_page("/profile")
-    assert page.select_one("#timezone option[selected]")["value"] == ""
-    assert "Europe/Paris" in page.select_one("#timezone option[value='']").text
+    assert page.select_one("#timezone").get("value", "") == ""
+    assert "Europe/Paris" in page.select_one("#timezone")["placeholder"]
     response = client.post("/profile/timezone", {"timezone": "Asia/Tokyo"})
     assert response.status_code == 303
     page = client.get_page("/profile")
     assert page.select_one(".flash").text == "Times are now shown in Asia/Tokyo."
-    assert page.select_one("#timezone option[selected]")["value"] == "Asia/Tokyo"
+    assert page.select_one("#timezone")["value"] == "Asia/Tokyo"
     assert stored().timezone == "Asia/Tokyo"
     cards = client.get_page("/my-sessions")
     # 28 Nov 12:00 UTC is 21:00 in Tokyo.
-    assert cards.select_one(".card-dates").text == "28 Nov 2026 at 21:00 – 9 Dec 2026 at 21:00"
+    assert cards.select_one(".card-dates").text == "28 Nov at 21:00 – 9 Dec 2026 at 21:00"
     client.post("/profile/timezone", {"timezone": ""})
     assert stored().timezone is None
 
 
 def test_an_unknown_time_zone_is_refused(client, lea):
     page = client.post_page("/profile/timezone", {"timezone": "Mars/Olympus"}, status=422)
-    assert "Not a valid choice" in page.select_one("#timezone-error").text
+    assert "Mars/Olympus is not a time zone we know" in page.select_one("#timezone-error").text
     assert stored().timezone is None
 
 

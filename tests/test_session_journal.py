@@ -204,7 +204,23 @@ def test_copy_writes_one_entry(client, summer):
     copy = db.session.scalar(select(TrainingSession).where(
         TrainingSession.name == "Summer school 2028"))
     assert entries()[0].object_id == copy.id and entries()[0].after == {
-        "source": "Summer school"}
+        "source": "Summer school", "source_id": summer.id, "copied": []}
+
+
+def test_copy_with_a_date_shift_names_the_source_and_the_shift(client, summer, make_user):
+    db.session.add(Enrolment(session_id=summer.id, user_id=make_user("lea").id))
+    db.session.commit()
+    response = client.post(url(summer, "/copy"), {
+        "name": "Summer school 2028", "new_start": "2028-06-29", "copy_learners": "y"})
+    assert response.status_code == 303
+    assert sentences() == [
+        "Anne Admin created the session Summer school 2028 as a copy of Summer school, its "
+        "dates moved 364 days later, with its learners",
+        "Anne Admin enrolled Lea Tester in Summer school 2028 individually",
+    ]
+    head, item = entries()
+    assert head.after["shift_from"] == "access start" and head.after["shift_minutes"] == 364 * 1440
+    assert item.parent_id == head.id  # the enrolment is filed under the copy
 
 
 def test_delete_writes_one_entry_with_what_was_lost(client, summer, make_user):

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 
-from portal.domain.charts import build_chart, nice_step
+from portal.domain.charts import FONT_LARGEST, build_chart, nice_step, text_width
 from portal.domain.tracking_charts import (
+    _describe_active,
     chart_days,
     daily_active_learners,
     grade_distribution,
@@ -46,8 +47,69 @@ def test_line_chart_has_one_point_per_value_and_few_axis_labels():
     labels = [f"day {i}" for i in range(90)]
     chart = build_chart("k", "T", "D", labels, [i % 7 for i in range(90)], kind="line")
     assert len(chart.points.split()) == 90
+    # As many as fit apart at the largest font size, evenly spread, first and last included.
     assert [t.label for t in chart.x_ticks] == ["day 0", "day 18", "day 36", "day 53",
                                                 "day 71", "day 89"]
+
+
+def label_extent(tick, font=FONT_LARGEST):
+    """Where a label's text spans, from its anchor and an estimate of its width."""
+    width = text_width(tick.label, font)
+    start = {"start": tick.position, "middle": tick.position - width / 2,
+             "end": tick.position - width}[tick.anchor]
+    return start, start + width
+
+
+@pytest.mark.parametrize("n_days", [1, 2, 5, 11, 12, 23, 31, 90])
+def test_day_labels_stay_inside_the_picture_and_apart(n_days):
+    first = datetime(2026, 11, 1, tzinfo=UTC).date()
+    days = [first + timedelta(days=i) for i in range(n_days)]
+    labels = [f"{d.day} {d.strftime('%b')}" for d in days]  # "1 Dec": the clipped one
+    chart = build_chart("k", "T", "D", labels, [1] * n_days, kind="line")
+    extents = [label_extent(t) for t in chart.x_ticks]
+    assert extents[0][0] >= 0 and extents[-1][1] <= chart.width
+    assert all(a[1] < b[0] for a, b in zip(extents, extents[1:], strict=False))
+    assert chart.x_ticks[0].label == labels[0]
+    assert chart.x_ticks[-1].label == labels[-1]
+
+
+@pytest.mark.parametrize("top", [3, 40, 950, 12000])
+def test_value_labels_fit_left_of_the_axis(top):
+    chart = build_chart("k", "T", "D", ["a", "b"], [0, top])
+    for tick in chart.y_ticks:  # drawn right-aligned, left of the axis
+        assert tick.anchor == "end" and chart.value_label_x < chart.left
+        assert chart.value_label_x - text_width(tick.label) >= 0
+
+
+def test_grade_axis_names_the_bucket_edges():
+    labels = [f"{10 * k}–{10 * k + 10}%" for k in range(10)]
+    edges = [f"{10 * k}%" for k in range(11)]
+    chart = build_chart("g", "T", "D", labels, [1] * 10, edge_labels=edges)
+    assert [t.label for t in chart.x_ticks] == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert chart.x_ticks[0].position == pytest.approx(chart.left, abs=20)
+    extents = [label_extent(t) for t in chart.x_ticks]
+    assert extents[0][0] >= 0 and extents[-1][1] <= chart.width
+    assert all(a[1] < b[0] for a, b in zip(extents, extents[1:], strict=False))
+
+
+def test_labels_are_large_in_the_picture_so_they_stay_readable_when_it_shrinks():
+    # The picture is drawn narrow; on a 390 px phone it is about 350 px wide, where the
+    # phone size of the labels is still 12 px or more.
+    assert FONT_LARGEST * 350 / build_chart("k", "T", "D", ["a"], [1]).width >= 12
+
+
+@pytest.mark.parametrize(("values", "average"), [
+    ([1] + [0] * 89, "less than 1 a day on average"),
+    ([3, 0, 0, 1], "1 a day on average"),
+    ([3, 2, 0, 1], "1.5 a day on average"),
+    ([30, 20], "25 a day on average"),
+])
+def test_the_daily_average_is_never_shown_as_zero(values, average):
+    first = datetime(2026, 11, 1, tzinfo=UTC).date()
+    days = [first + timedelta(days=i) for i in range(len(values))]
+    text = _describe_active(days, values)
+    assert text.endswith(average + ".")
+    assert "0.0" not in text
 
 
 def test_all_zero_is_empty():
@@ -184,14 +246,24 @@ def test_the_page_comes_first_and_the_charts_follow(client, world):
         "chart-active", "chart-handins", "chart-grades"]
 
 
-def test_each_chart_says_no_data_yet_when_empty(client, world):
+def test_each_chart_has_its_title_above_it_and_one_empty_state(client, world):
     figures = charts_of(client, world)
     assert list(figures) == ["chart-active", "chart-handins", "chart-grades"]
-    for figure in figures.values():
+    empty_states = {
+        "chart-active": "No learner visit is recorded for these days.",
+        "chart-handins": "Nothing has been handed in yet.",
+        "chart-grades": "No work has been graded yet.",
+    }
+    for key, figure in figures.items():
+        first, *rest = figure.find_all(recursive=False)
+        assert first.name == "figcaption"  # the title comes before what it names
+        assert first.select_one("h3").text in {"Daily active learners", "Hand-ins per day",
+                                               "Distribution of grades"}
         assert figure.select_one("svg") is None
-        assert figure.select_one(".chart-empty").text == "No data yet."
-        assert figure.figcaption.strong.text.endswith(".")
-    assert "No learner visit is recorded" in figures["chart-active"].figcaption.text
+        # One empty state, saying what is missing, said once.
+        assert [p.text for p in figure.select(".chart-empty")] == [empty_states[key]]
+        assert empty_states[key] not in first.text
+        assert "No data yet" not in figure.text
 
 
 def test_each_chart_renders_an_accessible_svg_with_data(client, world):
@@ -220,6 +292,9 @@ def test_each_chart_renders_an_accessible_svg_with_data(client, world):
         assert figure.select_one(".chart-empty") is None
     active = figures["chart-active"]
     assert active.select_one("polyline.chart-line")
+    # The axis words are not drawn with the line's stroke: no ancestor carries its class.
+    for label in active.select("text.chart-axis"):
+        assert not [p for p in label.parents if "chart-line" in (p.get("class") or [])]
     assert "the busiest day was 27 Nov 2026 with 2 learners" in active.select_one("desc").text
     # The access window so far: 19 Nov to 29 Nov.
     assert len(active.select("circle.chart-dot")) == 11
@@ -229,6 +304,20 @@ def test_each_chart_renders_an_accessible_svg_with_data(client, world):
     grades = figures["chart-grades"]
     assert [r.title.text for r in grades.select("rect.chart-bar")] == ["80–90%: 1 grade"]
     assert "1 grade" in grades.select_one("desc").text
+
+
+def test_only_the_chart_without_data_shows_an_empty_state(client, world):
+    s, a = world["session"], world["assignment"]
+    lea = world["learners"][0]
+    db.session.add(Submission(session_id=s.id, assignment_id=a.id, user_id=lea.id, answer="x",
+                              submitted_at=NOW - timedelta(days=1)))
+    db.session.commit()
+    figures = charts_of(client, world)
+    assert figures["chart-handins"].select_one("svg") is not None
+    assert figures["chart-handins"].select(".chart-empty") == []
+    assert [p.text for p in figures["chart-active"].select(".chart-empty")] == [
+        "No learner visit is recorded for these days."]
+    assert figures["chart-active"].select_one("svg") is None
 
 
 def test_no_inline_style_or_script_in_the_page(client, world):

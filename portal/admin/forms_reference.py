@@ -18,10 +18,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 
 from ..domain.courses import AssignmentValues, CourseValues
-from ..domain.dates import is_known_zone
 from ..domain.lookups import is_taken
 from ..domain.passwords import password_problem
 from ..domain.users import UserValues
+from ..domain.zones import is_valid_zone, unknown_zone_message
 from ..extensions import db
 from ..models import Course, PlatformRole, SessionCategory, User, UserClass
 
@@ -143,7 +143,7 @@ class UserForm(ReferenceForm):
         "Time zone",
         filters=[strip],
         validators=[Length(max=64, message="Use at most 64 characters.")],
-        render_kw={"list": "zone-names", "autocomplete": "off"},
+        render_kw={"list": "zone-options", "autocomplete": "off"},
     )
     active = BooleanField("Active (may log in)", default=True)
     password = PasswordField(
@@ -157,11 +157,8 @@ class UserForm(ReferenceForm):
         self.password_required = password_required
 
     def validate_timezone(self, field):
-        if field.data and not is_known_zone(field.data):
-            raise ValidationError(
-                f"{field.data} is not a time zone we know. Pick one from the list, "
-                "such as Europe/Paris, or leave it empty for the portal's zone."
-            )
+        if field.data and not is_valid_zone(field.data):
+            raise ValidationError(unknown_zone_message(field.data))
 
     def validate_password(self, field):
         if not field.data:

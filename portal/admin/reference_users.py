@@ -4,7 +4,6 @@ from flask import flash, render_template, request
 from flask_login import current_user
 
 from .. import clock
-from ..domain.dates import available_zone_names
 from ..domain.logins import end_all_logins
 from ..domain.users import (
     UserInUse,
@@ -17,6 +16,7 @@ from ..domain.users import (
     user_usage,
     users_matching,
 )
+from ..domain.zones import zone_options
 from ..extensions import db
 from ..models import PlatformRole, User
 from ..web import current_actor
@@ -59,8 +59,9 @@ def users():
 
 def _render_form(form, user=None):
     status = 422 if form.errors else 200
+    zones = zone_options(clock.now(), keep=user.timezone if user else None)
     return render_template("admin/users/form.html", form=form, user=user,
-                           zone_names=available_zone_names()), status
+                           zone_options=zones), status
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from ..models import Course
 from ..web import current_actor, wants_fragment
 from ..web.gate import session_gate
 from . import bp
+from .confirm import Confirmation, ask
 
 
 def _answer(session_id, message, kind="success", status=200, errors=None):
@@ -59,16 +60,29 @@ def session_course_move(session_id: int, course_id: int):
 def session_course_remove(session_id: int, course_id: int):
     course = db.session.get(Course, course_id)
     if request.method == "GET":
-        hidden = sessions.hidden_submissions(db.session, session_id, course_id)
-        template = ("admin/session/_course_remove.html" if wants_fragment()
-                    else "admin/session/course_remove.html")
-        return render_template(template, training_session=g.training_session, course=course,
-                               hidden=hidden)
+        return ask(_removal(session_id, course), g.training_session)
     sessions.remove_course(db.session, g.training_session, course, by=current_actor(),
                            now=clock.now())
     db.session.commit()
     return _answer(session_id, f"{course.title} removed from the session. Its hand-ins are kept "
                                f"and come back if you add the course again.")
+
+
+def _removal(session_id: int, course: Course) -> Confirmation:
+    hidden = sessions.hidden_submissions(db.session, session_id, course.id)
+    kept = (f"{hidden} hand-in{'s' if hidden != 1 else ''} of this session will be hidden "
+            f"(kept, and shown again if you add the course back)." if hidden
+            else "No hand-in is attached to it.")
+    return Confirmation(
+        id=f"confirm-course-{course.id}",
+        question=f"Remove {course.title} from this session?",
+        details=(kept, "Its course coaches are removed too."),
+        action=url_for("admin.session_course_remove", session_id=session_id,
+                       course_id=course.id),
+        button=f"Remove {course.title}",
+        keep=url_for("admin.session_page", session_id=session_id) + "#courses",
+        section="#courses",
+    )
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/coaches", methods=["POST"])

@@ -7,7 +7,7 @@ are ``domain.session_form.validate_session_values``, shared with the inline rows
 from dataclasses import dataclass, field
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import NumberInput
 
@@ -73,6 +73,35 @@ class SessionForm(SessionInputs):
                                   default="read_only", validate_choice=False)
     duration_days = StringField("Duration (days)", widget=NumberInput(),
                                 render_kw={"min": 1, "max": DURATION_MAX})
+
+
+class CopyForm(FlaskForm):
+    """The copy form: the copy's name, the new start its dates move to, and what else to
+    copy. The rules are ``domain.session_form.validate_copy``."""
+
+    name = StringField("Name of the copy", render_kw={"required": True, "maxlength": NAME_MAX})
+    new_start = StringField("New access start", render_kw={"maxlength": DATE_MAX})
+    copy_coaches = BooleanField("Copy the course coaches", default=True)
+    copy_learners = BooleanField("Copy the learners")
+    copy_classes = BooleanField("Copy the class links")
+
+    def raw(self) -> dict:
+        return {name: self[name].data for name in
+                ("name", "new_start", "copy_coaches", "copy_learners", "copy_classes")
+                if name in self}
+
+    def measure_from(self, label: str | None) -> None:
+        """Name the new-start field after the bound the shift is measured from; with
+        no date to move there is no such field."""
+        if label is None:
+            del self.new_start
+        else:
+            self.new_start.label.text = f"New {label}"
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            if name in self:
+                self[name].errors = [message]
 
 
 def _ints(values) -> list[int]:

@@ -1,7 +1,8 @@
 """The admin's page of one session, and inline editing of its detail rows.
 
 Every change works as a plain form post with a redirect; with htmx the same URLs
-answer with the fragment to swap (the row, and out-of-band the timeline and badge).
+answer with the fragment to swap (the row, and out of band the page header with the
+name, status and category, the timeline, and the browser's title).
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -97,7 +98,7 @@ def _read_row(row, session):
 
 
 def _saved_row(row, session_id: int):
-    """After a save: the row, badge, timeline and title for htmx; else back to the page."""
+    """After a save: the row, page header, timeline and title for htmx; else the page."""
     if not wants_fragment():
         flash(f"{row.label} saved.", "success")
         return redirect(url_for("admin.session_page", session_id=session_id)

@@ -13,7 +13,11 @@ from ..web import current_actor, wants_fragment
 from ..web.args import search_arg
 from ..web.gate import session_gate
 from . import bp
+from .confirm import Confirmation, ask
 from .session_forms import unknown_user_message
+
+# The columns of the learner table (a confirmation row spans them all).
+LEARNER_COLUMNS = 6
 
 
 def people_context(session, message=None, message_kind="success", offer_unlink=()) -> dict:
@@ -73,13 +77,16 @@ def session_learner_add(session_id: int):
                    kind="info")
 
 
-@bp.route("/sessions/<int:session_id>/learners/<int:user_id>/remove", methods=["POST"])
+@bp.route("/sessions/<int:session_id>/learners/<int:user_id>/remove", methods=["GET", "POST"])
 @session_gate(need="view")
 def session_learner_remove(session_id: int, user_id: int):
+    """GET: ask (a page, or a row under the learner's for htmx). POST: remove."""
     session = g.training_session
     user = db.session.get(User, user_id)
     if user is None:
         return _answer(session, "This learner no longer exists.", status=404)
+    if request.method == "GET":
+        return ask(_learner_removal(session, user), session)
     removal = enrolment.unenrol_user(db.session, session.id, user_id, by=current_actor(),
                                      now=clock.now())
     db.session.commit()
@@ -113,16 +120,55 @@ def session_class_link(session_id: int):
                             f"{_learners(len(changes.added))} newly enrolled.")
 
 
-@bp.route("/sessions/<int:session_id>/classes/<int:class_id>/unlink", methods=["POST"])
+@bp.route("/sessions/<int:session_id>/classes/<int:class_id>/unlink", methods=["GET", "POST"])
 @session_gate(need="view")
 def session_class_unlink(session_id: int, class_id: int):
+    """GET: ask, saying how many learners would leave. POST: unlink."""
     session = g.training_session
     user_class = db.session.get(UserClass, class_id)
     if user_class is None:
         return _answer(session, "This class no longer exists.", status=404)
+    if request.method == "GET":
+        return ask(_unlinking(session, user_class), session)
     changes = enrolment.unlink_class(db.session, session.id, class_id, by=current_actor(),
                                      now=clock.now())
     db.session.commit()
     return _answer(session, f"Class {user_class.name} unlinked: "
                             f"{_learners(len(changes.removed))} unenrolled; members enrolled "
                             f"another way stay.")
+
+
+def _keep_url(session) -> str:
+    return url_for("admin.session_page", session_id=session.id) + "#people"
+
+
+def _learner_removal(session, user: User) -> Confirmation:
+    kept_by = enrolment.classes_holding(db.session, session.id, user.id)
+    details = (
+        (f"{user.full_name} is also in the linked class {', '.join(c.name for c in kept_by)}, "
+         f"so they stay enrolled through it. To remove them, unlink the class or take them "
+         f"out of it.",) if kept_by
+        else (f"{user.full_name} can no longer open this session. You can enrol them again "
+              f"later.",))
+    return Confirmation(
+        id=f"confirm-learner-{user.id}",
+        question=f"Remove {user.full_name} from this session?", details=details,
+        action=url_for("admin.session_learner_remove", session_id=session.id,
+                       user_id=user.id),
+        button=f"Remove {user.full_name}", keep=_keep_url(session), section="#people",
+        columns=LEARNER_COLUMNS,
+    )
+
+
+def _unlinking(session, user_class: UserClass) -> Confirmation:
+    leaving = enrolment.unlink_impact(db.session, session.id, user_class.id)
+    return Confirmation(
+        id=f"confirm-class-{user_class.id}",
+        question=f"Unlink the class {user_class.name} from this session?",
+        details=(f"This unenrols {_learners(leaving)} enrolled only through the class. "
+                 f"Members enrolled another way stay; people who join the class later are "
+                 f"no longer enrolled here.",),
+        action=url_for("admin.session_class_unlink", session_id=session.id,
+                       class_id=user_class.id),
+        button=f"Unlink {user_class.name}", keep=_keep_url(session), section="#people",
+    )

@@ -6,13 +6,15 @@ from flask import Response, flash, g, render_template, request, url_for
 
 from .. import clock
 from ..domain.csv_export import csv_lines
-from ..domain.pagination import PER_PAGE_CHOICES
+from ..domain.dates import format_bound
+from ..domain.journal import shift_words
 from ..domain.session_export import EXPORT_HEADER, export_rows
 from ..domain.session_form import (
     WINDOW_FIELDS,
     category_choices,
-    read_copy_name,
+    read_date_shift,
     read_dates,
+    validate_copy,
     validate_session_values,
 )
 from ..domain.session_list import (
@@ -23,11 +25,14 @@ from ..domain.session_list import (
     session_list_page,
 )
 from ..domain.sessions import (
+    DATE_LABELS,
     copy_name,
     copy_session,
+    copy_source,
     create_session,
     delete_session,
     deletion_impact,
+    shift_reference,
 )
 from ..domain.timeline import session_timeline
 from ..extensions import db
@@ -35,20 +40,21 @@ from ..web import current_actor, htmx_redirect, wants_fragment
 from ..web.gate import session_gate
 from ..web.zone import viewer_zone
 from . import bp
-from .session_forms import DATE_HINT, Draft, SessionForm
+from .session_forms import DATE_HINT, CopyForm, Draft, SessionForm
 
 # The list's columns (sort key, heading) and the filter bar's status menu.
-LIST_COLUMNS = (("name", "Session name"), ("category", "Category"), ("display", "Display dates"),
-                ("access", "Access dates"), ("courses", "Courses"), ("learners", "Learners"),
+LIST_COLUMNS = (("name", "Session name"), ("category", "Category"), ("display", "Display"),
+                ("access", "Access"), ("courses", "Courses"), ("learners", "Learners"),
                 ("status", "Status"))
 STATUS_OPTIONS = tuple((key, STATUS_LABELS[status]) for key, status in STATUSES.items())
 
 
-@bp.route("/")
 @bp.route("/sessions")
 def sessions():
+    """The list; with htmx only its results, 422 when a date was refused (the page says
+    why beside the dates either way, and lists the sessions without those dates)."""
     now, tz = clock.now(), viewer_zone()
-    filters = SessionFilters.from_args(request.args)
+    filters = SessionFilters.from_args(request.args, tz)
     page = session_list_page(db.session, filters, now, tz)
     context = {
         "filters": filters,
@@ -58,16 +64,16 @@ def sessions():
         "columns": LIST_COLUMNS,
     }
     if wants_fragment():
-        return render_template("admin/sessions/_results.html", **context)
+        return render_template("admin/sessions/_results.html", oob=True, **context), (
+            422 if filters.errors else 200)
     return render_template("admin/sessions/list.html", categories=category_choices(db.session),
-                           status_options=STATUS_OPTIONS, page_sizes=PER_PAGE_CHOICES,
-                           **context)
+                           status_options=STATUS_OPTIONS, date_hint=DATE_HINT, **context)
 
 
 @bp.route("/sessions.csv")
 def sessions_export():
     now, tz = clock.now(), viewer_zone()
-    filters = SessionFilters.from_args(request.args)
+    filters = SessionFilters.from_args(request.args, tz)  # refused dates: not applied
     stamp = now.astimezone(tz).strftime("%Y-%m-%d")
     return Response(
         csv_lines(list(EXPORT_HEADER), export_rows(db.session, filters, now, tz)),
@@ -130,18 +136,48 @@ def timeline_preview():
 @bp.route("/sessions/<int:session_id>/copy", methods=["GET", "POST"])
 @session_gate(need="view")
 def session_copy(session_id: int):
+    """The copy form; the copy's dates move by the new start typed, its ticks choose
+    the course coaches, learners and class links to take along."""
     source = g.training_session
+    form = CopyForm(name=copy_name(db.session, source.name))
+    reference = shift_reference(source)
+    form.measure_from(DATE_LABELS[reference[0]] if reference else None)
     if request.method == "GET":
-        return render_template("admin/sessions/copy.html", source=source, error=None,
-                               name=copy_name(db.session, source.name))
-    name, error = read_copy_name(db.session, request.form.get("name"))
-    if error:
-        return render_template("admin/sessions/copy.html", source=source, name=name,
-                               error=error), 422
-    copy = copy_session(db.session, source, name, by=current_actor(), now=clock.now())
+        return _copy_page(source, form, reference)
+    plan, errors = validate_copy(db.session, form.raw(), tz=viewer_zone(), source=source)
+    if errors:
+        form.show_errors(errors)
+        return _copy_page(source, form, reference), 422
+    copy = copy_session(db.session, source, plan, by=current_actor(), now=clock.now())
     db.session.commit()
-    flash(f"“{copy.name}” created from “{source.name}”, without learners.", "success")
+    flash(f"“{copy.name}” created from “{source.name}”.", "success")
     return htmx_redirect(url_for("admin.session_page", session_id=copy.id))
+
+
+@bp.route("/sessions/<int:session_id>/copy/timeline")
+@session_gate(need="view")
+def session_copy_preview(session_id: int):
+    """The copy's dates for the new start typed (htmx refreshes them as the admin types)."""
+    return render_template("admin/sessions/_copy_preview.html",
+                           **_copy_preview(g.training_session, request.args.get("new_start")))
+
+
+def _copy_preview(source, new_start: str | None) -> dict:
+    tz = viewer_zone()
+    shift, dates, error = read_date_shift(new_start, tz, source)
+    return {"timeline": session_timeline(SimpleNamespace(**dates), clock.now(), tz),
+            "shift_text": shift_words(shift.minutes) if shift else None,
+            "preview_error": error}
+
+
+def _copy_page(source, form, reference):
+    tz = viewer_zone()
+    measured_from = (DATE_LABELS[reference[0]], format_bound(
+        reference[1], tz, is_end=reference[0].endswith("_end"))) if reference else None
+    return render_template(
+        "admin/sessions/copy.html", source=source, form=form, measured_from=measured_from,
+        what=copy_source(db.session, source.id), date_hint=DATE_HINT, zone=tz.key,
+        **_copy_preview(source, form.new_start.data if "new_start" in form else None))
 
 
 @bp.route("/sessions/<int:session_id>/delete", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ names the course, so the gate answers 404 to a course coach of another course.
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from .. import clock
-from ..domain.dates import format_local
+from ..domain.dates import format_bound
 from ..domain.grading import (
     cell_of,
     count_to_grade,
@@ -57,7 +57,8 @@ def _closed_text() -> str | None:
     access = g.access
     if access.can_grade:
         return None
-    ended = f" on {format_local(access.ended_at, viewer_zone())}" if access.ended_at else ""
+    ended = (f" on {format_bound(access.ended_at, viewer_zone(), is_end=True)}"
+             if access.ended_at else "")
     return (f"Your coach access ended{ended}: you can see the work and the grades, "
             "but grading is closed.")
 

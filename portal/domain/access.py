@@ -10,7 +10,8 @@ Where each rule lives (rules: DESIGN.md, "The three windows"):
 - **SQL forms** of the same rules, built from the same ``_CROSSINGS`` table and
   ``_decision_of``: ``WindowColumns`` (``status_condition``, ``contains``,
   ``decision_condition``, ``overlaps``) for ``access_window_columns``,
-  ``coach_window_columns`` and ``display_window_columns``. Lists filter and count with
+  ``coach_window_columns``, ``display_window_columns`` and ``admin_list_window_columns``
+  (``admin_list_window``: what an admin list's status comes from). Lists filter and count with
   these; ``tests/test_access_sql.py`` checks they select what the Python decides.
 - **Loading the facts** the decisions need: ``relation_for``, ``load_for_gate``,
   ``course_in_session``, and ``may_download_hand_in`` (which reads course coaches).
@@ -224,6 +225,14 @@ def list_status(window: Window, now: datetime) -> Status:
     return window.status(now)
 
 
+def admin_list_window(access: Window, display: Window, duration_days: int | None) -> Window:
+    """The window a session's status in the admin lists comes from: its access window;
+    in duration mode, where each learner's access runs from their own first visit
+    (``learner_window``), the display window, the only fixed dates that still apply to
+    learners. ``admin_list_window_columns`` is its SQL form."""
+    return display if duration_days is not None else access
+
+
 # --- what each need asks of the decision ----------------------------------
 
 # "card": any relation to the session, in any window: what a learner may see of a
@@ -313,6 +322,15 @@ def access_window_columns() -> WindowColumns:
 
 def display_window_columns() -> WindowColumns:
     return WindowColumns(TrainingSession.display_start, TrainingSession.display_end)
+
+
+def admin_list_window_columns() -> WindowColumns:
+    """``admin_list_window`` as SQL: the display window's columns for a session in
+    duration mode, the access window's for the others."""
+    ts = TrainingSession
+    in_duration_mode = ts.duration_days.is_not(None)
+    return WindowColumns(case((in_duration_mode, ts.display_start), else_=ts.access_start),
+                         case((in_duration_mode, ts.display_end), else_=ts.access_end))
 
 
 def coach_window_columns() -> WindowColumns:

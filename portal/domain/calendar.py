@@ -4,12 +4,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vText
 
 from .access import Window
+from .dates import window_words
 
 PRODID = "-//Session portal//Sessions//EN"
+UTC_ZONE = ZoneInfo("UTC")
 # Control characters other than the line break (which vText escapes as \\n) have no
 # place in a content line (RFC 5545, 3.3.11): a tab becomes a space, the rest go.
 _CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {ord("\t"): " "}
@@ -33,9 +36,18 @@ class CalendarEntry:
     url: str
 
 
-def entry_event(entry: CalendarEntry, now: datetime) -> Event | None:
+def description(entry: CalendarEntry, tz: ZoneInfo) -> str:
+    """The event's text: the window worded as on the pages (an end at midnight is its
+    last day), in ``tz``, named since a calendar shows times in its own zone."""
+    dates = window_words(entry.window.start, entry.window.end, tz)
+    return (f"Your access to the session “{entry.name}”: {dates} ({tz.key} time). "
+            f"{entry.url}")
+
+
+def entry_event(entry: CalendarEntry, now: datetime, tz: ZoneInfo = UTC_ZONE) -> Event | None:
     """A VEVENT for the window: one spanning event when both ends are known, an
-    instant at the one known bound otherwise; None when the window has no date."""
+    instant at the one known bound otherwise; None when the window has no date.
+    ``tz``: the zone of the person, for the dates in the description."""
     start, end = entry.window.start, entry.window.end
     if start is None and end is None:
         return None
@@ -54,20 +66,22 @@ def entry_event(entry: CalendarEntry, now: datetime) -> Event | None:
         event.add("summary", text(f"{entry.name} ends"))
         event.add("dtstart", end)
     event.add("url", entry.url)
-    event.add("description", text(f"Your access to the session “{entry.name}”: {entry.url}"))
+    event.add("description", text(description(entry, tz)))
     event.add("transp", "TRANSPARENT")  # a training window does not make you busy
     return event
 
 
-def build_calendar(entries: list[CalendarEntry], now: datetime, name: str) -> bytes:
-    """The .ics bytes for ``entries`` (those without any date are left out)."""
+def build_calendar(entries: list[CalendarEntry], now: datetime, name: str,
+                   tz: ZoneInfo = UTC_ZONE) -> bytes:
+    """The .ics bytes for ``entries`` (those without any date are left out); their
+    descriptions word the dates in ``tz``, the person's zone."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", text(name))
     for entry in entries:
-        event = entry_event(entry, now)
+        event = entry_event(entry, now, tz)
         if event is not None:
             calendar.add_component(event)
     return calendar.to_ical()

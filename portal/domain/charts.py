@@ -7,17 +7,41 @@ numbers as a table for people who do not see the picture.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-WIDTH = 640
-HEIGHT = 200
-LEFT = 40  # room for the value axis labels
-RIGHT = 10
-TOP = 12
-BOTTOM = 28  # room for the category labels
+# The picture is drawn narrow and its words large, in the picture's own units: it is
+# scaled to the width of its column, so on a 390 px phone (about 350 px of picture) a
+# label of FONT_LARGEST units is still about 13 px. static/css/charts.css sets the font
+# size by the width of the chart's column (FONT in a wide one, up to FONT_LARGEST in a
+# narrow one); the margins are laid out for the largest, so that no size clips a label.
+WIDTH = 480
+HEIGHT = 220
+FONT = 13
+FONT_LARGEST = 18
+# Advance of a character, in em, on the wide side of common sans-serif fonts (DejaVu Sans
+# is among the widest): enough to keep a label inside the picture in any of them.
+CHAR_WIDTHS = {"digit": 0.64, "%": 0.96, " ": 0.32, "upper": 0.76, "other": 0.64}
+GAP = 0.8  # the least space between two labels, in em
+TICK_ROOM = 6  # between a value label and the axis
+RIGHT = 8
+TOP = 12  # half a value label stands above the top tick
+BOTTOM = round(FONT_LARGEST * 1.7)  # one line of category labels under the baseline
+LABEL_DROP = 6  # from the baseline to the top of the category labels' line
 STEPS = (1, 2, 5)
 MAX_TICKS = 5
-LABEL_ROOM = 48  # a slot narrower than this cannot centre its label at the edges
+
+
+def text_width(text: str, font: float = FONT_LARGEST) -> float:
+    """An estimate (on the wide side) of how long ``text`` is drawn at ``font`` units."""
+    def advance(char: str) -> float:
+        if char.isdigit():
+            return CHAR_WIDTHS["digit"]
+        if char.isupper():
+            return CHAR_WIDTHS["upper"]
+        return CHAR_WIDTHS.get(char, CHAR_WIDTHS["other"])
+
+    return sum(advance(char) for char in text) * font
 
 
 @dataclass(frozen=True)
@@ -37,7 +61,7 @@ class Mark:
 class Tick:
     position: float
     label: str
-    anchor: str = "middle"  # text-anchor: the first and last labels stay inside the picture
+    anchor: str = "middle"  # text-anchor: "end" for the value labels, left of the axis
 
 
 @dataclass(frozen=True)
@@ -54,10 +78,20 @@ class Chart:
     rows: list[tuple[str, int]]  # the data table
     width: int = WIDTH
     height: int = HEIGHT
-    left: int = LEFT
+    left: int = TICK_ROOM  # build_chart makes room for the widest value label
     right: int = WIDTH - RIGHT
     top: int = TOP
     baseline: int = HEIGHT - BOTTOM
+
+    @property
+    def category_label_y(self) -> int:
+        """The category labels' line (they are drawn one em below it)."""
+        return self.baseline + LABEL_DROP
+
+    @property
+    def value_label_x(self) -> int:
+        """Where the value labels end, right-aligned, TICK_ROOM left of the axis."""
+        return self.left - TICK_ROOM
 
     @property
     def empty(self) -> bool:
@@ -78,14 +112,39 @@ def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
+def _spread(count: int, shown: int) -> list[int]:
+    """``shown`` indices out of ``count``, evenly spread, first and last included."""
+    if shown >= count:
+        return list(range(count))
+    if shown <= 1:
+        return [0]
+    return sorted({round(i * (count - 1) / (shown - 1)) for i in range(shown)})
+
+
+def _fitting(labels: list[str], room: float) -> int:
+    """How many of ``labels`` fit side by side in ``room`` units at the largest size."""
+    widest = max((text_width(label) for label in labels), default=0.0)
+    gap = GAP * FONT_LARGEST
+    return max(1, int((room + gap) // (widest + gap)))
+
+
+def _inside(position: float, label: str) -> Tick:
+    """A label centred on ``position``, moved in just enough to stay inside the picture."""
+    half = text_width(label) / 2 + 1
+    return Tick(round(min(max(position, half), WIDTH - half), 1), label)
+
+
 def build_chart(key: str, title: str, description: str, labels: list[str], values: list[int],
                 *, kind: str = "bar", unit: str = "item", columns: tuple[str, str] = ("", ""),
-                axis_labels: list[str] | None = None, max_axis_labels: int = 6) -> Chart:
+                axis_labels: list[str] | None = None, edge_labels: list[str] | None = None,
+                max_axis_labels: int = 6) -> Chart:
     """Lay out ``values`` (counts, one per label) as bars or a line.
 
     ``labels`` name each value in tooltips and the data table; ``axis_labels``
-    (default: ``labels``) are the shorter words under the axis, of which at most
-    ``max_axis_labels``, evenly spread, are written.
+    (default: ``labels``) are the shorter words under each value, or ``edge_labels``
+    (one more than values) the words at the edges between them, as on a histogram.
+    Of either, at most ``max_axis_labels`` are written, fewer if they would touch,
+    evenly spread (the first and the last of ``axis_labels`` always).
     """
     if kind not in ("bar", "line"):
         raise ValueError(f"unknown chart kind {kind!r}")
@@ -94,9 +153,12 @@ def build_chart(key: str, title: str, description: str, labels: list[str], value
     top_value = max(values, default=0)
     step = nice_step(top_value)
     y_max = step * max(1, -(-top_value // step))
+    y_values = range(0, y_max + 1, step)
+    left = math.ceil(max(text_width(str(v)) for v in y_values)) + TICK_ROOM + 1
     baseline = HEIGHT - BOTTOM
     plot_height = baseline - TOP
-    slot = (WIDTH - RIGHT - LEFT) / max(n, 1)
+    plot_width = WIDTH - RIGHT - left
+    slot = plot_width / max(n, 1)
 
     def y_of(value: int) -> float:
         return round(baseline - value / y_max * plot_height, 1)
@@ -105,31 +167,26 @@ def build_chart(key: str, title: str, description: str, labels: list[str], value
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         if kind == "bar":
             width = max(slot * 0.8, 1.0)
-            x = LEFT + i * slot + (slot - width) / 2
+            x = left + i * slot + (slot - width) / 2
         else:
             width = 0.0
-            x = LEFT + i * slot + slot / 2
+            x = left + i * slot + slot / 2
         y = y_of(value)
         marks.append(Mark(x=round(x, 1), y=y, width=round(width, 1),
                           height=round(baseline - y, 1), label=label, value=value,
                           text=f"{label}: {_plural(value, unit)}"))
     points = " ".join(f"{m.x},{m.y}" for m in marks) if kind == "line" else ""
-    y_ticks = [Tick(y_of(v), str(v)) for v in range(0, y_max + 1, step)]
-    if n <= max_axis_labels:
-        shown = list(range(n))
+    y_ticks = [Tick(y_of(v), str(v), "end") for v in y_values]
+    if edge_labels is not None:
+        # Every k-th edge, so that the edges named are evenly spaced (0%, 20%, … 100%).
+        fit = min(max_axis_labels, _fitting(edge_labels, WIDTH))
+        every = max(1, -(-n // max(fit - 1, 1)))
+        x_ticks = [_inside(left + i * slot, edge_labels[i]) for i in range(0, n + 1, every)]
     else:
-        shown = sorted({round(i * (n - 1) / (max_axis_labels - 1))
-                        for i in range(max_axis_labels)})
-    x_ticks = []
-    for i in shown:
-        position, anchor = LEFT + i * slot + slot / 2, "middle"
-        if slot < LABEL_ROOM and i == 0:
-            position, anchor = LEFT + i * slot, "start"
-        elif slot < LABEL_ROOM and i == n - 1:
-            position, anchor = LEFT + (i + 1) * slot, "end"
-        x_ticks.append(Tick(round(position, 1), axis_labels[i], anchor))
+        fit = min(max_axis_labels, _fitting(axis_labels, WIDTH - left))
+        x_ticks = [_inside(left + i * slot + slot / 2, axis_labels[i]) for i in _spread(n, fit)]
     return Chart(
         key=key, title=title, description=description, kind=kind, marks=marks,
         y_ticks=y_ticks, x_ticks=x_ticks, points=points, columns=columns,
-        rows=list(zip(labels, values, strict=True)),
+        rows=list(zip(labels, values, strict=True)), left=left, baseline=baseline,
     )

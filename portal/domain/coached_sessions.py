@@ -36,7 +36,7 @@ from .access import (
     coach_window_columns,
     decide,
 )
-from .dates import date_range, format_bound, format_local, humanize_delta
+from .dates import date_range, format_bound, humanize_delta
 from .pagination import Page, paginate
 
 TABS = {"current": Status.CURRENT, "past": Status.PAST, "upcoming": Status.UPCOMING}
@@ -193,7 +193,7 @@ def role_text(is_session_coach: bool, mine: list[CoachedCourse]) -> str:
 def state_text(status: Status, window: Window, policy: str, now: datetime, tz: ZoneInfo) -> str:
     """What a coach can do now, and until when, in words."""
     if status is Status.UPCOMING:
-        return (f"Coach access opens on {format_local(window.start, tz)} "
+        return (f"Coach access opens on {format_bound(window.start, tz, is_end=False)} "
                 f"(in {humanize_delta(window.start - now)})")
     if status is Status.CURRENT:
         if window.end is None:

@@ -1,6 +1,8 @@
 """Time zones and date entry: what users type and read, converted to and from UTC."""
 
-from datetime import UTC, date, datetime, time, timedelta
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
@@ -41,6 +43,21 @@ def available_zone_names() -> tuple[str, ...]:
 
 
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+# A date and time followed by an explicit UTC offset: how an admin names one of the two
+# instants of a wall time that happens twice ("2026-10-25 02:30 +01:00").
+_WITH_OFFSET = re.compile(
+    r"(?P<local>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*"
+    r"(?P<offset>Z|UTC|[+-]\d{2}(?::?\d{2})?)", re.IGNORECASE | re.ASCII)
+UNREADABLE = "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."
+OFFSET_RANGE = "Write a UTC offset from -18:00 to +18:00, e.g. +01:00."
+
+
+class NonexistentTimeError(DateInputError):
+    """A wall time skipped when the clocks go forward: no instant has it."""
+
+
+class AmbiguousTimeError(DateInputError):
+    """A wall time that happens twice when the clocks go back: the offset says which."""
 
 
 def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
@@ -48,7 +65,11 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
 
     A date alone means the start of that day for a start, and the end of that
     day (00:00 of the next day, exclusive) for an end. Empty means unbounded.
-    Raises DateInputError for unreadable text and for a year outside FIRST_YEAR..LAST_YEAR.
+    A date and time may end with a UTC offset (``+01:00``, ``-0500``, ``Z``): then it
+    names that instant whatever ``tz`` is.
+    Raises DateInputError for unreadable text and for a year outside FIRST_YEAR..LAST_YEAR;
+    NonexistentTimeError for a time the clocks skip in ``tz`` and AmbiguousTimeError
+    for one they show twice (unless an offset is given), never moving it silently.
     """
     text = (text or "").strip()
     if not text:
@@ -62,24 +83,153 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
             raise DateInputError(YEAR_OUT_OF_RANGE)
         if is_end:
             day += timedelta(days=1)
-        local = datetime.combine(day, time(0, 0))
-    else:
-        local = None
-        for fmt in _FORMATS:
-            try:
-                local = datetime.strptime(text, fmt)  # noqa: DTZ007 - zone attached below
-                break
-            except ValueError:
-                continue
-        if local is None:
-            raise DateInputError(
-                "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."
-            )
-        if not FIRST_YEAR <= local.year <= LAST_YEAR:
-            raise DateInputError(YEAR_OUT_OF_RANGE)
-    # fold=0 picks the first of two ambiguous wall times; a time skipped by a
-    # daylight-saving jump is normalised forward by the round trip through UTC.
+        return day_start(day, tz)
+    offset = None
+    with_offset = _WITH_OFFSET.fullmatch(text)
+    if with_offset:
+        text, offset = with_offset["local"], _offset(with_offset["offset"])
+    local = _wall_time(text)
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:
+        raise DateInputError(YEAR_OUT_OF_RANGE)
+    if offset is not None:
+        return local.replace(tzinfo=timezone(offset)).astimezone(UTC)
+    if is_nonexistent(local, tz):
+        raise NonexistentTimeError(nonexistent_message(local, tz))
+    if is_ambiguous(local, tz):
+        raise AmbiguousTimeError(ambiguous_message(local, tz))
     return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _wall_time(text: str) -> datetime:
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)  # noqa: DTZ007 - a wall time, zone given later
+        except ValueError:
+            continue
+    raise DateInputError(UNREADABLE)
+
+
+def _offset(text: str) -> timedelta:
+    if text.upper() in ("Z", "UTC"):
+        return timedelta(0)
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 18 or minutes > 59 or (hours == 18 and minutes):
+        raise DateInputError(OFFSET_RANGE)
+    size = timedelta(hours=hours, minutes=minutes)
+    return -size if text[0] == "-" else size
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``tz``, in UTC (01:00 where midnight is skipped)."""
+    return datetime.combine(day, time(0, 0)).replace(tzinfo=tz).astimezone(UTC)
+
+
+# --- wall times that the clock changes skip or repeat -----------------------------------
+
+
+def _as_utc(local: datetime, tz: ZoneInfo, fold: int) -> datetime:
+    return local.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+
+
+def is_nonexistent(local: datetime, tz: ZoneInfo) -> bool:
+    """True when the clocks of ``tz`` skip the wall time ``local`` (naive): its round
+    trip through UTC comes back as another wall time."""
+    return _as_utc(local, tz, 0).astimezone(tz).replace(tzinfo=None) != local
+
+
+def is_ambiguous(local: datetime, tz: ZoneInfo) -> bool:
+    """True when the clocks of ``tz`` show ``local`` (naive) twice: the first and the
+    second reading (fold 0 and 1) are different instants."""
+    return not is_nonexistent(local, tz) and _as_utc(local, tz, 0) != _as_utc(local, tz, 1)
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """A change of the clocks of a zone: at ``at`` (UTC) they go from ``before`` (the
+    wall time they would have reached) to ``after``."""
+
+    at: datetime
+    before: datetime
+    after: datetime
+
+
+def clock_change_near(local: datetime, tz: ZoneInfo) -> ClockChange:
+    """The change that skips or repeats ``local`` (naive, nonexistent or ambiguous)."""
+    low, high = sorted((_as_utc(local, tz, 0), _as_utc(local, tz, 1)))
+    offset_after = high.astimezone(tz).utcoffset()
+    # ``low`` has the old offset and ``high`` the new one: halve the gap to the second.
+    while high - low > timedelta(seconds=1):
+        middle = low + timedelta(seconds=max(1, int((high - low).total_seconds()) // 2))
+        if middle.astimezone(tz).utcoffset() == offset_after:
+            high = middle
+        else:
+            low = middle
+    offset_before = low.astimezone(tz).utcoffset()
+    naive = high.replace(tzinfo=None)
+    return ClockChange(high, naive + offset_before, naive + offset_after)
+
+
+def _hm(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _change_text(change: ClockChange) -> str:
+    """'from 02:00 to 03:00', with the days when the change skips or repeats a date."""
+    if change.before.date() == change.after.date():
+        return f"from {_hm(change.before)} to {_hm(change.after)}"
+    return (f"from {_hm(change.before)} on {day_text(change.before.date())} "
+            f"to {_hm(change.after)} on {day_text(change.after.date())}")
+
+
+def _typed(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _offset_text(moment: datetime) -> str:
+    minutes = int(moment.utcoffset().total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def nonexistent_message(local: datetime, tz: ZoneInfo) -> str:
+    """'02:30 on 28 Mar 2027 does not exist in Europe/Paris: clocks go forward from 02:00
+    to 03:00. Write 2027-03-28 03:30 (02:30 by the clock before the change) or another time.'"""
+    change = clock_change_near(local, tz)
+    moved = _as_utc(local, tz, 0).astimezone(tz)
+    return (f"{_hm(local)} on {day_text(local.date())} does not exist in {tz.key}: clocks go "
+            f"forward {_change_text(change)}. Write {_typed(moved)} "
+            f"({_hm(local)} by the clock before the change) or another time.")
+
+
+def _reading(moment: datetime, other: datetime) -> str:
+    """'summer time, CEST' for the reading of an ambiguous time whose zone is on
+    daylight saving, 'winter time, CET' for the other one; the abbreviation alone when
+    the change is not a daylight-saving one."""
+    name = moment.tzname() or ""
+    name = name if name.isalpha() else ""
+    if moment.dst() != other.dst():
+        season = "summer time" if moment.dst() > other.dst() else "winter time"
+        return f"{season}, {name}" if name else season
+    return name or f"UTC{_offset_text(moment)}"
+
+
+def ambiguous_message(local: datetime, tz: ZoneInfo) -> str:
+    """'02:30 on 25 Oct 2026 happens twice in Europe/Paris: ... Write 2026-10-25 02:30
+    +02:00 for the first (summer time, CEST; 00:30 UTC) or ... +01:00 for the second ...'"""
+    change = clock_change_near(local, tz)
+    first = _as_utc(local, tz, 0).astimezone(tz)
+    second = _as_utc(local, tz, 1).astimezone(tz)
+
+    def spelling(moment, other) -> str:
+        utc = moment.astimezone(UTC)
+        return (f"{_typed(local)} {_offset_text(moment)} "
+                f"({_reading(moment, other)}; {_hm(utc)} UTC)")
+
+    return (f"{_hm(local)} on {day_text(local.date())} happens twice in {tz.key}: clocks go "
+            f"back {_change_text(change)}. Write "
+            f"{spelling(first, second)} for the first or {spelling(second, first)} "
+            "for the second.")
 
 
 def _in_zone(moment: datetime, tz: ZoneInfo) -> datetime:
@@ -102,25 +252,119 @@ def to_local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return _in_zone(moment, tz) if moment is not None else None
 
 
+
+
+def day_text(day: date, *, with_year: bool = True) -> str:
+    """'3 Dec 2026', or '3 Dec' without the year."""
+    return f"{day.day} {day.strftime('%b %Y' if with_year else '%b')}"
+
+
 def format_local(moment: datetime | None, tz: ZoneInfo, *, with_time: bool = True) -> str:
-    """'3 Dec 2026 at 09:00' in ``tz``; empty for None."""
+    """An instant that is not a window bound (a hand-in, a login, a journal entry):
+    '3 Dec 2026 at 09:00' in ``tz``; empty for None. Bounds go through format_bound."""
     if moment is None:
         return ""
     local = _in_zone(moment, tz)
-    day = f"{local.day} {local.strftime('%b %Y')}"
+    day = day_text(local.date())
     return f"{day} at {local.strftime('%H:%M')}" if with_time else day
 
 
+def is_day_start(moment: datetime, tz: ZoneInfo) -> bool:
+    """True when ``moment`` is the first instant of its day in ``tz`` (local midnight):
+    a bound typed as a date alone."""
+    local = _in_zone(moment, tz)
+    try:
+        return day_start(local.date(), tz) == moment
+    except OverflowError:
+        return local.hour == local.minute == local.second == local.microsecond == 0
+
+
+def bound_day(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> date | None:
+    """The day a bound stands for when it is a whole day, else None: a start at local
+    midnight is that day; an end at local midnight (exclusive) is the day before."""
+    if not is_day_start(moment, tz):
+        return None
+    day = _in_zone(moment, tz).date()
+    return day - timedelta(days=1) if is_end and day > date.min else day
+
+
+def format_bound(moment: datetime, tz: ZoneInfo, *, is_end: bool, with_year: bool = True) -> str:
+    """THE wording of a window bound, for every reader: pages, fragments, e-mails and
+    other messages, CSV exports, calendar descriptions. In ``tz``: a bound at local
+    midnight is a day ('15 Jul 2027'; for an end the last included day, since ends are
+    exclusive), any other instant keeps its time ('3 Dec 2026 at 09:00').
+    Phrases (until_text, ended_text, opens_text, date_range) are built on it."""
+    day = bound_day(moment, tz, is_end=is_end)
+    if day is not None:
+        return day_text(day, with_year=with_year)
+    local = _in_zone(moment, tz)
+    return f"{day_text(local.date(), with_year=with_year)} at {local.strftime('%H:%M')}"
+
+
+def _shown_year(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> int:
+    day = bound_day(moment, tz, is_end=is_end)
+    return day.year if day is not None else _in_zone(moment, tz).year
+
+
+def until_text(end: datetime, tz: ZoneInfo) -> str:
+    """'until 15 Jul 2027' (the whole of 15 Jul), 'until 15 Jul 2027 at 09:30'."""
+    return "until " + format_bound(end, tz, is_end=True)
+
+
+def ended_text(end: datetime, tz: ZoneInfo) -> str:
+    """'ended on 24 Nov 2026' (the last day it was open), 'ended on 3 Dec 2026 at 09:00'."""
+    return "ended on " + format_bound(end, tz, is_end=True)
+
+
+def opens_text(start: datetime, tz: ZoneInfo) -> str:
+    """'opens on 3 Dec 2026', 'opens on 3 Dec 2026 at 09:00'."""
+    return "opens on " + format_bound(start, tz, is_end=False)
+
+
+def window_words(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> str:
+    """A window in words, lower case: 'always', 'from 3 Dec 2026', 'until 15 Jul 2027',
+    '13 Oct – 24 Nov 2026' (the year once when both days are in it), '3 Dec 2026 –
+    10 Jan 2027', '3 Dec 2026' (one whole day), '3 Dec 2026 at 09:00 – 17:00'."""
+    if start is None and end is None:
+        return "always"
+    if start is None:
+        return until_text(end, tz)
+    if end is None:
+        return "from " + format_bound(start, tz, is_end=False)
+    first = bound_day(start, tz, is_end=False)
+    last = bound_day(end, tz, is_end=True)
+    if first is not None and first == last:
+        return day_text(first)
+    last_text = format_bound(end, tz, is_end=True)
+    if first is None and last is None:
+        local_start, local_end = _in_zone(start, tz), _in_zone(end, tz)
+        if local_start.date() == local_end.date():
+            return f"{format_bound(start, tz, is_end=False)} – {local_end.strftime('%H:%M')}"
+    same_year = _shown_year(start, tz, is_end=False) == _shown_year(end, tz, is_end=True)
+    return f"{format_bound(start, tz, is_end=False, with_year=not same_year)} – {last_text}"
+
+
+def date_range(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> str:
+    """window_words with a capital: 'Always', 'From 3 Dec 2026', 'Until 15 Jul 2027',
+    '13 Oct – 24 Nov 2026'."""
+    words = window_words(start, end, tz)
+    return words[0].upper() + words[1:]
+
+
 def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
-    """The text to put back in a form field so that parse_local() gives ``moment`` again."""
+    """The text to put back in a form field so that parse_local() gives ``moment`` again:
+    a date alone for a bound at local midnight (an end: the last included day), a wall
+    time with its UTC offset when that wall time happens twice in ``tz``."""
     if moment is None:
         return ""
+    day = bound_day(moment, tz, is_end=is_end)
+    if day is not None:
+        return day.isoformat()
     local = _in_zone(moment, tz)
-    if local.hour == 0 and local.minute == 0 and local.second == 0:
-        if is_end and local.date() > date.min:
-            return (local.date() - timedelta(days=1)).isoformat()
-        return local.date().isoformat()
-    return local.strftime("%Y-%m-%d %H:%M")
+    text = _typed(local)
+    if is_ambiguous(local.replace(tzinfo=None), tz):
+        text += " " + _offset_text(local)
+    return text
 
 
 def humanize_delta(delta: timedelta) -> str:
@@ -136,23 +380,3 @@ def humanize_delta(delta: timedelta) -> str:
         return "1 hour"
     minutes = max(1, seconds // 60)
     return f"{minutes} minute" + ("s" if minutes != 1 else "")
-
-
-def format_bound(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> str:
-    """A window bound as people read it: an end at midnight is the day before, inclusive."""
-    local = _in_zone(moment, tz)
-    if local.hour == 0 and local.minute == 0:
-        day = shifted(local, -timedelta(days=1)) if is_end else local
-        return format_local(day, tz, with_time=False)
-    return format_local(moment, tz)
-
-
-def date_range(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> str:
-    """'3 Dec 2026 – 10 Dec 2026', 'From 3 Dec 2026', 'Until …' or 'Always'."""
-    if start is None and end is None:
-        return "Always"
-    if start is None:
-        return "Until " + format_bound(end, tz, is_end=True)
-    if end is None:
-        return "From " + format_bound(start, tz, is_end=False)
-    return f"{format_bound(start, tz, is_end=False)} – {format_bound(end, tz, is_end=True)}"

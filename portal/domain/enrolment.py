@@ -271,22 +271,36 @@ def _enrol_members(change: ClassChange, now: datetime):
     ).returning(ENROLMENT.c.session_id, ENROLMENT.c.user_id)
 
 
-def _drop_class_enrolments(change: ClassChange):
-    """DELETE the enrolments the class reaches that only it holds: not direct, and
-    through no other class linked to their session."""
+def _held_only_by_class(change: ClassChange) -> list:
+    """The enrolments the class reaches that only it holds: not direct, and through no
+    other class linked to their session (the conditions, for a DELETE or a count)."""
     sessions, members = _reached(change)
-    stmt = delete(ENROLMENT).where(
+    conditions = [
         ENROLMENT.c.session_id.in_(sessions),
         ENROLMENT.c.user_id.in_(members),
         ENROLMENT.c.direct.is_(False),
         ~in_linked_class(ENROLMENT.c.session_id, ENROLMENT.c.user_id,
                          except_class_id=change.class_id),
-    )
+    ]
     if change.session_id is not None:
-        stmt = stmt.where(ENROLMENT.c.session_id == change.session_id)
+        conditions.append(ENROLMENT.c.session_id == change.session_id)
     if change.user_id is not None:
-        stmt = stmt.where(ENROLMENT.c.user_id == change.user_id)
-    return stmt.returning(ENROLMENT.c.session_id, ENROLMENT.c.user_id)
+        conditions.append(ENROLMENT.c.user_id == change.user_id)
+    return conditions
+
+
+def _drop_class_enrolments(change: ClassChange):
+    """DELETE the enrolments only the class holds."""
+    return delete(ENROLMENT).where(*_held_only_by_class(change)).returning(
+        ENROLMENT.c.session_id, ENROLMENT.c.user_id)
+
+
+def unlink_impact(db, session_id: int, class_id: int) -> int:
+    """How many learners unlinking the class from the session would unenrol (the rule
+    of ``unlink_class``, counted without writing)."""
+    change = ClassChange(class_id, False, session_id=session_id)
+    return db.scalar(select(func.count()).select_from(ENROLMENT)
+                     .where(*_held_only_by_class(change)))
 
 
 def _enrolment_ids(db, pairs: Collection[Pair]):
@@ -563,5 +577,5 @@ __all__ = [
     "EnrolmentChanges", "EnrolmentRequest", "How", "PairGroup", "Removal",
     "add_class_member", "apply_import", "change_enrolments", "classes_holding",
     "enrol_users", "in_linked_class", "link_class", "remove_class_member", "unenrol_user",
-    "unlink_class", "unlink_class_everywhere",
+    "unlink_class", "unlink_class_everywhere", "unlink_impact",
 ]

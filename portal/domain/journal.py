@@ -42,7 +42,9 @@ SYSTEM = Actor(None, "The portal")
 ACTIONS: dict[tuple[str, str], str] = {
     ("session", "create"): "created the session",
     ("session", "update"): "changed the session",
-    ("session", "copy"): "copied a session into a new one (after: {'source': name})",
+    ("session", "copy"): "copied a session into a new one (after: {'source': name, "
+                         "'source_id', 'shift_minutes', 'shift_from', 'copied': [...], "
+                         "'left_out': [...], 'classes': [names]}; its enrolments as items)",
     ("session", "delete"): "deleted the session (before: its values and counts)",
     ("session_course", "add"): "added a course to the session",
     ("session_course", "remove"): "removed a course from the session",
@@ -351,13 +353,30 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
     return _changed_of(noun, e.object_label, e.before or {}, e.after or {}, tz)
 
 
+def shift_words(minutes: int) -> str:
+    """A copy's date shift in words: '182 days later', '3 days and 2 hours earlier'."""
+    days, rest = divmod(abs(minutes), 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}"
+             for n, unit in ((days, "day"), (hours, "hour"), (mins, "minute")) if n]
+    if not parts:
+        return "by nothing"
+    return " and ".join(parts) + (" later" if minutes > 0 else " earlier")
+
+
 def _session_what(e: JournalEntry, tz: ZoneInfo) -> str:
     label, after = e.object_label or e.session_label, e.after or {}
     if e.action == "create":
         return f"created the session {label}"
     if e.action == "copy":
         source = after.get("source")
-        return f"created the session {label}" + (f" as a copy of {source}" if source else "")
+        text = f"created the session {label}" + (f" as a copy of {source}" if source else "")
+        if isinstance(after.get("shift_minutes"), int):
+            text += f", its dates moved {shift_words(after['shift_minutes'])}"
+        more = [c for c in after.get("copied") or () if c != "course coaches"]
+        text += f", with its {' and '.join(more)}" if more else ""
+        left_out = after.get("left_out") or ()
+        return text + (f", without its {' and '.join(left_out)}" if left_out else "")
     if e.action == "delete":
         return f"deleted the session {label}"
     return _changed_of("session", label, e.before or {}, after, tz)

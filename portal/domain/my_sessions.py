@@ -43,7 +43,7 @@ from .access import (
     list_status,
 )
 from .calendar import CalendarEntry
-from .dates import date_range, format_local, humanize_delta
+from .dates import date_range, format_bound, humanize_delta
 from .pagination import Page
 
 # URL value -> status, in the order the tabs are shown.
@@ -83,7 +83,8 @@ class Card:
     n_courses: int
     n_assignments: int
     n_handed_in: int
-    can_enter: bool  # the learner may open the session now (open or read only)
+    has_page: bool  # the card links to the session: open, read only, or not yet open
+    # (then the session's address answers with its opening time)
     has_calendar: bool  # the window has a date to put in a calendar
 
 
@@ -220,7 +221,7 @@ def _cards(db_session, user: User, items: list[Placed], now: datetime,
             n_courses=row.n_courses,
             n_assignments=row.n_assignments,
             n_handed_in=row.n_handed_in,
-            can_enter=item.decision in (Decision.OPEN, Decision.READ_ONLY),
+            has_page=item.decision in (Decision.OPEN, Decision.READ_ONLY, Decision.NOT_YET),
             has_calendar=calendar_window(item.window, item.duration_days, item.started)
             is not None,
         ))
@@ -241,23 +242,13 @@ def _days(window: Window) -> int:
     return int((window.end - window.start) / timedelta(days=1))
 
 
-def short_day(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    """'2 Nov' for an exclusive end, read as people do (an end at midnight is the day
-    before); the year is added when it is not this year."""
-    local = moment.astimezone(tz)
-    if local.hour == 0 and local.minute == 0:
-        local -= timedelta(days=1)
-    text = f"{local.day} {local.strftime('%b')}"
-    return text if local.year == now.astimezone(tz).year else f"{text} {local.year}"
-
-
 def state_text(status: Status, window: Window, policy: str, now: datetime, tz: ZoneInfo, *,
                duration_days: int | None = None, started: bool = True) -> str:
     """'Ends in 5 days', 'Opens on 3 Dec 2026 at 09:00 (in 4 days)',
-    'Ended on 2 Nov — read only', 'Ended — closed', 'No end date'."""
+    'Ended on 2 Nov 2026 — read only', 'Ended — closed', 'No end date'."""
     if status is Status.UPCOMING:
         wait = humanize_delta(window.start - now)
-        return f"Opens on {format_local(window.start, tz)} (in {wait})"
+        return f"Opens on {format_bound(window.start, tz, is_end=False)} (in {wait})"
     if status is Status.CURRENT:
         if duration_days is not None and not started:
             return f"Your {_days(window)} days start when you open it"
@@ -267,7 +258,7 @@ def state_text(status: Status, window: Window, policy: str, now: datetime, tz: Z
     if policy == AfterEndPolicy.CLOSED:
         return "Ended — closed"
     tail = "still open" if policy == AfterEndPolicy.OPEN else "read only"
-    return f"Ended on {short_day(window.end, tz, now)} — {tail}"
+    return f"Ended on {format_bound(window.end, tz, is_end=True)} — {tail}"
 
 
 def calendar_window(window: Window, duration_days: int | None, started: bool) -> Window | None:

@@ -5,18 +5,29 @@ texts they collected to ``validate_session_values``; it answers with the column 
 one message per field in error, and the warning to confirm, so every form says the same.
 Dates outside the years ``dates.FIRST_YEAR``..``LAST_YEAR`` are refused with a field error
 (not accepted): nothing is saved that a page, a timeline or a chart could not show.
+A time the clocks skip (spring change) or show twice (autumn change) in the admin's zone
+is refused too, never moved: the message names the time to write instead, or the two
+spellings with a UTC offset ("2026-10-25 02:30 +01:00") between which to choose.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..models import Course, SessionCategory, TrainingSession, User, UserClass
-from .dates import DateInputError, input_value, parse_local
-from .sessions import coach_role_problem, name_taken
+from .dates import FIRST_YEAR, LAST_YEAR, DateInputError, input_value, parse_local
+from .sessions import (
+    DATE_LABELS,
+    CopyPlan,
+    DateShift,
+    coach_role_problem,
+    name_taken,
+    shift_reference,
+    shifted_dates,
+)
 from .text_search import find_user
 
 # The after-end policies as people read them, in the order forms offer them.
@@ -257,6 +268,81 @@ def read_copy_name(db, text: str | None) -> tuple[str, str | None]:
     if name_taken(db, name):
         return name, NAME_TAKEN
     return name, None
+
+
+def shift_out_of_range(label: str, year: int) -> str:
+    return (f"That moves the {label} to the year {year}: dates stay within the years "
+            f"{FIRST_YEAR} to {LAST_YEAR}. Choose a nearer new start.")
+
+
+def read_date_shift(text: str | None, tz: ZoneInfo, source: TrainingSession
+                    ) -> tuple[DateShift | None, dict[str, datetime | None], str | None]:
+    """The shift a copy's new start asks for, the source's six bounds moved by it, and
+    the message for the field when it cannot be used (then the bounds are unmoved, for
+    the preview). Empty text, or a source with no date: no shift. The shift is measured
+    from ``shift_reference(source)`` in wall-clock time of ``tz``; a date alone moves by
+    whole days and keeps each bound's time of day; a moved bound must stay within the
+    years allowed."""
+    unmoved = shifted_dates(source, None)
+    try:
+        shift, moved = _date_shift(_line(text), tz, source)
+    except _Invalid as error:
+        return None, unmoved, str(error)
+    return shift, moved or unmoved, None
+
+
+def _date_shift(text: str, tz: ZoneInfo, source: TrainingSession):
+    reference = shift_reference(source)
+    if not text or reference is None:
+        return None, None
+    if len(text) > DATE_MAX:
+        raise _Invalid(too_long(DATE_MAX))
+    try:
+        new_start = parse_local(text, tz, is_end=False)
+    except DateInputError as error:
+        raise _Invalid(str(error)) from None
+    old_local = reference[1].astimezone(tz).replace(tzinfo=None)
+    try:
+        delta = timedelta(days=(date.fromisoformat(text) - old_local.date()).days)
+    except ValueError:  # a date and time: moved to that very time
+        delta = new_start.astimezone(tz).replace(tzinfo=None) - old_local
+    shift = DateShift(delta, tz)
+    moved = {}
+    for name, label in DATE_LABELS.items():
+        try:
+            moved[name] = shift.apply(getattr(source, name))
+        except OverflowError:
+            raise _Invalid(shift_out_of_range(label, LAST_YEAR + 1 if delta > timedelta(0)
+                                              else FIRST_YEAR - 1)) from None
+        if moved[name] is not None:
+            # The year as the admin would type it: an end at midnight is the day before.
+            local = moved[name].astimezone(tz).replace(tzinfo=None)
+            if name.endswith("_end"):
+                local -= timedelta(microseconds=1)
+            if not FIRST_YEAR <= local.year <= LAST_YEAR:
+                raise _Invalid(shift_out_of_range(label, local.year))
+    return shift, moved
+
+
+def validate_copy(db, raw: Mapping[str, str | None], *, tz: ZoneInfo,
+                  source: TrainingSession) -> tuple[CopyPlan | None, dict[str, str]]:
+    """Read the copy form (``name``, ``new_start``, the ticks ``copy_coaches``,
+    ``copy_learners``, ``copy_classes`` as booleans): the plan to copy, or None and one
+    message per field in error."""
+    errors = {}
+    name, error = read_copy_name(db, raw.get("name"))
+    if error:
+        errors["name"] = error
+    shift, dates, error = read_date_shift(raw.get("new_start"), tz, source)
+    if error:
+        errors["new_start"] = error
+    if errors:
+        return None, errors
+    reference = shift_reference(source)
+    return CopyPlan(name, dates, shift, reference[0] if reference and shift else None,
+                    course_coaches=bool(raw.get("copy_coaches")),
+                    learners=bool(raw.get("copy_learners")),
+                    class_links=bool(raw.get("copy_classes"))), {}
 
 
 def form_values(session: TrainingSession, tz: ZoneInfo) -> dict[str, str]:

@@ -1,20 +1,26 @@
 """The admin session list: filters, sorting and counts in one statement."""
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
 from ..models import SessionCategory, SessionCourse, TrainingSession
-from .access import Status, Window, access_window_columns, list_status
-from .dates import parse_local
+from .access import Status, Window, admin_list_window, admin_list_window_columns, list_status
+from .dates import DateInputError, parse_local
 from .pagination import Page, read_page_args
+from .text_search import clean_search
 
-SORTS = ("name", "category", "display", "access", "courses", "learners", "status")
+# The columns' sorts, and "starts" / "ends": by the dates the status is read from
+# (admin_list_window), for links such as the dashboard's "see all".
+SORTS = ("name", "category", "display", "access", "courses", "learners", "status", "starts",
+         "ends")
 STATUSES = {"active": Status.CURRENT, "upcoming": Status.UPCOMING, "past": Status.PAST}
 STATUS_LABELS = {Status.CURRENT: "Active", Status.UPCOMING: "Upcoming", Status.PAST: "Past"}
+FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."
+DATE_MAX = 40  # characters of a typed date kept (a date and time with its offset is 25)
 
 
 @dataclass(frozen=True)
@@ -28,11 +34,18 @@ class SessionFilters:
     direction: str = "asc"
     page: int = 1
     per_page: int = 25
+    # Messages about dates that were not applied (unreadable, or From after To), and
+    # the dates as typed, so the filter bar shows them to be corrected.
+    errors: tuple[str, ...] = ()
+    typed_from: str = ""
+    typed_to: str = ""
 
     @classmethod
-    def from_args(cls, args) -> "SessionFilters":
-        """Read the filters from query arguments; anything unreadable is ignored."""
+    def from_args(cls, args, tz: ZoneInfo) -> "SessionFilters":
+        """Read the filters from query arguments, dates typed in ``tz``. Unknown choices
+        are ignored; dates that cannot apply are reported in ``errors`` and ignored."""
         page, per_page = read_page_args(args)
+        dates, errors = _read_dates(args, tz)
         try:
             category = int(args.get("category") or 0) or None
         except ValueError:
@@ -45,13 +58,21 @@ class SessionFilters:
             q=args.get("q", "").strip()[:200],
             category=category,
             status=status if status in STATUSES else "",
-            date_from=_valid_date(args.get("from", "")),
-            date_to=_valid_date(args.get("to", "")),
+            date_from=dates["from"],
+            date_to=dates["to"],
             sort=sort if sort in SORTS else "name",
             direction="desc" if args.get("dir") == "desc" else "asc",
             page=page,
             per_page=per_page,
+            errors=errors,
+            typed_from=clean_search(args.get("from"), DATE_MAX),
+            typed_to=clean_search(args.get("to"), DATE_MAX),
         )
+
+    @property
+    def narrows(self) -> bool:
+        """True when a filter leaves sessions out (sorting and page size do not)."""
+        return bool(self.q or self.category or self.status or self.date_from or self.date_to)
 
     def args(self, **changes) -> dict:
         """Query arguments for a link to these filters with ``changes`` applied."""
@@ -68,13 +89,22 @@ class SessionFilters:
         return self.args(sort=column, direction=direction, page=1)
 
 
-def _valid_date(text: str) -> str:
-    try:
-        day = date.fromisoformat(text.strip()).isoformat()
-        parse_local(day, UTC, is_end=True)  # a year the portal refuses is ignored too
-    except ValueError:
-        return ""
-    return day
+def _read_dates(args, tz: ZoneInfo) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The From and To texts that apply (written as in the session forms), and the
+    messages about those that do not: unreadable, or a From not before the To."""
+    dates, bounds, errors = {}, {}, []
+    for name, label, is_end in (("from", "From", False), ("to", "To", True)):
+        text = clean_search(args.get(name), DATE_MAX)
+        try:
+            bounds[name] = parse_local(text, tz, is_end=is_end)
+            dates[name] = text if bounds[name] is not None else ""
+        except DateInputError as error:
+            errors.append(f"“{label}”: {error}")
+            dates[name] = ""
+    if dates["from"] and dates["to"] and bounds["from"] >= bounds["to"]:
+        errors.append(FROM_AFTER_TO)
+        dates = {"from": "", "to": ""}
+    return dates, tuple(errors)
 
 
 def courses_count():
@@ -89,24 +119,26 @@ def learners_count():
     return TrainingSession.learner_count
 
 
-def _conditions(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> list:
+def filter_conditions(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> list:
+    """The WHERE conditions of ``filters`` over ``training_session``."""
     conditions = []
     if filters.q:
         escaped = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(func.lower(TrainingSession.name).like(f"%{escaped}%", escape="\\"))
     if filters.category:
         conditions.append(TrainingSession.category_id == filters.category)
+    window = admin_list_window_columns()  # the dates the Status column is read from
     if filters.status:
-        conditions.append(access_window_columns().status_condition(STATUSES[filters.status], now))
-    if filters.date_from or filters.date_to:  # the access window meets the dates chosen
+        conditions.append(window.status_condition(STATUSES[filters.status], now))
+    if filters.date_from or filters.date_to:  # that window meets the dates chosen
         since = parse_local(filters.date_from, tz, is_end=False) if filters.date_from else None
         until = parse_local(filters.date_to, tz, is_end=True) if filters.date_to else None
-        conditions.append(access_window_columns().overlaps(Window(since, until)))
+        conditions.append(window.overlaps(Window(since, until)))
     return conditions
 
 
 def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
-    window = access_window_columns()
+    window = admin_list_window_columns()
     status_rank = case(
         (window.status_condition(Status.UPCOMING, now), 1),
         (window.status_condition(Status.PAST, now), 2),
@@ -120,9 +152,11 @@ def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
         "courses": n_courses,
         "learners": learners_count(),
         "status": status_rank,
+        "starts": window.start,
+        "ends": window.end,
     }[filters.sort]
     order = order.desc() if filters.direction == "desc" else order.asc()
-    if filters.sort in ("display", "access"):
+    if filters.sort in ("display", "access", "starts", "ends"):
         order = order.nulls_first() if filters.direction == "asc" else order.nulls_last()
     return [order, TrainingSession.name, TrainingSession.id]
 
@@ -149,7 +183,7 @@ def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo,
     if only_ids is not None:
         stmt = stmt.where(TrainingSession.id.in_(only_ids))
     else:
-        stmt = stmt.where(*_conditions(filters, now, tz))
+        stmt = stmt.where(*filter_conditions(filters, now, tz))
     return stmt.order_by(*_order(filters, now, n_courses))
 
 
@@ -160,7 +194,7 @@ def session_list_page(db_session, filters: SessionFilters, now: datetime, tz: Zo
     count (a subquery per row) is computed for the page's rows only, unless the list
     is sorted by it. A page past the end shows the last page.
     """
-    conditions = _conditions(filters, now, tz)
+    conditions = filter_conditions(filters, now, tz)
     total = db_session.scalar(select(func.count()).select_from(TrainingSession)
                               .where(*conditions))
     pages = max(1, -(-total // filters.per_page))
@@ -175,4 +209,8 @@ def session_list_page(db_session, filters: SessionFilters, now: datetime, tz: Zo
 
 
 def row_status(row, now: datetime) -> Status:
-    return list_status(Window(row.access_start, row.access_end), now)
+    """The Status column of a row of session_list_statement: what the status filter
+    selects (``admin_list_window``; in duration mode, the display window)."""
+    window = admin_list_window(Window(row.access_start, row.access_end),
+                               Window(row.display_start, row.display_end), row.duration_days)
+    return list_status(window, now)

@@ -6,7 +6,8 @@ checked by ``session_form.validate_session_values``.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
@@ -16,14 +17,17 @@ from ..models import (
     Assignment,
     Course,
     Enrolment,
+    EnrolmentSource,
     Grade,
     PlatformRole,
     SessionCategory,
+    SessionClass,
     SessionCourse,
     SessionCourseCoach,
     Submission,
     TrainingSession,
     User,
+    UserClass,
 )
 from . import enrolment, journal
 from .journal import Actor
@@ -202,12 +206,111 @@ def copy_name(db, name: str) -> str:
     return candidate
 
 
-def copy_session(db, source: TrainingSession, new_name: str, *, by: Actor, now: datetime
-                 ) -> TrainingSession:
-    """A new session with the same courses, course coaches, coach, category, policy and
-    dates as ``source``, but no learners and no classes. Journal: ("session", "copy")."""
-    copy = TrainingSession(name=new_name, created_at=now, updated_at=now,
-                           **{c: getattr(source, c) for c in COPIED_COLUMNS})
+# The six window bounds, as a copy's form and journal name them.
+DATE_LABELS = {"access_start": "access start", "access_end": "access end",
+               "display_start": "display start", "display_end": "display end",
+               "coach_start": "coach access start", "coach_end": "coach access end"}
+
+
+@dataclass(frozen=True)
+class DateShift:
+    """Move dates by ``delta`` of wall-clock time in ``tz`` (the zone the admin typed the
+    new start in): each bound keeps its local time of day, so a 09:00 start stays 09:00
+    and a whole-day end stays a whole day across a change of the clocks. Sessions have
+    no zone of their own; the admin's is the one their dates were entered in."""
+
+    delta: timedelta
+    tz: ZoneInfo
+
+    def apply(self, moment: datetime | None) -> datetime | None:
+        """``moment`` moved; raises OverflowError past datetime's limits. A wall time the
+        clocks skip on the new day is read with the offset before the change (02:30 on
+        a spring-forward night becomes 03:30): the instant stays the same distance on."""
+        if moment is None:
+            return None
+        local = moment.astimezone(self.tz).replace(tzinfo=None) + self.delta
+        return local.replace(tzinfo=self.tz).astimezone(UTC)
+
+    @property
+    def minutes(self) -> int:
+        return int(self.delta.total_seconds() // 60)
+
+
+def shift_reference(session) -> tuple[str, datetime] | None:
+    """The bound a copy's shift is measured from, as (column, instant): the access start,
+    else the earliest bound set; None when the session has no date at all."""
+    if session.access_start is not None:
+        return "access_start", session.access_start
+    bounds = [(getattr(session, name), name) for name in DATE_LABELS
+              if getattr(session, name) is not None]
+    if not bounds:
+        return None
+    moment, name = min(bounds)
+    return name, moment
+
+
+def shifted_dates(session, shift: DateShift | None) -> dict[str, datetime | None]:
+    """The six bounds of ``session`` moved by ``shift`` (unmoved with None)."""
+    return {name: shift.apply(getattr(session, name)) if shift else getattr(session, name)
+            for name in DATE_LABELS}
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """What the copy form asked for, validated: the name, the new dates (already moved
+    by ``shift``; the source's when ``shift`` is None) and what else to take along."""
+
+    name: str
+    dates: dict[str, datetime | None]
+    shift: DateShift | None = None
+    shift_from: str | None = None  # the column the shift was measured from
+    course_coaches: bool = True
+    learners: bool = False
+    class_links: bool = False
+
+
+@dataclass(frozen=True)
+class CopySource:
+    """What a copy could take from its source, for the form's choices."""
+
+    course_coaches: int
+    direct_learners: int
+    class_learners: int  # enrolled only through a linked class
+    classes: tuple[str, ...]
+
+
+def copy_source(db, session_id: int) -> CopySource:
+    """Counts of the course coaches and learners of a session, and its classes' names."""
+    coaches, direct, by_class = db.execute(select(
+        select(func.count()).select_from(SessionCourseCoach)
+        .where(SessionCourseCoach.session_id == session_id).scalar_subquery(),
+        select(func.count()).where(Enrolment.session_id == session_id,
+                                   Enrolment.direct.is_(True)).scalar_subquery(),
+        select(func.count()).where(Enrolment.session_id == session_id,
+                                   Enrolment.direct.is_(False)).scalar_subquery(),
+    )).one()
+    classes = tuple(db.scalars(
+        select(UserClass.name).join(SessionClass, SessionClass.class_id == UserClass.id)
+        .where(SessionClass.session_id == session_id).order_by(UserClass.name)))
+    return CopySource(coaches, direct, by_class, classes)
+
+
+def copy_session(db, source: TrainingSession, plan: CopyPlan, *, by: Actor,
+                 now: datetime) -> TrainingSession:
+    """A new session with the courses, coach, category, rules and (moved) dates of
+    ``source``; with its course coaches, learners and class links when ``plan`` says so.
+
+    Learners keep how they are enrolled: direct ones (individually, by import) are
+    enrolled the same way; those held only by a class come through the class link when
+    links are copied, else individually (the copy has no class to hold them). Class links
+    enrol the classes' members of now through the class path.
+    Journal: one ("session", "copy") entry naming the source and the shift, and the
+    enrolment items of the enrolment write path filed under it.
+    """
+    copy = TrainingSession(name=plan.name, created_at=now, updated_at=now,
+                           **{c: getattr(source, c) for c in COPIED_COLUMNS
+                              if c not in plan.dates},
+                           **plan.dates)
     db.add(copy)
     db.flush()
     courses = db.execute(
@@ -217,16 +320,74 @@ def copy_session(db, source: TrainingSession, new_name: str, *, by: Actor, now: 
     for course_id, position in courses:
         db.add(SessionCourse(session_id=copy.id, course_id=course_id, position=position))
     db.flush()
+    copied, left_out = [], []
     coaches = db.execute(
         select(SessionCourseCoach.course_id, SessionCourseCoach.user_id)
         .where(SessionCourseCoach.session_id == source.id)
     ).all()
-    for course_id, user_id in coaches:
-        db.add(SessionCourseCoach(session_id=copy.id, course_id=course_id, user_id=user_id))
+    if plan.course_coaches:
+        for course_id, user_id in coaches:
+            db.add(SessionCourseCoach(session_id=copy.id, course_id=course_id,
+                                      user_id=user_id))
+        db.flush()
+        copied.append("course coaches")
+    elif coaches:
+        left_out.append("course coaches")
+    classes = db.execute(
+        select(UserClass.id, UserClass.name).join(SessionClass,
+                                                  SessionClass.class_id == UserClass.id)
+        .where(SessionClass.session_id == source.id).order_by(UserClass.name)
+    ).all() if plan.class_links else []
+    after = {"source": source.name, "source_id": source.id}
+    if plan.shift is not None and plan.shift.minutes:
+        after.update(shift_minutes=plan.shift.minutes,
+                     shift_from=DATE_LABELS.get(plan.shift_from, plan.shift_from))
+    if plan.learners:
+        copied.append("learners")
+    if plan.class_links:
+        copied.append("class links")
+        after["classes"] = [name for _, name in classes]
+    after["copied"] = copied
+    if left_out:
+        after["left_out"] = left_out
+    head = journal.record(db, by, now, "session", "copy", **_about(copy), after=after)
+    if plan.learners:
+        _copy_learners(db, source.id, copy.id, [class_id for class_id, _ in classes],
+                       by=by, now=now, under=head.id)
+    else:
+        for class_id, _ in classes:
+            enrolment.link_class(db, copy.id, class_id, by=by, now=now, under=head.id)
     db.flush()
-    journal.record(db, by, now, "session", "copy", **_about(copy),
-                   after={"source": source.name})
     return copy
+
+
+def _copy_learners(db, source_id: int, copy_id: int, class_ids: list[int], *, by: Actor,
+                   now: datetime, under: int) -> None:
+    """Enrol the source's learners in the copy so that each is held as in the source.
+
+    Order matters for the ``source`` each enrolment records: direct learners who first
+    came individually or by import are enrolled first (so a class linked next does not
+    claim them); then the classes are linked (their members come through the class);
+    then the rest: direct learners who first came through a class (made direct on top
+    of the class when still a member) and, with no class link copied, the class-held.
+    """
+    rows = db.execute(select(Enrolment.user_id, Enrolment.source, Enrolment.direct)
+                      .where(Enrolment.session_id == source_id)).all()
+    by_import = [u for u, source, direct in rows
+                 if direct and source == EnrolmentSource.IMPORT.value]
+    individual = [u for u, source, direct in rows
+                  if direct and source == EnrolmentSource.INDIVIDUAL.value]
+    late = [u for u, source, direct in rows if (direct and source == EnrolmentSource.CLASS.value)
+            or (not direct and not class_ids)]
+    if individual:
+        enrolment.enrol_users(db, copy_id, individual, by=by, now=now, under=under)
+    if by_import:
+        enrolment.enrol_users(db, copy_id, by_import, EnrolmentSource.IMPORT.value, by=by,
+                              now=now, under=under)
+    for class_id in class_ids:
+        enrolment.link_class(db, copy_id, class_id, by=by, now=now, under=under)
+    if late:
+        enrolment.enrol_users(db, copy_id, late, by=by, now=now, under=under)
 
 
 @dataclass(frozen=True)

@@ -276,8 +276,18 @@ def _describe_active(day_list: list[date], values: list[int]) -> str:
         f"{_period(day_list)}: learners came on {active_days} of {len(day_list)} days; "
         f"the busiest day was {_day_label(peak_day)} with {peak} "
         f"learner{'s' if peak != 1 else ''}; "
-        f"{sum(values) / len(values):.1f} a day on average."
+        f"{_daily_average(sum(values), len(values))} a day on average."
     )
+
+
+def _daily_average(total: int, days: int) -> str:
+    """'less than 1', '1.5', '25': never '0.0' when some learner came."""
+    average = total / days
+    if average < 1:
+        return "less than 1" if total else "0"
+    if average >= 10:
+        return f"{average:.0f}"
+    return f"{average:.1f}".removesuffix(".0")
 
 
 def _describe_hand_ins(day_list: list[date], values: list[int]) -> str:
@@ -312,6 +322,12 @@ def bucket_labels() -> list[str]:
     return [f"{k * step}–{(k + 1) * step}%" for k in range(GRADE_BUCKETS)]
 
 
+def bucket_edges() -> list[str]:
+    """The axis of the grades: the percentages where one range ends and the next starts."""
+    step = 100 // GRADE_BUCKETS
+    return [f"{k * step}%" for k in range(GRADE_BUCKETS + 1)]
+
+
 def grades_chart(values: list[int]) -> Chart:
     labels = bucket_labels()
     description = "No work has been graded yet."
@@ -327,7 +343,7 @@ def grades_chart(values: list[int]) -> Chart:
     return build_chart(
         "grades", "Distribution of grades", description, labels, values, kind="bar",
         unit="grade", columns=("Score (percent of the maximum)", "Grades"),
-        max_axis_labels=GRADE_BUCKETS,
+        edge_labels=bucket_edges(), max_axis_labels=GRADE_BUCKETS + 1,
     )
 
 

@@ -2,11 +2,11 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, SelectField, TextAreaField
+from wtforms import PasswordField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..domain.dates import available_zone_names
 from ..domain.hand_in import ALLOWED_EXTENSIONS, MAX_ANSWER_CHARS
+from ..domain.zones import is_valid_zone, unknown_zone_message
 
 
 class HandInForm(FlaskForm):
@@ -45,12 +45,15 @@ class PasswordForm(FlaskForm):
 
 
 class TimezoneForm(FlaskForm):
-    timezone = SelectField("Time zone", validate_choice=True)
+    # A text input with the canonical zones as suggestions (a <datalist>); any valid zone,
+    # old names included, is accepted, so a zone stored long ago saves unchanged.
+    timezone = StringField("Time zone", filters=[lambda value: (value or "").strip()],
+                           render_kw={"list": "zone-options", "autocomplete": "off",
+                                      "maxlength": 64})
 
-    def load_choices(self, portal_zone: str) -> None:
-        self.timezone.choices = [("", f"The portal's zone ({portal_zone})")] + [
-            (name, name) for name in available_zone_names()
-        ]
+    def validate_timezone(self, field):
+        if field.data and not is_valid_zone(field.data):
+            raise ValidationError(unknown_zone_message(field.data))
 
 
 class EmptyForm(FlaskForm):

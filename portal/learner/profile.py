@@ -6,8 +6,10 @@ from flask_login import current_user
 from .. import clock
 from ..domain import logins, users
 from ..domain.calendar import build_calendar, ensure_token, new_token
+from ..domain.dates import zone
 from ..domain.my_sessions import calendar_entries, calendar_owner
 from ..domain.passwords import password_problem, verify_password
+from ..domain.zones import zone_options
 from ..extensions import db, limiter
 from ..web import current_actor
 from ..web.guards import login_required, public
@@ -23,11 +25,12 @@ def _render_profile(password_form=None, timezone_form=None, status=200):
     limits = logins.LoginLimits.from_settings(current_app.config)
     if timezone_form is None:
         timezone_form = TimezoneForm(formdata=None, data={"timezone": current_user.timezone or ""})
-    timezone_form.load_choices(portal_zone)
     return render_template(
         "learner/profile.html",
         password_form=password_form or PasswordForm(formdata=None),
         timezone_form=timezone_form,
+        portal_zone=portal_zone,
+        zone_options=zone_options(clock.now(), keep=current_user.timezone),
         reset_form=EmptyForm(formdata=None),
         end_form=EmptyForm(formdata=None),
         logins=_login_rows(limits),
@@ -102,7 +105,6 @@ def change_password():
 @login_required
 def change_timezone():
     form = TimezoneForm()
-    form.load_choices(current_app.config["PORTAL_TIMEZONE"])
     if not form.validate():
         return _render_profile(timezone_form=form, status=422)
     users.change_own_timezone(db.session, current_user, form.timezone.data,
@@ -137,7 +139,8 @@ def calendar_feed(token: str):
         db.session, user, now,
         lambda session_id: url_for("learner.session_page", session_id=session_id,
                                    _external=True))
-    body = build_calendar(entries, now, f"Sessions of {user.full_name}")
+    owner_zone = zone(user.timezone or current_app.config["PORTAL_TIMEZONE"])
+    body = build_calendar(entries, now, f"Sessions of {user.full_name}", owner_zone)
     return current_app.response_class(
         body, mimetype="text/calendar",
         headers={"Cache-Control": "private, max-age=900"},

@@ -28,7 +28,7 @@ from ..domain.access import (
     may_download_hand_in,
 )
 from ..domain.calendar import CalendarEntry, build_calendar, ensure_token, file_name
-from ..domain.dates import date_range, format_local
+from ..domain.dates import date_range, format_bound
 from ..domain.hand_in import (
     ALLOWED_EXTENSIONS,
     MAX_FILE_BYTES,
@@ -100,7 +100,7 @@ def session_page(session_id: int):
         progress=course_progress(db.session, session_id, current_user.id) if state else None,
         access_dates=_access_dates(session),
         has_calendar=calendar is not None and (calendar.start or calendar.end) is not None,
-        ended_at=format_local(access.ended_at, tz) if access.ended_at else None,
+        ended_at=format_bound(access.ended_at, tz, is_end=True) if access.ended_at else None,
     )
 
 
@@ -133,8 +133,11 @@ class AssignmentBlock:
     assignment: Assignment
     submission: Submission | None
     form: HandInForm | None = None
-    reason: str | None = None  # why there is no hand-in form
-    message: str | None = None  # "Handed in on …" after an htmx hand-in
+    reason: str | None = None  # why this assignment has no hand-in form
+    # No form for a reason the page states once above the assignments (session ended,
+    # viewer not a learner), so each block does not repeat it.
+    shut: bool = False
+    message: str | None = None  # "Your work was handed in." after an htmx hand-in
     error: str | None = None  # a refusal that belongs to no field
 
     @property
@@ -149,14 +152,10 @@ def _block(assignment: Assignment, submission: Submission | None, access: Access
            form: HandInForm | None = None, **extra) -> AssignmentBlock:
     tz = viewer_zone()
     block = AssignmentBlock(assignment, submission, **extra)
-    if access.as_learner is Decision.NONE:
-        block.reason = "Only the session's learners hand in work here."
+    if access.as_learner is Decision.NONE or not access.can_submit:
+        block.shut = True
     elif submission is not None and submission.grade is not None:
         block.reason = graded_message(submission.grade.graded_at, tz)
-    elif not access.can_submit:
-        ended = f" on {format_local(access.ended_at, tz)}" if access.ended_at else ""
-        block.reason = (f"This session ended{ended}. You can read your work and grades, "
-                        "but nothing can be handed in any more.")
     else:
         block.form = form or HandInForm(
             prefix=f"a{assignment.id}", formdata=None,
@@ -185,7 +184,7 @@ def _course_page(session_id: int, course_id: int, replaced: AssignmentBlock | No
         coaches=course_coach_names(db.session, session_id, course_id),
         blocks=blocks,
         file_hint=FILE_HINT,
-        ended_at=format_local(access.ended_at, tz) if access.ended_at else None,
+        ended_at=format_bound(access.ended_at, tz, is_end=True) if access.ended_at else None,
     ), status
 
 
@@ -250,8 +249,8 @@ def _handed_in(assignment: Assignment, submission: Submission):
         url = url_for("learner.course_page", session_id=session_id,
                       course_id=assignment.course_id)
         return redirect(f"{url}#assignment-{assignment.id}", 303)
-    block = _block(assignment, submission, g.access,
-                   message=f"Handed in on {format_local(submission.submitted_at, viewer_zone())}.")
+    # The block shows "Handed in on …" itself, the message does not repeat the date.
+    block = _block(assignment, submission, g.access, message="Your work was handed in.")
     return _assignment_fragment(block), 200
 
 
@@ -287,7 +286,7 @@ def session_calendar(session_id: int):
     entry = CalendarEntry(session.id, current_user.id, session.name, window,
                           url_for("learner.session_page", session_id=session.id, _external=True))
     return Response(
-        build_calendar([entry], clock.now(), session.name),
+        build_calendar([entry], clock.now(), session.name, viewer_zone()),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{file_name(session.name)}"'},
     )

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..web import navigation
 from ..web.guards import public
+from ..web.navigation import admin_home
 from . import bp
 
 
@@ -28,7 +29,7 @@ def home():
     # Each person lands in their area: admins in the panel, learners in My sessions,
     # coaches in Coaching; anyone else gets the welcome page.
     nav = navigation()
-    for area, endpoint in (("admin", "admin.sessions"), ("learner", "learner.my_sessions"),
+    for area, endpoint in (("admin", admin_home()), ("learner", "learner.my_sessions"),
                            ("coach", "coach.coaching")):
         if nav[area] and endpoint in current_app.view_functions:
             return redirect(url_for(endpoint))

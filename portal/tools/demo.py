@@ -15,10 +15,10 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .. import clock
 from ..domain import journal
@@ -27,6 +27,7 @@ from ..domain.passwords import hash_password
 from ..domain.sessions import course_label
 from ..domain.users import label as user_label
 from ..models import (
+    AccessEvent,
     AfterEndPolicy,
     Assignment,
     ClassMembership,
@@ -391,12 +392,13 @@ FEEDBACK = {
     ],
 }
 
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-WEEK = timedelta(weeks=1)
 COUNT_KEYS = [
     "users", "categories", "courses", "assignments", "classes", "class memberships",
     "sessions", "session courses", "course coaches", "class links", "enrolments",
-    "submissions", "grades",
+    "submissions", "grades", "visits",
 ]
 
 
@@ -487,7 +489,11 @@ class _Loader:
 
     def day(self, offset: int) -> datetime:
         """Midnight, portal time, ``offset`` days from today, in UTC."""
-        local = datetime.combine(self.today + timedelta(days=offset), time(0), tzinfo=self.zone)
+        return self.at(self.today + timedelta(days=offset), 0)
+
+    def at(self, day: date, hours: float) -> datetime:
+        """``hours`` after midnight on the wall clock of ``day``, portal time, in UTC."""
+        local = datetime.combine(day, time(0), tzinfo=self.zone) + timedelta(hours=hours)
         return local.astimezone(UTC)
 
 
@@ -678,8 +684,11 @@ def _load_session(loader, rng, plan: SessionPlan, users, categories, courses, cl
             learners.setdefault(member.id, (member, EnrolmentSource.CLASS))
 
     assignments = [a for code, _ in plan.courses for a in courses[code].assignments]
+    course_ids = [courses[code].id for code, _ in plan.courses]
     for user, source in learners.values():
-        first_access = _first_access(loader, rng, plan, windows, user)
+        # Drawn before looking at the database, so that what exists already never
+        # shifts the random sequence of what follows.
+        activity = _activity(loader, rng, plan, windows, assignments, course_ids, user)
         key = {"session_id": session.id, "user_id": user.id}
         loader.find(Enrolment, **key) or loader.create(
             "enrolments",
@@ -688,85 +697,193 @@ def _load_session(loader, rng, plan: SessionPlan, users, categories, courses, cl
                 source=source.value,
                 direct=source is EnrolmentSource.INDIVIDUAL,
                 enrolled_at=enrolled_at,
-                first_access_at=first_access,
-                last_access_at=first_access,
+                first_access_at=activity.first_access,
+                last_access_at=activity.last_access,
             ),
         )
-        if first_access is not None:
-            _load_hand_ins(loader, rng, plan, windows, session, assignments, user, first_access)
+        _load_visits(loader, session, user, activity.visits)
+        _load_hand_ins(loader, session, user, activity.hand_ins)
 
 
 def _windows(loader: _Loader, plan: SessionPlan) -> dict[str, datetime | None]:
-    """The three windows, nested: display ⊃ coach ⊃ access."""
+    """The three windows, nested: display ⊃ coach ⊃ access; every bound a local midnight
+    (counted in days of the portal's zone, so that none moves by an hour when one side
+    of it is in summer time and the other is not)."""
     if plan.access_days is None:
         # Duration mode: no fixed access dates; each learner has their own N days.
         return {"display_start": loader.day(-60)}
-    start, end = (loader.day(offset) for offset in plan.access_days)
-    coach_end = end + timedelta(days=plan.coach_extra_days)
+    start, end = plan.access_days
+    coach_end = end + plan.coach_extra_days
     display_end = None
     if plan.display_weeks_after is not None:
-        display_end = coach_end + plan.display_weeks_after * WEEK
+        display_end = loader.day(coach_end + 7 * plan.display_weeks_after)
     return {
-        "access_start": start,
-        "access_end": end,
-        "coach_start": start - WEEK,
-        "coach_end": coach_end,
-        "display_start": start - 2 * WEEK,
+        "access_start": loader.day(start),
+        "access_end": loader.day(end),
+        "coach_start": loader.day(start - 7),
+        "coach_end": loader.day(coach_end),
+        "display_start": loader.day(start - 14),
         "display_end": display_end,
     }
 
 
+@dataclass(frozen=True)
+class _HandIn:
+    assignment: Assignment
+    submitted_at: datetime
+    answer: str
+    score: int | None  # None: not graded yet
+    feedback: str
+    graded_at: datetime
+
+
+@dataclass(frozen=True)
+class _Activity:
+    """What one learner did in a session: their page views and hand-ins."""
+
+    visits: list[tuple[int | None, datetime]]  # (course id or None for the session page, when)
+    hand_ins: list[_HandIn]
+
+    @property
+    def first_access(self) -> datetime | None:
+        return min((at for _, at in self.visits), default=None)
+
+    @property
+    def last_access(self) -> datetime | None:
+        return max((at for _, at in self.visits), default=None)
+
+
+NO_ACTIVITY = _Activity([], [])
+
+
+def _activity(loader, rng, plan, windows, assignments, course_ids, user) -> _Activity:
+    """A learner's visits and hand-ins, as the tracking page would have recorded them.
+
+    A first visit (the session page, then a few pages of a course); before each
+    hand-in, a stretch of work in its course; and a few more days of reading. Every
+    visit falls in the learner's day (between 7:00 and 22:00, portal time), inside
+    their access window and before now; a learner who never came has none.
+    """
+    first_access = _first_access(loader, rng, plan, windows, user)
+    if first_access is None:
+        return NO_ACTIVITY
+    if plan.access_days is None:
+        start, end = first_access, first_access + plan.duration_days * DAY
+    else:
+        start, end = windows["access_start"], windows["access_end"]
+    until = min(loader.now, end)
+    visits = _stretch(rng, first_access, [None] + [rng.choice(course_ids)] * rng.randint(2, 5))
+    hand_ins = []
+    for hand_in in _hand_ins(loader, rng, plan, windows, assignments, first_access, start, end):
+        course = hand_in.assignment.course_id
+        # Working up to the hand-in: the stretch ends a minute or so before it.
+        pages = rng.randint(2, 6)
+        began = hand_in.submitted_at - rng.uniform(1, 4) * MINUTE - pages * 8 * MINUTE
+        visits += [v for v in _stretch(rng, began, [course] * pages)
+                   if first_access < v[1] < until]
+        hand_ins.append(hand_in)
+    first_day = first_access.astimezone(loader.zone).date()
+    for _ in range(rng.randint(1, 5)):
+        day = first_day + timedelta(days=rng.randint(0, max(0, (until - first_access).days)))
+        began = loader.at(day, rng.uniform(8, 20))
+        pages = [rng.choice([None, *course_ids]) for _ in range(rng.randint(1, 5))]
+        visits += [v for v in _stretch(rng, began, pages) if first_access < v[1] < until]
+    return _Activity(sorted(visits, key=lambda v: v[1]), hand_ins)
+
+
+def _stretch(rng, began: datetime, pages: list[int | None]) -> list[tuple[int | None, datetime]]:
+    """Page views a few minutes apart (closer than the tracking's idle gap), from ``began``."""
+    visits, at = [], began
+    for course_id in pages:
+        visits.append((course_id, at))
+        at += rng.uniform(3, 12) * MINUTE
+    return visits
+
+
 def _first_access(loader, rng, plan, windows, user) -> datetime | None:
-    """When the learner first opened the session; None if never (or not open yet)."""
+    """When the learner first opened the session, in their working day; None if never
+    (or not open yet)."""
     if plan.access_days is None:
         if user.username in plan.learners:
             days_ago = 9  # the demo learner's own 30 days are still running
         else:
             days_ago = rng.choice([None, 2, 6, 11, 17, 24, 33, 41])
-        return None if days_ago is None else loader.now - days_ago * DAY + rng.random() * DAY / 2
-    if rng.random() < 0.1:
-        return None
-    first = windows["access_start"] + rng.uniform(0.1, 3) * DAY
-    return first if first < loader.now else None
+        if days_ago is None:
+            return None
+        return loader.at(loader.today - timedelta(days=days_ago), rng.uniform(8, 18))
+    never = rng.random() < 0.1
+    first_day = windows["access_start"].astimezone(loader.zone).date() \
+        + timedelta(days=rng.randint(0, 2))
+    first = loader.at(first_day, rng.uniform(8, 18))
+    return None if never or first >= loader.now else first
 
 
-def _load_hand_ins(loader, rng, plan, windows, session, assignments, user, first_access):
-    """Hand-ins around each assignment's due date, and the coach's grades on part of them.
+def _hand_ins(loader, rng, plan, windows, assignments, first_access, start, end
+              ) -> list[_HandIn]:
+    """Hand-ins in the days before each assignment's due date, and the coach's grades on
+    part of them.
 
-    Due dates are spread evenly over the learner's access window; only those
-    already past are handed in, always after the learner's first access.
+    Due dates are spread evenly over the learner's access window (``start`` to
+    ``end``); only those already past are handed in, always after the learner's first
+    access, in the learner's day.
     """
-    if plan.access_days is None:
-        start, end = first_access, first_access + plan.duration_days * DAY
-    else:
-        start, end = windows["access_start"], windows["access_end"]
     grading_ends = min(loader.now, windows.get("coach_end") or loader.now)
+    hand_ins = []
     for index, assignment in enumerate(assignments):
         due = start + (end - start) * (index + 1) / (len(assignments) + 1)
-        if rng.random() >= 0.8 or due > loader.now or due <= first_access + DAY / 12:
-            continue
-        # Draw everything before looking at the database, so that what exists
-        # already never shifts the random sequence of what follows.
-        submitted_at = max(first_access + DAY / 24, due - rng.uniform(1 / 24, 4) * DAY)
+        skipped = rng.random() >= 0.8
+        day = due.astimezone(loader.zone).date() - timedelta(days=rng.randint(0, 3))
+        submitted_at = loader.at(day, rng.uniform(9, 21.5))
+        if submitted_at <= first_access + HOUR:
+            submitted_at = first_access + rng.uniform(1, 3) * HOUR
+        if submitted_at >= loader.now:  # later today: the day before, then
+            submitted_at = loader.at(day - timedelta(days=1), rng.uniform(9, 21.5))
         answer = rng.choice(ANSWERS)
         graded = rng.random() < plan.graded_share
         score = round(assignment.max_score * rng.triangular(0.35, 1.0, 0.8))
         feedback = rng.choice(FEEDBACK[_band(score / assignment.max_score)])
         graded_at = submitted_at + (grading_ends - submitted_at) * rng.uniform(0.1, 0.6)
+        in_office = loader.at(graded_at.astimezone(loader.zone).date(), rng.uniform(9, 18))
+        if submitted_at < in_office <= loader.now:
+            graded_at = in_office
+        if (skipped or due > loader.now or due <= first_access + DAY / 12
+                or not first_access + HOUR <= submitted_at < loader.now):
+            continue
+        hand_ins.append(_HandIn(assignment, submitted_at, answer,
+                                score if graded else None, feedback, graded_at))
+    return hand_ins
 
-        key = {"session_id": session.id, "assignment_id": assignment.id, "user_id": user.id}
+
+def _load_visits(loader, session, user, visits) -> None:
+    """The learner's page views, unless this session already has some of theirs (the
+    views have no natural key: a learner's are written all at once, or not at all)."""
+    if not visits or loader.db.scalar(
+            select(AccessEvent.id).where(AccessEvent.session_id == session.id,
+                                         AccessEvent.user_id == user.id).limit(1)):
+        return
+    loader.db.execute(insert(AccessEvent), [
+        {"user_id": user.id, "session_id": session.id, "course_id": course_id, "at": at}
+        for course_id, at in visits])
+    loader.counts["visits"] += len(visits)
+
+
+def _load_hand_ins(loader, session, user, hand_ins: list[_HandIn]) -> None:
+    for hand_in in hand_ins:
+        key = {"session_id": session.id, "assignment_id": hand_in.assignment.id,
+               "user_id": user.id}
         submission = loader.find(Submission, **key) or loader.create(
-            "submissions", Submission(**key, answer=answer, submitted_at=submitted_at)
+            "submissions",
+            Submission(**key, answer=hand_in.answer, submitted_at=hand_in.submitted_at),
         )
-        if graded and loader.find(Grade, submission_id=submission.id) is None:
+        if hand_in.score is not None and loader.find(Grade, submission_id=submission.id) is None:
             loader.create(
                 "grades",
                 Grade(
                     submission_id=submission.id,
-                    score=score,
-                    feedback=feedback,
+                    score=hand_in.score,
+                    feedback=hand_in.feedback,
                     grader_id=session.coach_id,
-                    graded_at=graded_at,
+                    graded_at=hand_in.graded_at,
                 ),
             )
 

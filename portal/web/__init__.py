@@ -4,12 +4,12 @@ security headers, navigation, the viewer's zone and template filters."""
 from flask import Flask
 
 from .. import clock
-from ..domain.dates import date_range, format_local
+from ..domain.dates import date_range, format_bound, format_local
 from ..domain.markdown_text import render_markdown
 from ..domain.pagination import PER_PAGE_CHOICES
 from .actor import current_actor, install_request_ids
 from .htmx import htmx_redirect, wants_fragment
-from .navigation import current_area, nav_items, navigation
+from .navigation import nav_items, navigation, sidebar
 from .security import security_headers
 from .zone import viewer_zone
 
@@ -29,7 +29,7 @@ def register_web(app: Flask) -> None:
         return {
             "navigation": navigation,
             "nav_items": nav_items,
-            "current_area": current_area,
+            "sidebar": sidebar,
             "viewer_zone_name": tz.key,
             "now": clock.now,
         }
@@ -42,4 +42,14 @@ def register_web(app: Flask) -> None:
 
     @app.template_filter("local")
     def local_filter(moment, with_time=True):
+        """An instant that is not a window bound (enrolled at, last access)."""
         return format_local(moment, viewer_zone(), with_time=with_time)
+
+    # Window bounds read through format_bound: an end at midnight is its last day.
+    @app.template_filter("window_start")
+    def window_start_filter(moment):
+        return format_bound(moment, viewer_zone(), is_end=False) if moment else ""
+
+    @app.template_filter("window_end")
+    def window_end_filter(moment):
+        return format_bound(moment, viewer_zone(), is_end=True) if moment else ""

@@ -2,8 +2,9 @@
 and ``records_visit``, the step that records a page view for tracking."""
 
 import functools
+from typing import NamedTuple
 
-from flask import abort, g, make_response, render_template, request
+from flask import abort, g, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
@@ -17,7 +18,7 @@ from ..domain.access import (
     load_for_gate,
     role_missing,
 )
-from ..domain.dates import format_local, humanize_delta
+from ..domain.dates import format_bound, humanize_delta
 from ..domain.visits import counts_as_visit, record_visit
 from ..extensions import db, login_manager
 from ..models import TrainingSession
@@ -98,10 +99,31 @@ def locked_response(session: TrainingSession, access: Access, need: str):
         "training_session": session,
         "decision": access.decision.value,
         "need": need,
-        "opens_at": format_local(access.opens_at, tz) if access.opens_at else None,
+        "opens_at": format_bound(access.opens_at, tz, is_end=False) if access.opens_at else None,
         "opens_in": humanize_delta(access.opens_at - now) if access.opens_at else None,
-        "ended_at": format_local(access.ended_at, tz) if access.ended_at else None,
+        "ended_at": format_bound(access.ended_at, tz, is_end=True) if access.ended_at else None,
+        "way_back": way_back(access),
     }
     template = "locked/_locked.html" if wants_fragment() else "locked/page.html"
     response = render_template(template, **context)
     return response, 403, {"Vary": "HX-Request"}
+
+
+# The My sessions tab in which a learner finds a session they cannot enter.
+_TAB_OF = {Decision.NOT_YET: "upcoming", Decision.CLOSED: "past"}
+
+
+class WayBack(NamedTuple):
+    place: str  # "My sessions"
+    url: str
+
+
+def way_back(access: Access) -> WayBack | None:
+    """The list a locked page leads back to: the learner's tab of My sessions, else a
+    coach's Coaching page; None for anyone else (an admin is never locked out)."""
+    if access.as_learner is not Decision.NONE:
+        return WayBack("My sessions", url_for("learner.my_sessions",
+                                              tab=_TAB_OF.get(access.as_learner)))
+    if access.as_coach is not Decision.NONE:
+        return WayBack("Coaching", url_for("coach.coaching"))
+    return None

@@ -1,5 +1,7 @@
 """The signed-in user and the areas of the navigation they may see."""
 
+from typing import NamedTuple
+
 from flask import current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
@@ -74,29 +76,74 @@ def navigation() -> dict:
     return nav
 
 
-# Main navigation: (endpoint, label, the navigation() key that shows it).
+# The sidebar: (endpoint, label, the navigation() key that shows it, the endpoints it covers).
+# An entry is the current place when the page's endpoint is one it covers (the longest
+# match wins: admin.sessions_export is under Sessions, admin.session_page too).
+ADMIN_SECTIONS = (
+    ("admin.dashboard", "Dashboard", ("admin.dashboard",)),
+    ("admin.sessions", "Sessions", ("admin.session",)),
+    ("admin.users", "Users", ("admin.user",)),
+    ("admin.courses", "Courses", ("admin.course",)),
+    ("admin.classes", "Classes", ("admin.class",)),
+    ("admin.categories", "Categories", ("admin.categor",)),
+    ("admin.import_enrolments", "Import enrolments", ("admin.import",)),
+    ("admin.history", "History", ("admin.history",)),
+)
 NAV_AREAS = (
-    ("admin.sessions", "Admin", "admin"),
-    ("learner.my_sessions", "My sessions", "learner"),
-    ("coach.coaching", "Coaching", "coach"),
-    ("learner.profile", "Profile", None),
+    ("learner.my_sessions", "My sessions", "learner", ("learner.",)),
+    ("coach.coaching", "Coaching", "coach", ("coach.",)),
+    ("learner.profile", "Profile", None, ("learner.profile", "learner.login")),
 )
 
 
+class NavLink(NamedTuple):
+    endpoint: str
+    label: str
+    current: bool
+
+
+class NavGroup(NamedTuple):
+    label: str | None  # None: links that stand alone
+    links: list[NavLink]
+
+
+def _current_endpoint(candidates: list[tuple[str, tuple[str, ...]]]) -> str | None:
+    """The candidate covering the page's endpoint with the longest prefix."""
+    endpoint = request.endpoint or ""
+    matches = [(len(prefix), entry) for entry, prefixes in candidates for prefix in prefixes
+               if endpoint.startswith(prefix)]
+    return max(matches)[1] if matches else None
+
+
+def sidebar() -> list[NavGroup]:
+    """The groups of the sidebar the signed-in user may see, the current place marked."""
+    nav = navigation()
+    views = current_app.view_functions
+    candidates = [(e, p) for e, _, p in ADMIN_SECTIONS if nav["admin"] and e in views]
+    candidates += [(e, p) for e, _, key, p in NAV_AREAS if (key is None or nav[key]) and e in views]
+    current = _current_endpoint(candidates)
+    groups = []
+    admin = [NavLink(e, label, e == current) for e, label, _ in ADMIN_SECTIONS
+             if nav["admin"] and e in views]
+    if admin:
+        groups.append(NavGroup("Administration", admin))
+    groups.append(NavGroup(None, [NavLink(e, label, e == current)
+                                  for e, label, key, _ in NAV_AREAS
+                                  if (key is None or nav[key]) and e in views]))
+    return groups
+
+
+def admin_home() -> str:
+    """The administration's first page: the dashboard."""
+    return "admin.dashboard"
+
+
 def nav_items(nav: dict) -> list[tuple[str, str, bool]]:
-    """The areas of NAV_AREAS that exist in this app, each with whether to show it."""
+    """The areas a person may reach (the home page lists them), each with whether to show it."""
+    entries = [(admin_home(), "Administration", "admin"),
+               *((e, label, key) for e, label, key, _ in NAV_AREAS)]
     return [
         (endpoint, label, key is None or nav[key])
-        for endpoint, label, key in NAV_AREAS
+        for endpoint, label, key in entries
         if endpoint in current_app.view_functions
     ]
-
-
-def current_area() -> str | None:
-    """The navigation entry the current page belongs to: itself, else its blueprint's entry."""
-    endpoint = request.endpoint or ""
-    entries = [e for e, _, _ in NAV_AREAS]
-    if endpoint in entries:
-        return endpoint
-    blueprint = endpoint.partition(".")[0]
-    return next((e for e in entries if e.partition(".")[0] == blueprint), None)
