@@ -1,6 +1,6 @@
 """The admin session page: inline edits (htmx and plain forms), courses, coaches, learners."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -398,3 +398,14 @@ def test_typeaheads_offer_only_what_the_session_does_not_have(client, setup, mak
     assert "leo" in offered and "lea" not in offered  # lea is enrolled already
     options = soup(client.htmx_get(course_lookup + "&add_course=PY")).select("option")
     assert [o["value"] for o in options] == ["PY2"]
+
+
+def test_a_duration_mode_session_shows_its_days_and_the_status_of_its_display_window(
+        client, setup):
+    setup.duration_days = 30
+    setup.access_start = setup.access_end = None
+    setup.display_start = NOW + timedelta(days=3)  # not shown to learners yet
+    db.session.commit()
+    head = client.get_page(url(setup)).select_one("#session-head")
+    assert head.select_one("#status-badge").text == "Upcoming"
+    assert "30 days per learner" in head.text

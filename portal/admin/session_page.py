@@ -8,7 +8,7 @@ name, status and category, the timeline, and the browser's title).
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from .. import clock
-from ..domain.access import Window, list_status
+from ..domain.access import Window, admin_list_window, list_status
 from ..domain.session_form import validate_session_values
 from ..domain.session_list import STATUS_LABELS
 from ..domain.sessions import VersionConflict, ensure_version, load_session, update_session
@@ -33,7 +33,10 @@ def page_context(session: TrainingSession) -> dict:
         "rows": ROWS,
         "shown": shown_values(session, tz),
         "timeline": session_timeline(session, now, tz),
-        "status": list_status(Window(session.access_start, session.access_end), now),
+        # The status the session list shows (duration mode: from the display window).
+        "status": list_status(admin_list_window(
+            Window(session.access_start, session.access_end),
+            Window(session.display_start, session.display_end), session.duration_days), now),
         "status_labels": STATUS_LABELS,
         "zone": tz.key,
     }
