@@ -53,10 +53,13 @@ migrate: install
 demo: migrate
 	$(FLASK) demo --if-empty
 
-## Serve the portal with demo data on http://127.0.0.1:5000 (SQLite in instance/ by default).
+## Serve the portal with demo data on http://127.0.0.1:5000 (SQLite in instance/ by default),
+## with the worker beside it (messages go to instance/mail/ unless SMTP_URL is set); Ctrl-C
+## stops both.
 run: demo
-	@echo "Serving the session portal on http://$(HOST):$(PORT)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving the session portal on http://$(HOST):$(PORT), the worker beside it"
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## The whole suite (SQLite unless DATABASE_URL is set).
 test: install-dev

@@ -12,6 +12,9 @@ of enrolled learners, removals, some by e-mail), then times:
   (the time of the writes alone is printed too), journal included: one head entry
   and one item per enrolment added, removed or changed.
 
+With --welcome every session sends welcome messages: the apply also queues one per
+enrolment it adds (one INSERT … SELECT).
+
 Peak memory is measured with tracemalloc in a separate pass (it slows Python down, so
 the timed pass runs without it); the process's peak RSS is printed too. Goal: each
 step under 3 s and under 300 MB for 100,000 rows.
@@ -40,6 +43,7 @@ from portal.models import (  # noqa: E402
     ClassMembership,
     Enrolment,
     JournalEntry,
+    OutboxMessage,
     SessionClass,
     TrainingSession,
     User,
@@ -53,7 +57,7 @@ BY = Actor(1, "Bench Admin", "bench-request-0001", "127.0.0.1")
 FILE_NAME = "bench.csv"
 
 
-def build_world(rows: int) -> None:
+def build_world(rows: int, welcome: bool = False) -> None:
     """One user per row, N_SESSIONS sessions, 20% of the pairs enrolled, a class."""
     chunk = 20_000
     coach = User(username="coach", email="coach@example.org", role="teacher")
@@ -68,7 +72,8 @@ def build_world(rows: int) -> None:
         ])
     db.session.execute(insert(TrainingSession), [
         {"name": f"Session {n:03d}", "coach_id": coach.id, "after_end_policy": "read_only",
-         "description": "", "version": 1, "created_at": NOW, "updated_at": NOW}
+         "description": "", "version": 1, "created_at": NOW, "updated_at": NOW,
+         "welcome_message": welcome}
         for n in range(N_SESSIONS)
     ])
     users = dict(db.session.execute(select(User.username, User.id)).all())
@@ -112,7 +117,7 @@ class Queries:
         self.count += 1
 
 
-def run(database_url: str, rows: int) -> dict:
+def run(database_url: str, rows: int, welcome: bool = False) -> dict:
     """Build, time and print; returns the figures (bench/pages.py reports them)."""
     os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
@@ -122,7 +127,7 @@ def run(database_url: str, rows: int) -> dict:
         Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
         started = time.perf_counter()
-        build_world(rows)
+        build_world(rows, welcome)
         data = build_file(rows)
         print(f"database: {engine.dialect.name}; {rows:,} users, {N_SESSIONS} sessions; "
               f"file {len(data) / 1e6:.1f} MB, {rows:,} rows "
@@ -171,13 +176,15 @@ def run(database_url: str, rows: int) -> dict:
         event.remove(engine, "before_cursor_execute", queries)
         total = db.session.scalar(select(func.count()).select_from(Enrolment))
         entries = db.session.scalar(select(func.count()).select_from(JournalEntry))
+        queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
         print(f"preview rows: {counts}")
         print(f"applied: added {outcome.added:,} (made direct {outcome.made_direct:,}), "
               f"removed {outcome.removed:,}, kept by class {outcome.kept_by_class:,}, "
               f"unchanged {outcome.unchanged:,}, skipped errors {outcome.skipped_errors:,}; "
-              f"{total:,} enrolments now; {entries:,} journal entries")
+              f"{total:,} enrolments now; {entries:,} journal entries; "
+              f"{queued:,} welcome messages queued")
         print(f"{'step':<8} {'rows':>8} {'seconds':>8} {'queries':>8} {'peak MB':>8}")
         print(f"{'preview':<8} {rows:>8,} {preview_seconds:>8.2f} {preview_queries:>8} "
               f"{preview_peak / 2**20:>8.1f}")
@@ -192,21 +199,23 @@ def run(database_url: str, rows: int) -> dict:
                 "preview_seconds": preview_seconds, "preview_queries": preview_queries,
                 "preview_peak_mb": preview_peak / 2**20, "apply_seconds": apply_seconds,
                 "apply_queries": apply_queries, "apply_peak_mb": apply_peak / 2**20,
-                "rss_mb": rss}
+                "rss_mb": rss, "welcome_messages": queued}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a new SQLite file in a temp folder")
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--welcome", action="store_true",
+                        help="the sessions send welcome messages (queued by the apply)")
     args = parser.parse_args()
     if args.database_url:
         from portal.config import database_url_from_env
 
-        run(database_url_from_env(args.database_url), args.rows)
+        run(database_url_from_env(args.database_url), args.rows, args.welcome)
         return
     with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
-        run(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args.rows)
+        run(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args.rows, args.welcome)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as portal_config
-from .domain import passwords
+from .domain import notify, passwords
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .web.guards import guard_of
 from .web.htmx import is_htmx, wants_fragment
@@ -103,6 +103,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = SessionCookies()
 
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
+    notify.configure(base_url=app.config["PORTAL_URL"], mail_from=app.config["MAIL_FROM"],
+                     default_zone=app.config["PORTAL_TIMEZONE"],
+                     secret_key=app.config["SECRET_KEY"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

@@ -34,6 +34,12 @@ class Defaults:
     # A login ends after this long without a request, and this long after it began (seconds).
     LOGIN_IDLE_TIMEOUT = 8 * 3600
     LOGIN_MAX_AGE = 14 * 24 * 3600
+    # Mail: no SMTP_URL delivers to .eml files in MAIL_FOLDER (default instance/mail/).
+    SMTP_URL = ""
+    MAIL_FROM = "Session portal <portal@localhost>"
+    MAIL_FOLDER = ""
+    # The portal's address as people reach it: the links in messages start with it.
+    PORTAL_URL = "http://127.0.0.1:5000"
 
 
 def database_url_from_env(value: str) -> str:
@@ -82,7 +88,8 @@ def from_environment(environ: os._Environ | dict) -> dict:
     settings: dict = {}
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(environ["DATABASE_URL"])
-    for name in ("SECRET_KEY", "PORTAL_TIMEZONE", "RATELIMIT_STORAGE_URI"):
+    for name in ("SECRET_KEY", "PORTAL_TIMEZONE", "RATELIMIT_STORAGE_URI", "SMTP_URL", "MAIL_FROM",
+                 "MAIL_FOLDER", "PORTAL_URL"):
         if environ.get(name):
             settings[name] = environ[name]
     if environ.get("PORTAL_PROXY_COUNT"):

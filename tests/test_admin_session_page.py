@@ -53,7 +53,7 @@ def test_page_shows_every_detail_row_and_the_timeline(client, setup):
     labels = [dt.text for dt in page.select(".detail-row dt")]
     assert labels == ["Session name", "Description", "Category", "Session coach",
                       "After the access end", "Display dates", "Access dates",
-                      "Coach access dates"]
+                      "Coach access dates", "Messages"]
     assert page.select_one("#status-badge").text == "Active"
     assert page.select_one("#timeline svg")
 

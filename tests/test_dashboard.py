@@ -143,7 +143,23 @@ def test_nothing_to_show(client, admin):
         "No session starts in the next 7 days.", "No session ends in the next 7 days.",
         "Every current or upcoming session has an active coach.",
         "Every current or upcoming session has a course.",
-        "No enrolments were imported in the last 30 days."]
+        "No enrolments were imported in the last 30 days.",
+        "Every message was delivered or is on its way."]
+
+
+def test_failed_messages_are_counted_with_a_link_to_them(client, admin, coach):
+    from portal.domain import outbox
+    from portal.models import OutboxMessage
+
+    outbox.queue(db.session, [outbox.NewMessage("welcome", f"welcome:{n}", "x@example.org",
+                                                "Hi", "Hi") for n in range(3)], now=NOW)
+    db.session.execute(OutboxMessage.__table__.update().where(
+        OutboxMessage.idempotency_key != "welcome:0").values(status="failed"))
+    db.session.commit()
+    section = client.get_page(DASHBOARD).select_one("#failed-messages")
+    assert "2 messages could not be delivered" in section.text
+    assert section.find("a", string="See why, and send again")["href"] == (
+        "/admin/outbox?status=failed")
 
 
 def test_the_dashboard_costs_the_same_queries_for_few_and_many_sessions(
@@ -167,4 +183,4 @@ def test_the_dashboard_costs_the_same_queries_for_few_and_many_sessions(
             page = client.get_page(DASHBOARD)
         assert len(page.select("#starting li")) == min(10, total * 2 // 5)
         counts.append(counter.count)
-    assert counts[0] == counts[1] <= 7  # the signed-in user, then six for the page
+    assert counts[0] == counts[1] <= 8  # the signed-in user, then seven for the page

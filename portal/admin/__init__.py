@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401
     history,
     imports,
     lookups,
+    outbox,
     reference,
     session_courses,
     session_page,

@@ -62,6 +62,23 @@ def _coach_window(s: TrainingSession, tz: ZoneInfo) -> str:
     return "Same as access"
 
 
+def _messages(s: TrainingSession, tz: ZoneInfo) -> str:
+    sent = []
+    if s.welcome_message:
+        sent.append("welcome with invitation")
+    if s.remind_days_before_end:
+        sent.append(f"reminder {_days(s.remind_days_before_end)} before the end")
+    if s.coach_remind_days_before_end:
+        sent.append(f"coach reminder {_days(s.coach_remind_days_before_end)} before the end")
+    if s.grade_released_message:
+        sent.append("each grade")
+    return "E-mails: " + ", ".join(sent) if sent else "No e-mail"
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
 ROWS = {
     row.key: row
     for row in (
@@ -80,6 +97,10 @@ ROWS = {
                                        ("duration_days", "text")), _access),
         Row("coach_window", "Coach access dates",
             (("coach_start", "text"), ("coach_end", "text")), _coach_window),
+        Row("messages", "Messages", (("welcome_message", "text"),
+                                     ("remind_days_before_end", "text"),
+                                     ("coach_remind_days_before_end", "text"),
+                                     ("grade_released_message", "text")), _messages),
     )
 }
 

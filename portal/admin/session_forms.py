@@ -19,6 +19,7 @@ from ..domain.session_form import (
     INPUT_FIELDS,
     NAME_MAX,
     POLICY_LABELS,
+    REMINDER_MAX,
     category_choices,
     chosen_items,
     unknown_user_message,
@@ -73,6 +74,16 @@ class SessionForm(SessionInputs):
                                   default="read_only", validate_choice=False)
     duration_days = StringField("Duration (days)", widget=NumberInput(),
                                 render_kw={"min": 1, "max": DURATION_MAX})
+    welcome_message = BooleanField(
+        "Welcome each learner by e-mail when enrolled, with a calendar invitation "
+        "(updated when the dates change)")
+    remind_days_before_end = StringField(
+        "Remind learners this many days before their access ends", widget=NumberInput(),
+        render_kw={"min": 1, "max": REMINDER_MAX})
+    coach_remind_days_before_end = StringField(
+        "Remind coaches this many days before their access ends", widget=NumberInput(),
+        render_kw={"min": 1, "max": REMINDER_MAX})
+    grade_released_message = BooleanField("Tell learners by e-mail when their work is graded")
 
 
 class CopyForm(FlaskForm):

@@ -9,6 +9,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from .. import clock
 from ..domain.access import Window, admin_list_window, list_status
+from ..domain.outbox_list import STATUS_LABELS as STATUS_NAMES
+from ..domain.outbox_list import session_counts
 from ..domain.session_form import validate_session_values
 from ..domain.session_list import STATUS_LABELS
 from ..domain.sessions import VersionConflict, ensure_version, load_session, update_session
@@ -39,6 +41,8 @@ def page_context(session: TrainingSession) -> dict:
             Window(session.display_start, session.display_end), session.duration_days), now),
         "status_labels": STATUS_LABELS,
         "zone": tz.key,
+        "message_counts": session_counts(db.session, session.id),
+        "message_labels": STATUS_NAMES,
     }
 
 

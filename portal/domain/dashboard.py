@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, exists, func, not_, or_, select
 
-from ..models import JournalEntry, SessionCourse, SessionCourseCoach, TrainingSession, User
+from ..models import (
+    JournalEntry,
+    MessageStatus,
+    OutboxMessage,
+    SessionCourse,
+    SessionCourseCoach,
+    TrainingSession,
+    User,
+)
 from . import journal
 from .access import Status, admin_list_window_columns
 from .dates import format_local, parse_local
@@ -66,8 +74,7 @@ class Dashboard:
     without_coach: SessionGroup
     without_courses: SessionGroup
     imports: list[ImportItem]
-    # Messages the worker failed to deliver belong here (a list beside ``imports``,
-    # read from the outbox in one more query) once the portal sends messages.
+    failed_messages: int  # refused for good by the mail server: an admin should look
 
 
 def dashboard(db, now: datetime, tz: ZoneInfo) -> Dashboard:
@@ -81,6 +88,8 @@ def dashboard(db, now: datetime, tz: ZoneInfo) -> Dashboard:
         without_coach=_group(db, [_not_past(now), _without_active_coach()], _window().start),
         without_courses=_group(db, [_not_past(now), _without_courses()], _window().start),
         imports=recent_imports(db, now, tz),
+        failed_messages=db.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.status == MessageStatus.FAILED.value)) or 0,
     )
 
 

@@ -45,7 +45,7 @@ from ..models import (
     UserClass,
     UTCDateTime,
 )
-from . import journal
+from . import journal, notify
 from .journal import Actor
 from .value_lists import pair_rows
 
@@ -189,6 +189,8 @@ def change_enrolments(db, request: EnrolmentRequest, *, by: Actor, now: datetime
     changes = EnrolmentChanges(tuple(g for g in groups if g.pairs), class_rows)
     if changes:
         _journal(db, request, changes, class_how, by=by, now=now)
+        notify.queue_welcomes(db, {session_id for session_id, _ in changes.added}, now=now)
+        notify.queue_cancellations(db, changes.removed, now=now)
     return changes
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from ..models import Assignment, Enrolment, Grade, Submission, User
-from . import journal
+from . import journal, notify
 from .journal import Actor
 from .pagination import Page, paginate
 
@@ -144,16 +144,18 @@ def learners_statement(session_id: int, course_id: int, *, ungraded_only: bool):
                          User.username, User.id)
 
 
-def count_to_grade(db_session, session_id: int, course_id: int) -> int:
-    """Handed-in, ungraded submissions of the session's learners in the course."""
+def count_to_grade(db_session, session_id: int, course_id) -> int:
+    """Handed-in, ungraded submissions of the session's learners in the course
+    (``course_id``: a course's id, or a SELECT of course ids)."""
+    in_course = Assignment.course_id == course_id if isinstance(course_id, int) \
+        else Assignment.course_id.in_(course_id)
     return db_session.scalar(
         select(func.count(Submission.id))
         .join(Assignment, Assignment.id == Submission.assignment_id)
         .join(Enrolment, and_(Enrolment.session_id == Submission.session_id,
                               Enrolment.user_id == Submission.user_id))
         .outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.session_id == session_id, Assignment.course_id == course_id,
-               Grade.id.is_(None))
+        .where(Submission.session_id == session_id, in_course, Grade.id.is_(None))
     ) or 0
 
 
@@ -290,4 +292,6 @@ def save_grade(db_session, submission: Submission, score: Decimal, feedback: str
         learner_id=submission.user_id, learner_label=submission.user.full_name,
         before=before or None, after=after,
     )
+    if created:
+        notify.queue_grade_released(db_session, submission.id, now=now)
     return GradeSaved(grade, created, before, after)

@@ -84,6 +84,8 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("login", "success"): "logged in (address)",
     ("login", "failure"): "failed to log in (object_label: the name typed; no password)",
     ("login", "logout"): "logged out",
+    ("outbox_message", "retry"): "sent a failed message again (object_label: its subject)",
+    ("notifications", "update"): "chose the messages a user gets (before/after: {'off': kinds})",
 }
 
 OBJECT_TYPES = tuple(sorted({kind for kind, _ in ACTIONS}))
@@ -105,6 +107,10 @@ FIELD_LABELS = {
     "access_end": "access end",
     "coach_start": "coach access start",
     "coach_end": "coach access end",
+    "welcome_message": "welcome message",
+    "remind_days_before_end": "reminder before the end",
+    "coach_remind_days_before_end": "coach reminder before the end",
+    "grade_released_message": "message on each grade",
     "username": "username",
     "email": "e-mail",
     "first_name": "first name",
@@ -224,8 +230,8 @@ def _value_text(field: str, value, tz: ZoneInfo) -> str:
         return format_bound(moment, tz, is_end=field in END_FIELDS)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if field == "duration_days":
-        return f"{value} days"
+    if field in ("duration_days", "remind_days_before_end", "coach_remind_days_before_end"):
+        return f"{value} days" if value is not None else "none"
     if field == "how":
         return _HOW.get(value, str(value))
     text = str(value)
@@ -322,6 +328,17 @@ def _tidy(text: str) -> str:
     return " ".join(text.split())
 
 
+def _notifications_what(e: JournalEntry) -> str:
+    before = set((e.before or {}).get("off", ()))
+    after = set((e.after or {}).get("off", ()))
+    parts = []
+    if after - before:
+        parts.append("turned off " + ", ".join(sorted(after - before)))
+    if before - after:
+        parts.append("turned on " + ", ".join(sorted(before - after)))
+    return f"{' and '.join(parts) or 'kept'} the messages of {e.object_label}"
+
+
 def sentence(entry: JournalEntry, tz: ZoneInfo, *, with_actor: bool = True) -> str:
     """The entry as a person reads it: 'Anne Martin changed the access end of Python
     basics from 15 Jul 2027 to 20 Jul 2027'."""
@@ -343,6 +360,10 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return _work_sentence(e)
     if kind == "login":
         return _login_what(e)
+    if kind == "outbox_message":
+        return f"sent the message “{e.object_label}” again"
+    if kind == "notifications":
+        return _notifications_what(e)
     noun = {"user": "user", "course": "course", "assignment": "assignment",
             "class": "class", "category": "category"}.get(kind, kind.replace("_", " "))
     thing = f"the {noun} {e.object_label}"

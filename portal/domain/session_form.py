@@ -39,10 +39,15 @@ WINDOW_FIELDS = (
 )
 DATE_FIELDS = tuple(name for pair in WINDOW_FIELDS for name in pair)
 # The texts a session form collects, by input name; ``coach`` is a username or e-mail.
+# The messages a session sends: two choices and two numbers of days (empty: none).
+MESSAGE_FLAGS = ("welcome_message", "grade_released_message")
+REMINDER_DAYS = ("remind_days_before_end", "coach_remind_days_before_end")
 INPUT_FIELDS = ("name", "description", "category_id", "coach", "after_end_policy",
-                "duration_days", *DATE_FIELDS)
+                "duration_days", *DATE_FIELDS, *MESSAGE_FLAGS, *REMINDER_DAYS)
 NAME_MAX, DESCRIPTION_MAX, COACH_MAX, DATE_MAX = 200, 20000, 254, 40
 DURATION_MAX = 3650
+REMINDER_MAX = 365
+REMINDER_RANGE = f"Between 1 and {REMINDER_MAX} days, or empty for no reminder."
 
 NAME_REQUIRED = "Give the session a name."
 NAME_TOO_LONG = "At most 200 characters."
@@ -175,6 +180,27 @@ def _date_reader(name: str):
     return read
 
 
+def _flag_reader(name: str):
+    def read(db, value, tz, session) -> dict:
+        # A checkbox: its value when ticked (WTForms gives True), absent or False otherwise.
+        return {name: value is True or str(value or "").strip().lower() in ("y", "on", "1",
+                                                                              "true")}
+    return read
+
+
+def _days_reader(name: str):
+    def read(db, text, tz, session) -> dict:
+        text = _line(text)
+        if not text:
+            return {name: None}
+        if not text.isdigit() or len(text) > 4:
+            raise _Invalid(NOT_AN_INTEGER)
+        if not 1 <= int(text) <= REMINDER_MAX:
+            raise _Invalid(REMINDER_RANGE)
+        return {name: int(text)}
+    return read
+
+
 _READERS = {
     "name": _read_name,
     "description": _read_description,
@@ -183,6 +209,8 @@ _READERS = {
     "after_end_policy": _read_policy,
     "duration_days": _read_duration,
     **{name: _date_reader(name) for name in DATE_FIELDS},
+    **{name: _flag_reader(name) for name in MESSAGE_FLAGS},
+    **{name: _days_reader(name) for name in REMINDER_DAYS},
 }
 
 
@@ -357,6 +385,9 @@ def form_values(session: TrainingSession, tz: ZoneInfo) -> dict[str, str]:
         "after_end_policy": session.after_end_policy,
         "duration_days": "" if session.duration_days is None else str(session.duration_days),
         **values,
+        **{name: bool(getattr(session, name)) for name in MESSAGE_FLAGS},
+        **{name: "" if getattr(session, name) is None else str(getattr(session, name))
+           for name in REMINDER_DAYS},
     }
 
 

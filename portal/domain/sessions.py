@@ -29,14 +29,16 @@ from ..models import (
     User,
     UserClass,
 )
-from . import enrolment, journal
+from . import enrolment, journal, notify
 from .journal import Actor
 from .users import label as user_label
 
 # The columns an admin edits, in the order the journal lists them.
 SESSION_COLUMNS = ("name", "description", "category_id", "coach_id", "after_end_policy",
                    "duration_days", "display_start", "display_end", "access_start",
-                   "access_end", "coach_start", "coach_end")
+                   "access_end", "coach_start", "coach_end", "welcome_message",
+                   "remind_days_before_end", "coach_remind_days_before_end",
+                   "grade_released_message")
 # What a copy takes from its source (all but the name).
 COPIED_COLUMNS = SESSION_COLUMNS[1:]
 
@@ -193,6 +195,7 @@ def update_session(db, session: TrainingSession, changes: dict, *,
                                _readable(db, changed))
     journal.record(db, by, now, "session", "update", **_about(session, label),
                    before=old, after=new)
+    notify.queue_date_changes(db, session, set(changed), now=now)
     return {name: (before[name], value) for name, value in changed.items()}
 
 

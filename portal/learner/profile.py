@@ -1,10 +1,10 @@
 """Profile (password, time zone, calendar address) and the personal calendar feed."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
-from ..domain import logins, users
+from ..domain import logins, notify, users
 from ..domain.calendar import build_calendar, ensure_token, new_token
 from ..domain.dates import zone
 from ..domain.my_sessions import calendar_entries, calendar_owner
@@ -32,6 +32,8 @@ def _render_profile(password_form=None, timezone_form=None, status=200):
         portal_zone=portal_zone,
         zone_options=zone_options(clock.now(), keep=current_user.timezone),
         reset_form=EmptyForm(formdata=None),
+        notification_choices=notify.CHOICES,
+        notifications_off=notify.opted_out_kinds(db.session, current_user.id),
         end_form=EmptyForm(formdata=None),
         logins=_login_rows(limits),
         idle_text=logins.duration_words(limits.idle),
@@ -54,6 +56,21 @@ def _login_rows(limits: logins.LoginLimits) -> list[dict]:
 @login_required
 def profile():
     return _render_profile()
+
+
+@bp.route("/profile/notifications", methods=["POST"])
+@login_required
+def change_notifications():
+    """Which kinds of message the user gets: the ticked ones; the others are turned off."""
+    if not EmptyForm().validate():
+        abort(400)
+    wanted = set(request.form.getlist("kinds")) & set(notify.CHOICES)
+    if notify.set_choices(db.session, current_user, wanted, by=current_actor(), now=clock.now()):
+        db.session.commit()
+        flash("Your choice of messages is saved.", "success")
+    else:
+        flash("Nothing changed in your messages.", "info")
+    return redirect(url_for("learner.profile") + "#notifications", 303)
 
 
 @bp.route("/profile/logins/<int:login_id>/end", methods=["POST"])

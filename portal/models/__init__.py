@@ -8,6 +8,8 @@ from .enrolment import Enrolment, EnrolmentSource, SessionClass
 from .import_upload import ImportUpload
 from .journal import JournalEntry
 from .login_session import LoginSession
+from .notification_opt_out import NotificationOptOut
+from .outbox import MessageStatus, OutboxMessage
 from .session_course import SessionCourse, SessionCourseCoach
 from .submission import Grade, Submission
 from .training_session import AfterEndPolicy, TrainingSession
@@ -27,6 +29,9 @@ __all__ = [
     "ImportUpload",
     "JournalEntry",
     "LoginSession",
+    "MessageStatus",
+    "NotificationOptOut",
+    "OutboxMessage",
     "PlatformRole",
     "SessionCategory",
     "SessionClass",

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -53,6 +53,16 @@ class TrainingSession(Base):
     coach_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Duration mode: each learner gets this many days from their first access.
     duration_days: Mapped[int | None] = mapped_column(Integer)
+
+    # Messages this session sends (off unless the admin turns them on).
+    welcome_message: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=text("false"))
+    # Remind learners / coaches this many days (> 0, checked by the session form) before
+    # their access ends; None: never.
+    remind_days_before_end: Mapped[int | None] = mapped_column(Integer)
+    coach_remind_days_before_end: Mapped[int | None] = mapped_column(Integer)
+    grade_released_message: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=text("false"))
 
     # Learners enrolled: kept exact by the database's triggers on enrolment
     # (models/learner_count.py), never written by the application. The admin list

@@ -1,4 +1,6 @@
-"""Command-line tasks: create-admin, demo."""
+"""Command-line tasks: create-admin, demo, worker."""
+
+from datetime import datetime
 
 import click
 from flask import Flask
@@ -15,6 +17,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(scale_data)
+    app.cli.add_command(worker)
 
 
 @click.command("create-admin")
@@ -102,3 +105,26 @@ def scale_data(factor, seed):
     click.echo(", ".join(f"{n:,} {table}" for table, n in counts.items()))
     click.echo(f"Done in {time.perf_counter() - started:.1f} s. Log in as scaleadmin / "
                f"scale-admin-2026 (every generated user has that password).")
+
+
+@click.command("worker")
+@click.option("--drain", is_flag=True, help="Deliver what is due, then stop.")
+@click.option("--batch", default=200, show_default=True, help="Messages claimed at a time.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between looks when idle.")
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="Run as if it were this instant (tests, and replaying a day's schedule).")
+def worker(drain, batch, poll, now_text):
+    """Deliver the outbox's messages and run the schedule (stops on SIGTERM or Ctrl-C)."""
+    from flask import current_app
+
+    from ..worker import run_worker
+
+    if now_text:
+        try:
+            clock.set_now(datetime.fromisoformat(now_text))
+        except ValueError as error:
+            raise click.BadParameter(f"{error}; write e.g. 2026-12-01T09:00+00:00",
+                                     param_hint="--now") from error
+    app = current_app._get_current_object()
+    delivered = run_worker(app, drain=drain, batch=batch, poll_seconds=poll)
+    click.echo(f"Worker stopped: {delivered} message(s) handed over.")

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from .. import clock
-from ..domain import journal
+from ..domain import journal, notify
 from ..domain.dates import zone
 from ..domain.passwords import hash_password
 from ..domain.sessions import course_label
@@ -257,6 +257,9 @@ class SessionPlan:
     classes: tuple[str, ...] = ()
     graded_share: float = 0.8  # share of hand-ins the coach has graded
     description: str = ""
+    # The session sends every kind of message (welcome with invitation, reminders 3 and 7
+    # days before the ends, graded work); its welcomes are queued when the demo loads.
+    messages: bool = False
 
 
 SESSIONS = [
@@ -330,6 +333,7 @@ SESSIONS = [
         access_days=(-30, 5), display_weeks_after=4,
         individuals=14, graded_share=0.8,
         description="A short, practice-heavy session. Bring a real conversation.",
+        messages=True,
     ),
     # Upcoming
     SessionPlan(
@@ -342,6 +346,7 @@ SESSIONS = [
         access_days=(3, 60), coach_extra_days=21,
         learners=("learner",), individuals=10,
         description="The next cohort of Leadership Foundations.",
+        messages=True,
     ),
     SessionPlan(
         "Anti-Bribery and Ethics — Year-End", "Compliance", "omar.haddad",
@@ -655,6 +660,9 @@ def _load_session(loader, rng, plan: SessionPlan, users, categories, courses, cl
             after_end_policy=plan.policy.value,
             duration_days=plan.duration_days,
             **windows,
+            **({"welcome_message": True, "remind_days_before_end": 3,
+                "coach_remind_days_before_end": 7, "grade_released_message": True}
+               if plan.messages else {}),
         ),
     )
     for position, (code, coaches) in enumerate(plan.courses):
@@ -703,6 +711,9 @@ def _load_session(loader, rng, plan: SessionPlan, users, categories, courses, cl
         )
         _load_visits(loader, session, user, activity.visits)
         _load_hand_ins(loader, session, user, activity.hand_ins)
+    if plan.messages:
+        # The welcomes its learners would have had (once: they are keyed by enrolment).
+        notify.queue_welcomes(loader.db, {session.id}, now=loader.now, enrolled_at=enrolled_at)
 
 
 def _windows(loader: _Loader, plan: SessionPlan) -> dict[str, datetime | None]:

@@ -88,6 +88,7 @@ ADMIN_SECTIONS = (
     ("admin.categories", "Categories", ("admin.categor",)),
     ("admin.import_enrolments", "Import enrolments", ("admin.import",)),
     ("admin.history", "History", ("admin.history",)),
+    ("admin.outbox", "Outbox", ("admin.outbox",)),
 )
 NAV_AREAS = (
     ("learner.my_sessions", "My sessions", "learner", ("learner.",)),

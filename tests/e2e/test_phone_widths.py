@@ -73,6 +73,7 @@ def admin_pages(ids, has_dashboard):
         *(["/admin/"] if has_dashboard else []),
         "/admin/sessions", f"/admin/sessions/{s}", "/admin/sessions/new",
         f"/admin/sessions/{s}/copy", "/admin/history", f"/admin/sessions/{s}/history",
+        "/admin/outbox",
         "/admin/users", "/admin/users/new", f"/admin/users/{u}",
         "/admin/courses", "/admin/courses/new", f"/admin/courses/{c}",
         "/admin/classes", "/admin/classes/new", f"/admin/classes/{k}",

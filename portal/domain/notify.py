@@ -1,0 +1,564 @@
+"""Which messages a change causes, and how each kind is rendered.
+
+A change queues its messages set-based in its own transaction (``queue_welcomes`` is one
+INSERT … SELECT, whatever the number of learners); the worker renders each message in
+its recipient's zone just before sending it (``render``). Kinds: ``welcome`` (on
+enrolment, for sessions that send it).
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from icalendar import Calendar, vCalAddress
+from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import String, and_, cast, exists, func, literal, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from ..models import (
+    Enrolment,
+    MessageStatus,
+    NotificationOptOut,
+    OutboxMessage,
+    SessionCourse,
+    SessionCourseCoach,
+    Submission,
+    TrainingSession,
+    User,
+)
+from . import calendar, dates, grading, journal
+from .access import (
+    LearnerFacts,
+    SessionRules,
+    Window,
+    coach_window,
+    coach_window_columns,
+    learner_window,
+)
+from .value_lists import pair_rows
+
+WELCOME = "welcome"
+REMINDER = "reminder"
+COACH_REMINDER = "coach-reminder"
+DATES_CHANGED = "dates-changed"
+INVITATION_CANCELLED = "invitation-cancelled"
+GRADE_RELEASED = "grade-released"
+# What a person can turn off, as their profile names it; a cancelled invitation goes
+# with the date changes (both keep their calendar right).
+CHOICES = {
+    WELCOME: "When I am enrolled in a session",
+    REMINDER: "Before my access to a session ends",
+    DATES_CHANGED: "When a session's dates change (with the updated invitation)",
+    GRADE_RELEASED: "When a coach grades my work",
+    COACH_REMINDER: "Before my coach access ends, with what is left to grade",
+}
+CHOICE_OF = {**{kind: kind for kind in CHOICES}, INVITATION_CANCELLED: DATES_CHANGED}
+INVITATIONS = (WELCOME, DATES_CHANGED, INVITATION_CANCELLED)
+# Several changes of a session's dates within this time make one message.
+GATHER_CHANGES = timedelta(minutes=10)
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """What messages need to know of the portal: its address for links, the domain of
+    its Message-IDs, the sender, the zone of users who chose none."""
+    base_url: str = "http://127.0.0.1:5000"
+    mail_from: str = "Session portal <portal@localhost>"
+    default_zone: str = "UTC"
+    secret_key: str = ""
+
+    @property
+    def domain(self) -> str:
+        address = self.mail_from.rpartition("<")[2].rstrip(">")
+        return address.rpartition("@")[2] or "session-portal.invalid"
+
+
+settings = MailSettings()
+
+
+def configure(**values) -> None:
+    """Set the process's mail settings (create_app does, from its configuration)."""
+    global settings
+    settings = replace(settings, **values)
+
+
+def _insert(db: Session):
+    return (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)
+
+
+_COLUMNS = ["kind", "user_id", "session_id", "idempotency_key", "message_id", "status",
+            "tries", "next_try_at", "last_error", "created_at", "to_address", "subject",
+            "text_body", "html_body"]
+
+
+def _queue_from(db: Session, kind: str, chosen, *, user_id, session_id, key_tail,
+                now: datetime, due: datetime | None = None) -> None:
+    """INSERT … SELECT one message of ``kind`` per row of ``chosen`` (a select whose
+    columns are filled in here), keyed ``kind:key_tail``, due at ``due`` (default now);
+    keys already queued and recipients who turned the kind off are skipped."""
+    key = literal(f"{kind}:") + key_tail
+    message_id = literal("<") + func.replace(key, ":", ".") + literal(f"@{settings.domain}>")
+    opted_out = exists().where(NotificationOptOut.user_id == user_id,
+                               NotificationOptOut.kind == CHOICE_OF[kind])
+    columns = chosen.where(~opted_out).with_only_columns(
+        literal(kind), user_id, session_id, key, message_id,
+        literal(MessageStatus.QUEUED.value), literal(0),
+        literal(due or now, OutboxMessage.next_try_at.type), literal(""),
+        literal(now, OutboxMessage.created_at.type),
+        literal(""), literal(""), literal(""), literal(""), maintain_column_froms=True)
+    db.execute(_insert(db)(OutboxMessage).from_select(_COLUMNS, columns)
+               .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+def queue_welcomes(db: Session, session_ids: set[int], *, now: datetime,
+                   enrolled_at: datetime | None = None) -> None:
+    """Welcome messages for the enrolments made at ``enrolled_at`` (default: ``now``, the
+    change being written) in those of ``session_ids`` that send them, to active learners;
+    an enrolment already welcomed is not again."""
+    if not session_ids:
+        return
+    chosen = (
+        select(Enrolment.id)
+        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.session_id.in_(session_ids),
+               Enrolment.enrolled_at == (enrolled_at or now),
+               TrainingSession.welcome_message == true(), User.active == true())
+    )
+    _queue_from(db, WELCOME, chosen, user_id=Enrolment.user_id, session_id=Enrolment.session_id,
+                key_tail=cast(Enrolment.id, String), now=now)
+
+
+def queue_reminders(db: Session, *, now: datetime) -> None:
+    """Reminders due at ``now``: to each active learner whose own access end falls within
+    their session's "remind N days before the end", once per learner and end (a later end,
+    after a change of dates or an extension, is reminded again).
+
+    Set-based: one INSERT … SELECT per distinct (duration, extension, N) among the sessions
+    that remind, with the bounds computed here the way ``learner_window`` computes an end."""
+    ts, e = TrainingSession, Enrolment
+    reminding = (select(e.id).join(ts, ts.id == e.session_id).join(User, User.id == e.user_id)
+                 .where(ts.remind_days_before_end.is_not(None), User.active == true()))
+    # Fixed dates: now < access_end <= now + N days.
+    for (days,) in db.execute(select(ts.remind_days_before_end).distinct()
+                              .where(ts.remind_days_before_end.is_not(None),
+                                     ts.duration_days.is_(None))):
+        chosen = reminding.where(ts.duration_days.is_(None), ts.remind_days_before_end == days,
+                                 ts.access_end > now, ts.access_end <= now + timedelta(days=days))
+        _queue_from(db, REMINDER, chosen, user_id=e.user_id, session_id=e.session_id,
+                    key_tail=cast(e.id, String) + literal(":") + cast(ts.access_end, String),
+                    now=now)
+    # Duration mode: the end is first access + duration + extension days.
+    combos = db.execute(
+        select(ts.remind_days_before_end, ts.duration_days, e.extension_days).distinct()
+        .join(e, e.session_id == ts.id)
+        .where(ts.remind_days_before_end.is_not(None), ts.duration_days.is_not(None),
+               e.first_access_at.is_not(None))).all()
+    for days, duration, extension in combos:
+        length = timedelta(days=duration + extension)
+        chosen = reminding.where(
+            ts.remind_days_before_end == days, ts.duration_days == duration,
+            e.extension_days == extension,
+            e.first_access_at > now - length,
+            e.first_access_at <= now - length + timedelta(days=days))
+        _queue_from(db, REMINDER, chosen, user_id=e.user_id, session_id=e.session_id,
+                    key_tail=cast(e.id, String) + literal(f":+{duration + extension}d:")
+                    + cast(e.first_access_at, String), now=now)
+
+
+def queue_coach_reminders(db: Session, *, now: datetime) -> None:
+    """Coach reminders due at ``now``: to the session coach and each course coach, N days
+    before the coach window ends (the worker drops one with nothing left to grade)."""
+    ts = TrainingSession
+    window = coach_window_columns()
+    for (days,) in db.execute(select(ts.coach_remind_days_before_end).distinct()
+                              .where(ts.coach_remind_days_before_end.is_not(None))):
+        ending = and_(ts.coach_remind_days_before_end == days, window.end > now,
+                      window.end <= now + timedelta(days=days))
+        tail = literal(":") + cast(window.end, String)
+        coaches = (select(ts.id).join(User, User.id == ts.coach_id)
+                   .where(ending, User.active == true()))
+        _queue_from(db, COACH_REMINDER, coaches, user_id=ts.coach_id, session_id=ts.id,
+                    key_tail=cast(ts.id, String) + literal(":") + cast(ts.coach_id, String) + tail,
+                    now=now)
+        scc = SessionCourseCoach
+        course_coaches = (select(scc.user_id).distinct().join(ts, ts.id == scc.session_id)
+                          .join(User, User.id == scc.user_id)
+                          .where(ending, User.active == true(), scc.user_id != ts.coach_id))
+        _queue_from(db, COACH_REMINDER, course_coaches, user_id=scc.user_id,
+                    session_id=scc.session_id,
+                    key_tail=cast(scc.session_id, String) + literal(":")
+                    + cast(scc.user_id, String) + tail, now=now)
+
+
+def queue_date_changes(db: Session, session: TrainingSession, changed: set[str], *,
+                       now: datetime) -> None:
+    """Updated invitations for the learners of a session whose access dates changed (in
+    sessions that send invitations, i.e. welcome messages). Due in GATHER_CHANGES: the
+    message is written when it is sent, so further changes before then are in it, and
+    a learner with one still waiting gets no second."""
+    if not session.welcome_message or not changed & {"access_start", "access_end",
+                                                     "duration_days"}:
+        return
+    e = Enrolment
+    waiting = exists().where(OutboxMessage.kind == DATES_CHANGED,
+                             OutboxMessage.session_id == e.session_id,
+                             OutboxMessage.user_id == e.user_id,
+                             OutboxMessage.status == MessageStatus.QUEUED.value)
+    chosen = (select(e.id).join(User, User.id == e.user_id)
+              .where(e.session_id == session.id, User.active == true(), ~waiting))
+    _queue_from(db, DATES_CHANGED, chosen, user_id=e.user_id, session_id=e.session_id,
+                key_tail=cast(e.id, String) + literal(f":{now.isoformat()}"), now=now,
+                due=now + GATHER_CHANGES)
+
+
+def queue_cancellations(db: Session, removed: Collection[tuple[int, int]], *,
+                        now: datetime) -> None:
+    """A cancelled invitation (METHOD:CANCEL) to each learner of ``removed`` (session id,
+    user id pairs) who was sent an invitation for that session."""
+    if not removed:
+        return
+    source, session_id, user_id = pair_rows(db, removed)
+    m = OutboxMessage
+    invited = exists().where(m.session_id == session_id, m.user_id == user_id,
+                             m.kind.in_((WELCOME, DATES_CHANGED)),
+                             m.status == MessageStatus.SENT.value)
+    chosen = (select(literal(1)).select_from(source).join(User, User.id == user_id)
+              .where(invited, User.active == true()))
+    _queue_from(db, INVITATION_CANCELLED, chosen, user_id=user_id, session_id=session_id,
+                key_tail=cast(session_id, String) + literal(":") + cast(user_id, String)
+                + literal(f":{now.isoformat()}"), now=now)
+
+
+def queue_grade_released(db: Session, submission_id: int, *, now: datetime) -> None:
+    """Tell the learner their hand-in was graded, in sessions that do (first grade only:
+    the key is the hand-in)."""
+    chosen = (select(Submission.id)
+              .join(TrainingSession, TrainingSession.id == Submission.session_id)
+              .join(User, User.id == Submission.user_id)
+              .where(Submission.id == submission_id,
+                     TrainingSession.grade_released_message == true(), User.active == true()))
+    _queue_from(db, GRADE_RELEASED, chosen, user_id=Submission.user_id,
+                session_id=Submission.session_id, key_tail=cast(Submission.id, String), now=now)
+
+
+def run_schedule(db: Session, *, now: datetime) -> None:
+    """What the worker runs once a minute: the time-based messages due by ``now``."""
+    queue_reminders(db, now=now)
+    queue_coach_reminders(db, now=now)
+
+
+# --- rendering, in the worker ------------------------------------------------------
+
+_environment = Environment(loader=FileSystemLoader(TEMPLATES),
+                           autoescape=select_autoescape(["html"]),
+                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+class RecipientGone(Exception):
+    """The person or the session a message was for no longer exists."""
+
+
+class NoLongerDue(Exception):
+    """The message no longer concerns its recipient (unenrolled, window over, nothing to grade)."""
+
+
+class RenderCache:
+    """What rendering a batch of messages reads, read once for the batch: its people,
+    sessions, enrolments, opt-outs and invitations sent (a few queries, not a few per
+    message), and each session's courses."""
+
+    def __init__(self):
+        self.courses: dict[int, list] = {}
+        self.enrolments: dict[tuple[int, int], Enrolment] | None = None
+        self.opt_outs: set[tuple[int, str]] | None = None
+        self.invitations: dict[tuple[int, int], int] | None = None
+        self.loaded: list = []
+
+    def prepare(self, db: Session, messages: list[OutboxMessage]) -> None:
+        user_ids = {m.user_id for m in messages if m.user_id is not None}
+        session_ids = {m.session_id for m in messages if m.session_id is not None}
+        if not user_ids or not session_ids:
+            return
+        # Held here, so they stay in the session's identity map (it keeps objects only while
+        # something refers to them) and db.get() finds them without a query.
+        self.loaded = [
+            *db.scalars(select(User).where(User.id.in_(user_ids))),
+            *db.scalars(select(TrainingSession).where(TrainingSession.id.in_(session_ids))
+                        .options(joinedload(TrainingSession.coach)))]
+        self.enrolments = {(e.session_id, e.user_id): e for e in db.scalars(
+            select(Enrolment).where(Enrolment.user_id.in_(user_ids),
+                                    Enrolment.session_id.in_(session_ids)))}
+        self.opt_outs = set(db.execute(select(NotificationOptOut.user_id, NotificationOptOut.kind)
+                                       .where(NotificationOptOut.user_id.in_(user_ids))).all())
+        m = OutboxMessage
+        self.invitations = {(sid, uid): n for sid, uid, n in db.execute(
+            select(m.session_id, m.user_id, func.count())
+            .where(m.user_id.in_(user_ids), m.session_id.in_(session_ids),
+                   m.kind.in_(INVITATIONS), m.status == MessageStatus.SENT.value)
+            .group_by(m.session_id, m.user_id))}
+
+    def enrolment(self, db: Session, session_id: int, user_id: int) -> Enrolment | None:
+        if self.enrolments is not None:
+            return self.enrolments.get((session_id, user_id))
+        return db.scalars(select(Enrolment).where(
+            Enrolment.session_id == session_id, Enrolment.user_id == user_id)).first()
+
+    def opted_out(self, db: Session, user_id: int, kind: str) -> bool:
+        if self.opt_outs is not None:
+            return (user_id, kind) in self.opt_outs
+        return db.get(NotificationOptOut, (user_id, kind)) is not None
+
+    def invitations_sent(self, db: Session, message: OutboxMessage) -> int:
+        """How many invitations this person was sent for this session before: the
+        SEQUENCE of the next one (0 for the first), so calendars apply updates in order."""
+        if self.invitations is not None:
+            return self.invitations.get((message.session_id, message.user_id), 0)
+        m = OutboxMessage
+        return db.scalar(select(func.count()).where(
+            m.session_id == message.session_id, m.user_id == message.user_id,
+            m.kind.in_(INVITATIONS), m.status == MessageStatus.SENT.value,
+            m.id != message.id)) or 0
+
+    def session_courses(self, db: Session, session_id: int) -> list:
+        if session_id not in self.courses:
+            self.courses[session_id] = [c.course for c in db.scalars(
+                select(SessionCourse).where(SessionCourse.session_id == session_id)
+                .order_by(SessionCourse.position, SessionCourse.id)
+                .options(joinedload(SessionCourse.course)))]
+        return self.courses[session_id]
+
+
+def render(db: Session, message: OutboxMessage, *, now: datetime,
+           cache: RenderCache | None = None) -> None:
+    """Fill in the message for its recipient (their address, zone and the session as it
+    is now) and keep it: retries send exactly this."""
+    cache = cache or RenderCache()
+    user = db.get(User, message.user_id) if message.user_id else None
+    session = db.get(TrainingSession, message.session_id) if message.session_id else None
+    if user is None or session is None:
+        raise RecipientGone("the recipient or the session no longer exists")
+    if not user.active:
+        raise NoLongerDue("the recipient's account is no longer active")
+    if cache.opted_out(db, user.id, CHOICE_OF.get(message.kind, message.kind)):
+        raise NoLongerDue("the recipient turned these messages off")
+    renderers = {WELCOME: _welcome, REMINDER: _reminder, COACH_REMINDER: _coach_reminder,
+                 DATES_CHANGED: _dates_changed, INVITATION_CANCELLED: _invitation_cancelled,
+                 GRADE_RELEASED: _grade_released}
+    if message.kind not in renderers:
+        raise ValueError(f"unknown message kind {message.kind!r}")
+    base = {"user": user, "session": session, "portal_url": settings.base_url,
+            "url": f"{settings.base_url.rstrip('/')}/sessions/{session.id}",
+            "unsubscribe_url": unsubscribe_url(user.id, message.kind)}
+    subject, template, context = renderers[message.kind](db, message, user, session, now, cache)
+    context = {**base, **context}
+    message.to_address = user.email
+    message.subject = subject
+    message.text_body = _environment.get_template(f"{template}.txt").render(context)
+    message.html_body = _environment.get_template(f"{template}.html").render(context)
+    if message.kind in INVITATIONS:
+        sequence = cache.invitations_sent(db, message)
+        method = "CANCEL" if message.kind == INVITATION_CANCELLED else "REQUEST"
+        message.ics = _invitation(session, user, context.get("window"), base["url"], now,
+                                  method=method, sequence=sequence)
+    message.rendered_at = now
+
+
+def _learner_window(db: Session, user: User, session: TrainingSession, now: datetime,
+                    cache: RenderCache):
+    enrolment = cache.enrolment(db, session.id, user.id)
+    if enrolment is None:
+        raise NoLongerDue("the learner is no longer enrolled")
+    facts = LearnerFacts(first_access_at=enrolment.first_access_at,
+                         extension_days=enrolment.extension_days)
+    return learner_window(SessionRules.of(session), facts, now)
+
+
+def _zone(user: User):
+    return dates.zone(user.timezone or settings.default_zone)
+
+
+def _access_text(session: TrainingSession, window, zone) -> str:
+    if session.duration_days and window.end is None:
+        return f"{session.duration_days} days from your first visit"
+    return dates.date_range(window.start, window.end, zone)
+
+
+def _welcome(db: Session, message, user: User, session: TrainingSession,
+             now: datetime, cache):
+    zone = _zone(user)
+    window = _learner_window(db, user, session, now, cache)
+    return f"Welcome to {session.name}", "welcome", {
+        "window": window, "access": _access_text(session, window, zone), "zone": zone.key,
+        "courses": cache.session_courses(db, session.id), "coach": session.coach}
+
+
+def _dates_changed(db: Session, message, user: User, session: TrainingSession,
+                   now: datetime, cache):
+    zone = _zone(user)
+    window = _learner_window(db, user, session, now, cache)
+    return f"{session.name}: new dates", "dates_changed", {
+        "window": window, "access": _access_text(session, window, zone), "zone": zone.key}
+
+
+def _invitation_cancelled(db: Session, message, user: User, session: TrainingSession,
+                          now: datetime, cache):
+    if cache.enrolment(db, session.id, user.id) is not None:
+        raise NoLongerDue("the learner is enrolled again")
+    return f"{session.name}: you are no longer enrolled", "invitation_cancelled", {}
+
+
+def _grade_released(db: Session, message, user: User, session: TrainingSession,
+                    now: datetime, cache):
+    submission = db.get(Submission, int(message.idempotency_key.rpartition(":")[2]))
+    if submission is None or submission.grade is None:
+        raise NoLongerDue("the hand-in or its grade no longer exists")
+    course = submission.assignment.course
+    url = f"{settings.base_url.rstrip('/')}/sessions/{session.id}/courses/{course.id}"
+    return f"{session.name}: your work was graded", "grade_released", {
+        "assignment": submission.assignment, "course": course, "course_url": url}
+
+
+def _reminder(db: Session, message, user: User, session: TrainingSession,
+              now: datetime, cache):
+    window = _learner_window(db, user, session, now, cache)
+    if window.end is None or window.end <= now:
+        raise NoLongerDue("the learner's access has no end any more, or has ended")
+    zone = _zone(user)
+    return f"{session.name}: your access ends soon", "reminder", {
+        "last_day": dates.format_bound(window.end, zone, is_end=True),
+        "left": dates.humanize_delta(window.end - now), "zone": zone.key}
+
+
+def _coach_reminder(db: Session, message, user: User, session: TrainingSession,
+                    now: datetime, cache):
+    window = coach_window(SessionRules.of(session))
+    if window.end is None or window.end <= now:
+        raise NoLongerDue("the coach window has no end any more, or has ended")
+    to_grade = _hand_ins_to_grade(db, session, user.id)
+    if to_grade == 0:
+        raise NoLongerDue("nothing is left to grade")
+    zone = _zone(user)
+    plural = "s" if to_grade != 1 else ""
+    return f"{session.name}: {to_grade} hand-in{plural} to grade", "coach_reminder", {
+        "to_grade": to_grade, "zone": zone.key,
+        "last_day": dates.format_bound(window.end, zone, is_end=True),
+        "left": dates.humanize_delta(window.end - now)}
+
+
+def _hand_ins_to_grade(db: Session, session: TrainingSession, user_id: int) -> int:
+    """Hand-ins without a grade, from learners still enrolled, in the courses ``user_id``
+    coaches in the session (all its courses for the session coach)."""
+    courses = select(SessionCourse.course_id).where(SessionCourse.session_id == session.id)
+    if session.coach_id != user_id:
+        courses = select(SessionCourseCoach.course_id).where(
+            SessionCourseCoach.session_id == session.id, SessionCourseCoach.user_id == user_id)
+    return grading.count_to_grade(db, session.id, courses)
+
+
+def _invitation(session: TrainingSession, user: User, window, url: str, now: datetime, *,
+                method: str, sequence: int) -> str | None:
+    """An iCalendar invitation for the learner's access window (METHOD:REQUEST), or its
+    cancellation (METHOD:CANCEL), with the UID of their calendar feed, so their calendar
+    keeps one event and applies each update (SEQUENCE) in order."""
+    if method == "CANCEL":
+        window = Window(now, None) if window is None else window
+    entry = calendar.CalendarEntry(session.id, user.id, session.name, window, url)
+    event = calendar.entry_event(entry, now)
+    if event is None:
+        return None
+    organizer = vCalAddress(f"mailto:{_sender_address()}")
+    organizer.params["cn"] = "Session portal"
+    attendee = vCalAddress(f"mailto:{user.email}")
+    attendee.params["cn"] = user.full_name
+    attendee.params["partstat"] = "NEEDS-ACTION"
+    event.add("organizer", organizer)
+    event.add("attendee", attendee)
+    event.add("sequence", sequence)
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
+    invitation = Calendar()
+    invitation.add("prodid", calendar.PRODID)
+    invitation.add("version", "2.0")
+    invitation.add("method", method)
+    invitation.add_component(event)
+    return invitation.to_ical().decode()
+
+
+def _sender_address() -> str:
+    return settings.mail_from.rpartition("<")[2].rstrip(">")
+
+
+# --- opting out --------------------------------------------------------------------
+
+_UNSUBSCRIBE_SALT = "unsubscribe"
+
+
+def unsubscribe_token(user_id: int, kind: str) -> str:
+    """A signed token naming a person and a kind of message: the unsubscribe link needs no
+    login (RFC 8058), and nobody can forge one for someone else."""
+    signer = URLSafeSerializer(settings.secret_key, salt=_UNSUBSCRIBE_SALT)
+    return signer.dumps([user_id, CHOICE_OF.get(kind, kind)])
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+    """(user id, kind) of a token made by unsubscribe_token, or None if it is not one."""
+    try:
+        user_id, kind = URLSafeSerializer(settings.secret_key, salt=_UNSUBSCRIBE_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or kind not in CHOICES:
+        return None
+    return user_id, kind
+
+
+def unsubscribe_url(user_id: int, kind: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(user_id, kind)}"
+
+
+def list_headers(message: OutboxMessage) -> dict[str, str]:
+    """The one-click unsubscribe headers (RFC 2369, RFC 8058) of a message to a person."""
+    if message.user_id is None:
+        return {}
+    return {"List-Unsubscribe": f"<{unsubscribe_url(message.user_id, message.kind)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def opted_out_kinds(db: Session, user_id: int) -> set[str]:
+    return set(db.scalars(select(NotificationOptOut.kind).where(
+        NotificationOptOut.user_id == user_id)))
+
+
+def set_choices(db: Session, user: User, wanted: set[str], *, by, now: datetime) -> set[str]:
+    """Save which kinds ``user`` gets (``wanted``; the others are turned off), journaled.
+    Returns the kinds whose choice changed."""
+    off_before = opted_out_kinds(db, user.id)
+    off_after = set(CHOICES) - wanted
+    changed = off_before ^ off_after
+    if not changed:
+        return set()
+    for kind in off_after - off_before:
+        db.add(NotificationOptOut(user_id=user.id, kind=kind, created_at=now))
+    for kind in off_before - off_after:
+        db.delete(db.get(NotificationOptOut, (user.id, kind)))
+    journal.record(db, by, now, "notifications", "update", object_id=user.id,
+                   object_label=user.full_name,
+                   before={"off": sorted(off_before)}, after={"off": sorted(off_after)})
+    return changed
+
+
+def turn_off(db: Session, user_id: int, kind: str, *, request_id: str | None,
+             address: str | None, now: datetime) -> User | None:
+    """Turn ``kind`` off for the person of an unsubscribe link (journaled as theirs: the
+    signed link speaks for them). None when the person no longer exists."""
+    user = db.get(User, user_id)
+    if user is None:
+        return None
+    wanted = set(CHOICES) - opted_out_kinds(db, user_id) - {kind}
+    by = journal.Actor(user.id, user.full_name, request_id, address)
+    set_choices(db, user, wanted, by=by, now=now)
+    return user

@@ -1,0 +1,183 @@
+"""The outbox: queueing messages with the change that causes them, and the states a
+message goes through on its way out (queued → sending → sent, or back to queued for a
+retry, or failed for good).
+
+Queueing is part of the caller's transaction: a change rolled back queues nothing. The
+worker (portal/worker.py) claims due messages in short transactions of its own, so any
+number of workers can run against PostgreSQL without sending a message twice: a claim is
+an UPDATE that only takes rows still due (the database serialises two workers' claims of
+one row, and the second finds it no longer due); on PostgreSQL the candidate rows are read
+with FOR UPDATE SKIP LOCKED, so workers do not even wait for each other.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, make_msgid
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import MessageStatus, OutboxMessage
+
+# A claim lasts this long: a worker killed while sending leaves its messages in
+# "sending", and they are due again once their claim has run out.
+CLAIM_LEASE = timedelta(minutes=5)
+# Temporary failures are retried after 1, 2, 4, … minutes, at most 6 hours apart; after
+# MAX_TRIES the message is failed and shown to admins.
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+MAX_TRIES = 12
+ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to queue, already rendered for its recipient."""
+    kind: str
+    idempotency_key: str
+    to_address: str
+    subject: str
+    text_body: str
+    html_body: str = ""
+    ics: str | None = None
+    user_id: int | None = None
+    session_id: int | None = None
+
+
+def message_id(domain: str) -> str:
+    """A new RFC 5322 Message-ID, fixed when a message is queued."""
+    return make_msgid(domain=domain or "session-portal.invalid")
+
+
+def queue(db: Session, messages: Iterable[NewMessage], *, now: datetime,
+          domain: str = "") -> int:
+    """Queue ``messages``, rendered already, in the caller's transaction; a message whose
+    idempotency key is already in the outbox is left out. Returns how many were new."""
+    rows = [{
+        "kind": m.kind, "idempotency_key": m.idempotency_key, "to_address": m.to_address,
+        "subject": m.subject, "text_body": m.text_body, "html_body": m.html_body,
+        "ics": m.ics, "user_id": m.user_id, "session_id": m.session_id,
+        "message_id": message_id(domain), "status": MessageStatus.QUEUED.value, "tries": 0,
+        "next_try_at": now, "last_error": "", "created_at": now, "rendered_at": now,
+    } for m in messages]
+    if not rows:
+        return 0
+    # Both supported databases have INSERT … ON CONFLICT DO NOTHING.
+    builder = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = builder(OutboxMessage).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]).returning(OutboxMessage.id)
+    return len(db.execute(statement, rows).all())
+
+
+def _due(now: datetime):
+    return or_(
+        and_(OutboxMessage.status == MessageStatus.QUEUED.value, OutboxMessage.next_try_at <= now),
+        # A worker died holding these: their claim has run out.
+        and_(OutboxMessage.status == MessageStatus.SENDING.value,
+             OutboxMessage.claimed_until <= now),
+    )
+
+
+def claim_due(db: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due messages for this worker and commit the claim."""
+    candidates = (select(OutboxMessage.id).where(_due(now))
+                  .order_by(OutboxMessage.next_try_at, OutboxMessage.id).limit(limit))
+    if db.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(db.scalars(candidates))
+    if not ids:
+        db.rollback()
+        return []
+    # The WHERE is checked again row by row: a row another worker took meanwhile is skipped.
+    claimed = list(db.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), _due(now))
+        .values(status=MessageStatus.SENDING.value, claimed_until=now + CLAIM_LEASE,
+                tries=OutboxMessage.tries + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)))
+    db.commit()
+    if not claimed:
+        return []
+    return list(db.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                           .order_by(OutboxMessage.id)))
+
+
+def retry_delay(tries: int) -> timedelta:
+    """How long to wait before the next try after ``tries`` failed ones."""
+    return min(FIRST_RETRY * (2 ** max(0, tries - 1)), LONGEST_RETRY)
+
+
+def mark_sent(db: Session, message: OutboxMessage, *, now: datetime) -> None:
+    message.status = MessageStatus.SENT.value
+    message.sent_at = now
+    message.claimed_until = None
+    message.last_error = ""
+
+
+def mark_failed_for_now(db: Session, message: OutboxMessage, error: str, *, now: datetime) -> None:
+    """A temporary failure: try again later, or give up after MAX_TRIES."""
+    message.last_error = error[:ERROR_MAX]
+    message.claimed_until = None
+    if message.tries >= MAX_TRIES:
+        message.status = MessageStatus.FAILED.value
+        return
+    message.status = MessageStatus.QUEUED.value
+    message.next_try_at = now + retry_delay(message.tries)
+
+
+def mark_failed(db: Session, message: OutboxMessage, error: str) -> None:
+    """A permanent failure (the server refused the message or its address for good)."""
+    message.status = MessageStatus.FAILED.value
+    message.last_error = error[:ERROR_MAX]
+    message.claimed_until = None
+
+
+def mark_cancelled(db: Session, message: OutboxMessage, reason: str) -> None:
+    """Not sent: the message no longer concerns its recipient."""
+    message.status = MessageStatus.CANCELLED.value
+    message.last_error = reason[:ERROR_MAX]
+    message.claimed_until = None
+
+
+def as_email(message: OutboxMessage, *, mail_from: str,
+             headers: dict[str, str] | None = None) -> Message:
+    """The message as it goes out: plain text, an HTML alternative, the invitation.
+
+    Built with the standard library's classic MIME classes: the same MIME as the modern
+    EmailMessage API, at a third of its cost, which is most of what a worker spends on a
+    message besides sending it."""
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(message.text_body, "plain", "utf-8"))
+    if message.html_body:
+        body.attach(MIMEText(message.html_body, "html", "utf-8"))
+    email = body
+    if message.ics:
+        email = MIMEMultipart("mixed")
+        email.attach(body)
+        invitation = MIMEText(message.ics, "calendar", "utf-8")
+        invitation.set_param("method", _ics_method(message.ics))
+        invitation.add_header("Content-Disposition", "attachment", filename="invitation.ics")
+        email.attach(invitation)
+    email["From"] = mail_from
+    email["To"] = message.to_address
+    email["Subject"] = message.subject if message.subject.isascii() else Header(
+        message.subject, "utf-8")
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(message.created_at)
+    for name, value in (headers or {}).items():
+        email[name] = value
+    return email
+
+
+def _ics_method(ics: str) -> str:
+    for line in ics.splitlines():
+        if line.startswith("METHOD:"):
+            return line.partition(":")[2].strip()
+    return "PUBLISH"

@@ -1,0 +1,139 @@
+"""The admin's view of the outbox: messages by status, kind, recipient and session, one
+message as it was sent, and sending a failed one again."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import MessageStatus, OutboxMessage, TrainingSession, User
+from . import journal
+from .journal import Actor
+from .pagination import Page, link_args, paginate, read_page_args
+from .text_search import clean_search, contains, user_matches
+
+KIND_LABELS = {
+    "welcome": "Welcome on enrolment",
+    "reminder": "Reminder before the end",
+    "coach-reminder": "Coach reminder",
+    "dates-changed": "New dates (updated invitation)",
+    "invitation-cancelled": "Invitation cancelled",
+    "grade-released": "Work graded",
+}
+STATUS_LABELS = {
+    MessageStatus.QUEUED.value: "Queued",
+    MessageStatus.SENDING.value: "Sending",
+    MessageStatus.SENT.value: "Sent",
+    MessageStatus.FAILED.value: "Failed",
+    MessageStatus.CANCELLED.value: "Not sent",
+}
+RETRYABLE = (MessageStatus.FAILED.value, MessageStatus.CANCELLED.value)
+_DEFAULTS = {"page": 1, "per_page": 25}
+
+
+@dataclass(frozen=True)
+class OutboxFilters:
+    status: str = ""
+    kind: str = ""
+    recipient: str = ""
+    session: str = ""  # a session id (from a session's page) or part of its name
+    page: int = 1
+    per_page: int = 25
+
+    @classmethod
+    def from_args(cls, args) -> "OutboxFilters":
+        """Read the filters; unknown choices are ignored."""
+        page, per_page = read_page_args(args)
+        status, kind = args.get("status", ""), args.get("kind", "")
+        return cls(status=status if status in STATUS_LABELS else "",
+                   kind=kind if kind in KIND_LABELS else "",
+                   recipient=clean_search(args.get("recipient")),
+                   session=clean_search(args.get("session")), page=page, per_page=per_page)
+
+    def args(self, **changes) -> dict:
+        f = replace(self, **changes)
+        return link_args({"status": f.status, "kind": f.kind, "recipient": f.recipient,
+                          "session": f.session, "page": f.page, "per_page": f.per_page},
+                         _DEFAULTS)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.status or self.kind or self.recipient or self.session)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    status: str
+    to_address: str
+    recipient: str | None
+    session_id: int | None
+    session_name: str | None
+    subject: str
+    tries: int
+    created_at: datetime
+    sent_at: datetime | None
+    next_try_at: datetime
+    last_error: str
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+def _statement(filters: OutboxFilters):
+    m = OutboxMessage
+    name = func.trim(func.coalesce(User.first_name, "") + " " + func.coalesce(User.last_name, ""))
+    stmt = (select(m.id, m.kind, m.status, func.coalesce(func.nullif(m.to_address, ""), User.email),
+                   name, m.session_id, TrainingSession.name, m.subject, m.tries, m.created_at,
+                   m.sent_at, m.next_try_at, m.last_error)
+            .outerjoin(User, User.id == m.user_id)
+            .outerjoin(TrainingSession, TrainingSession.id == m.session_id)
+            .order_by(m.created_at.desc(), m.id.desc()))
+    if filters.status:
+        stmt = stmt.where(m.status == filters.status)
+    if filters.kind:
+        stmt = stmt.where(m.kind == filters.kind)
+    if filters.recipient:
+        typed = filters.recipient
+        stmt = stmt.where(user_matches(typed) | contains(m.to_address, typed))
+    if filters.session.isdigit() and len(filters.session) < 10:
+        stmt = stmt.where(m.session_id == int(filters.session))
+    elif filters.session:
+        stmt = stmt.where(contains(TrainingSession.name, filters.session))
+    return stmt
+
+
+def outbox_page(db: Session, filters: OutboxFilters) -> Page:
+    """One page of messages, newest first: two queries whatever the outbox holds."""
+    page = paginate(db, _statement(filters), filters.page, filters.per_page, scalars=False)
+    return replace(page, items=[OutboxRow(*row) for row in page.items])
+
+
+def session_counts(db: Session, session_id: int) -> dict[str, int]:
+    """How many of a session's messages are in each status (one query)."""
+    rows = db.execute(select(OutboxMessage.status, func.count()).where(
+        OutboxMessage.session_id == session_id).group_by(OutboxMessage.status))
+    return {status: count for status, count in rows}
+
+
+def send_again(db: Session, message: OutboxMessage, *, by: Actor, now: datetime) -> bool:
+    """Queue a failed (or not sent) message for a try now, as rendered; journaled.
+    False when the message is not one to send again."""
+    if message.status not in RETRYABLE:
+        return False
+    before = {"status": message.status, "last_error": message.last_error}
+    message.status = MessageStatus.QUEUED.value
+    message.next_try_at = now
+    message.claimed_until = None
+    journal.record(db, by, now, "outbox_message", "retry", object_id=message.id,
+                   object_label=message.subject or KIND_LABELS.get(message.kind, message.kind),
+                   session_id=message.session_id, learner_id=message.user_id,
+                   before=before, after={"status": message.status})
+    return True

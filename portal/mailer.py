@@ -1,0 +1,148 @@
+"""Where the worker hands messages over: an SMTP server (``SMTP_URL``), or, with none
+configured, ``.eml`` files in ``instance/mail/`` that any mail program opens.
+
+``smtp://user:password@host:587`` talks plain SMTP and switches to TLS (STARTTLS) when the
+server offers it, and requires it when a password is given; ``smtps://host:465`` uses TLS
+from the first byte. One connection serves a whole batch.
+"""
+
+import os
+import smtplib
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class TemporaryFailure(Exception):
+    """Worth another try later (connection refused, 4xx)."""
+
+
+class PermanentFailure(Exception):
+    """Not worth another try (5xx: no such mailbox, message refused)."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    implicit_tls: bool
+    username: str | None
+    password: str | None
+    timeout: float = 10.0
+
+    @classmethod
+    def from_url(cls, url: str) -> "SmtpSettings":
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465")
+        implicit = parts.scheme == "smtps"
+        return cls(parts.hostname, parts.port or (465 if implicit else 25), implicit,
+                   unquote(parts.username) if parts.username else None,
+                   unquote(parts.password) if parts.password else None)
+
+
+def _failure(error: Exception) -> Exception:
+    """The kind of failure an exception from smtplib or the network is."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        permanent = all(code >= 500 for code in codes)
+        text = "; ".join(f"{code} {msg.decode(errors='replace')}"
+                         for code, msg in error.recipients.values())
+        return (PermanentFailure if permanent else TemporaryFailure)(text)
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        return (PermanentFailure if error.smtp_code >= 500 else TemporaryFailure)(text)
+    return TemporaryFailure(f"{type(error).__name__}: {error}")
+
+
+class SmtpTransport:
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.implicit_tls:
+            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            client.ehlo()
+            if client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            elif s.password:
+                client.close()
+                raise TemporaryFailure("the SMTP server does not offer STARTTLS; "
+                                       "the password is not sent in clear")
+        if s.username:
+            client.login(s.username, s.password or "")
+        return client
+
+    @contextmanager
+    def connection(self) -> Iterator["SmtpConnection"]:
+        try:
+            client = self._connect()
+        except (OSError, smtplib.SMTPException) as error:
+            raise _failure(error) from error
+        try:
+            yield SmtpConnection(client)
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
+
+
+class SmtpConnection:
+    def __init__(self, client: smtplib.SMTP):
+        self.client = client
+
+    def send(self, message: Message) -> None:
+        try:
+            self.client.send_message(message)
+        except smtplib.SMTPServerDisconnected as error:
+            raise TemporaryFailure(f"disconnected: {error}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            failure = _failure(error)
+            if isinstance(failure, PermanentFailure):
+                # The session stays usable after a refused message.
+                self.client.rset()
+            raise failure from error
+
+
+class FileTransport:
+    """Messages as .eml files, one per message, named by outbox id."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @contextmanager
+    def connection(self) -> Iterator["FileConnection"]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        yield FileConnection(self.folder)
+
+
+class FileConnection:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, message: Message) -> None:
+        name = message["Message-ID"].strip("<>").replace("/", "_")
+        final = self.folder / f"{name}.eml"
+        partial = final.with_suffix(".eml.part")
+        try:
+            partial.write_bytes(message.as_bytes())
+            os.replace(partial, final)  # a reader never sees half a message
+        except OSError as error:
+            raise TemporaryFailure(f"cannot write {final.name}: {error}") from error
+
+
+def transport_from_config(config, instance_path: str):
+    url = config.get("SMTP_URL")
+    if url:
+        return SmtpTransport(SmtpSettings.from_url(url))
+    return FileTransport(Path(config.get("MAIL_FOLDER") or Path(instance_path) / "mail"))
