@@ -8,11 +8,10 @@ name, status and category, the timeline, and the browser's title).
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from .. import clock
-from ..domain.access import Window, admin_list_window, list_status
 from ..domain.outbox_list import STATUS_LABELS as STATUS_NAMES
 from ..domain.outbox_list import session_counts
 from ..domain.session_form import validate_session_values
-from ..domain.session_list import STATUS_LABELS
+from ..domain.session_list import STATUS_LABELS, row_status
 from ..domain.sessions import VersionConflict, ensure_version, load_session, update_session
 from ..domain.timeline import session_timeline
 from ..extensions import db
@@ -35,10 +34,7 @@ def page_context(session: TrainingSession) -> dict:
         "rows": ROWS,
         "shown": shown_values(session, tz),
         "timeline": session_timeline(session, now, tz),
-        # The status the session list shows (duration mode: from the display window).
-        "status": list_status(admin_list_window(
-            Window(session.access_start, session.access_end),
-            Window(session.display_start, session.display_end), session.duration_days), now),
+        "status": row_status(session, now),  # as the session list shows it
         "status_labels": STATUS_LABELS,
         "zone": tz.key,
         "message_counts": session_counts(db.session, session.id),

@@ -209,8 +209,8 @@ def session_list_page(db_session, filters: SessionFilters, now: datetime, tz: Zo
 
 
 def row_status(row, now: datetime) -> Status:
-    """The Status column of a row of session_list_statement: what the status filter
-    selects (``admin_list_window``; in duration mode, the display window)."""
+    """The Status column of a row of session_list_statement (or of a TrainingSession, which
+    has the same attributes): what the status filter selects (``admin_list_window``; in duration mode, the display window)."""
     window = admin_list_window(Window(row.access_start, row.access_end),
                                Window(row.display_start, row.display_end), row.duration_days)
     return list_status(window, now)
