@@ -380,3 +380,35 @@ def humanize_delta(delta: timedelta) -> str:
         return "1 hour"
     minutes = max(1, seconds // 60)
     return f"{minutes} minute" + ("s" if minutes != 1 else "")
+
+
+FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."
+
+
+@dataclass(frozen=True)
+class TypedRange:
+    """A From–To filter of a list as typed: the texts that read (empty for one that does
+    not, or was left empty), the messages about the others, and whether the range applies
+    (False when From is not before To)."""
+
+    date_from: str
+    date_to: str
+    errors: tuple[str, ...]
+    applies: bool
+
+
+def read_range(typed_from: str, typed_to: str, tz: ZoneInfo) -> TypedRange:
+    """Read a list's From and To filters, typed in ``tz`` as in the session forms."""
+    texts, bounds, errors = {}, {}, []
+    for name, label, text, is_end in (("from", "From", typed_from, False),
+                                      ("to", "To", typed_to, True)):
+        try:
+            bounds[name] = parse_local(text, tz, is_end=is_end)
+            texts[name] = text if bounds[name] is not None else ""
+        except DateInputError as error:
+            errors.append(f"“{label}”: {error}")
+            texts[name] = ""
+    applies = not (texts["from"] and texts["to"] and bounds["from"] >= bounds["to"])
+    if not applies:
+        errors.append(FROM_AFTER_TO)
+    return TypedRange(texts["from"], texts["to"], tuple(errors), applies)

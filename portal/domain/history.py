@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..models import JournalEntry, User
 from . import journal, people
-from .dates import DateInputError, format_local, parse_local
+from .dates import format_local, parse_local, read_range
 from .pagination import Page, link_args, paginate, read_page_args
 from .text_search import clean_search, contains, user_matches
 
@@ -59,7 +59,6 @@ ACTION_CHOICES = (
     ("logout", "Log out"),
 )
 
-FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."
 _DEFAULTS = {"page": 1, "per_page": 25}
 
 
@@ -88,29 +87,17 @@ class HistoryFilters:
     def from_args(cls, args, *, session_id: int | None = None) -> HistoryFilters:
         """Read the filters; unknown choices are ignored, unreadable dates reported."""
         page, per_page = read_page_args(args)
-        errors: list[str] = []
-        dates = {}
-        for name, label, is_end in (("from", "From", False), ("to", "To", True)):
-            text = clean_search(args.get(name), 40)
-            try:
-                parse_local(text, UTC, is_end=is_end)
-                dates[name] = text
-            except DateInputError as error:
-                errors.append(f"“{label}”: {error}")
-                dates[name] = ""
-        apply = True
-        if dates["from"] and dates["to"] and (parse_local(dates["from"], UTC, is_end=False)
-                                              >= parse_local(dates["to"], UTC, is_end=True)):
-            errors.append(FROM_AFTER_TO)
-            apply = False
+        # Checked as UTC dates here; the query reads them in the viewer's zone.
+        dates = read_range(clean_search(args.get("from"), 40), clean_search(args.get("to"), 40),
+                           UTC)
         what, action = args.get("what", ""), args.get("action", "")
         return cls(
             who=clean_search(args.get("who")), learner=clean_search(args.get("learner")),
             session=clean_search(args.get("session")) if session_id is None else "",
             what=what if what in journal.OBJECT_TYPES else "",
             action=action if action in journal.ACTION_NAMES else "",
-            date_from=dates["from"], date_to=dates["to"], page=page, per_page=per_page,
-            session_id=session_id, errors=tuple(errors), dates_apply=apply,
+            date_from=dates.date_from, date_to=dates.date_to, page=page, per_page=per_page,
+            session_id=session_id, errors=dates.errors, dates_apply=dates.applies,
         )
 
     def args(self, **changes) -> dict:

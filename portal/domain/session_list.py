@@ -9,7 +9,7 @@ from sqlalchemy.sql import Select
 
 from ..models import SessionCategory, SessionCourse, TrainingSession
 from .access import Status, Window, admin_list_window, admin_list_window_columns, list_status
-from .dates import DateInputError, parse_local
+from .dates import parse_local, read_range
 from .pagination import Page, read_page_args
 from .text_search import clean_search
 
@@ -19,7 +19,6 @@ SORTS = ("name", "category", "display", "access", "courses", "learners", "status
          "ends")
 STATUSES = {"active": Status.CURRENT, "upcoming": Status.UPCOMING, "past": Status.PAST}
 STATUS_LABELS = {Status.CURRENT: "Active", Status.UPCOMING: "Upcoming", Status.PAST: "Past"}
-FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."
 DATE_MAX = 40  # characters of a typed date kept (a date and time with its offset is 25)
 
 
@@ -90,21 +89,13 @@ class SessionFilters:
 
 
 def _read_dates(args, tz: ZoneInfo) -> tuple[dict[str, str], tuple[str, ...]]:
-    """The From and To texts that apply (written as in the session forms), and the
-    messages about those that do not: unreadable, or a From not before the To."""
-    dates, bounds, errors = {}, {}, []
-    for name, label, is_end in (("from", "From", False), ("to", "To", True)):
-        text = clean_search(args.get(name), DATE_MAX)
-        try:
-            bounds[name] = parse_local(text, tz, is_end=is_end)
-            dates[name] = text if bounds[name] is not None else ""
-        except DateInputError as error:
-            errors.append(f"“{label}”: {error}")
-            dates[name] = ""
-    if dates["from"] and dates["to"] and bounds["from"] >= bounds["to"]:
-        errors.append(FROM_AFTER_TO)
-        dates = {"from": "", "to": ""}
-    return dates, tuple(errors)
+    """The From and To texts that apply (written as in the session forms; neither when the
+    From is not before the To), and the messages about those that do not."""
+    dates = read_range(clean_search(args.get("from"), DATE_MAX),
+                       clean_search(args.get("to"), DATE_MAX), tz)
+    if not dates.applies:
+        return {"from": "", "to": ""}, dates.errors
+    return {"from": dates.date_from, "to": dates.date_to}, dates.errors
 
 
 def courses_count():
@@ -210,7 +201,8 @@ def session_list_page(db_session, filters: SessionFilters, now: datetime, tz: Zo
 
 def row_status(row, now: datetime) -> Status:
     """The Status column of a row of session_list_statement (or of a TrainingSession, which
-    has the same attributes): what the status filter selects (``admin_list_window``; in duration mode, the display window)."""
+    has the same attributes): what the status filter selects (``admin_list_window``; in
+    duration mode, the display window)."""
     window = admin_list_window(Window(row.access_start, row.access_end),
                                Window(row.display_start, row.display_end), row.duration_days)
     return list_status(window, now)
