@@ -9,13 +9,13 @@ enrolment, for sessions that send it).
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from icalendar import Calendar, vCalAddress
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import String, and_, cast, exists, func, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import (
@@ -29,7 +29,7 @@ from ..models import (
     TrainingSession,
     User,
 )
-from . import calendar, dates, grading, journal
+from . import calendar, dates, grading, journal, outbox
 from .access import (
     LearnerFacts,
     SessionRules,
@@ -72,9 +72,13 @@ class MailSettings:
     secret_key: str = ""
 
     @property
+    def address(self) -> str:
+        """The sender's address alone ("portal@example.org" of "Portal <portal@…>")."""
+        return parseaddr(self.mail_from)[1]
+
+    @property
     def domain(self) -> str:
-        address = self.mail_from.rpartition("<")[2].rstrip(">")
-        return address.rpartition("@")[2] or "session-portal.invalid"
+        return self.address.rpartition("@")[2] or "session-portal.invalid"
 
 
 settings = MailSettings()
@@ -84,10 +88,6 @@ def configure(**values) -> None:
     """Set the process's mail settings (create_app does, from its configuration)."""
     global settings
     settings = replace(settings, **values)
-
-
-def _insert(db: Session):
-    return (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)
 
 
 _COLUMNS = ["kind", "user_id", "session_id", "idempotency_key", "message_id", "status",
@@ -110,8 +110,7 @@ def _queue_from(db: Session, kind: str, chosen, *, user_id, session_id, key_tail
         literal(due or now, OutboxMessage.next_try_at.type), literal(""),
         literal(now, OutboxMessage.created_at.type),
         literal(""), literal(""), literal(""), literal(""), maintain_column_froms=True)
-    db.execute(_insert(db)(OutboxMessage).from_select(_COLUMNS, columns)
-               .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    db.execute(outbox.insert_new(db).from_select(_COLUMNS, columns))
 
 
 def queue_welcomes(db: Session, session_ids: set[int], *, now: datetime,
@@ -471,7 +470,7 @@ def _invitation(session: TrainingSession, user: User, window, url: str, now: dat
     event = calendar.entry_event(entry, now)
     if event is None:
         return None
-    organizer = vCalAddress(f"mailto:{_sender_address()}")
+    organizer = vCalAddress(f"mailto:{settings.address}")
     organizer.params["cn"] = "Session portal"
     attendee = vCalAddress(f"mailto:{user.email}")
     attendee.params["cn"] = user.full_name
@@ -487,10 +486,6 @@ def _invitation(session: TrainingSession, user: User, window, url: str, now: dat
     invitation.add("method", method)
     invitation.add_component(event)
     return invitation.to_ical().decode()
-
-
-def _sender_address() -> str:
-    return settings.mail_from.rpartition("<")[2].rstrip(">")
 
 
 # --- opting out --------------------------------------------------------------------

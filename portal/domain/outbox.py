@@ -69,11 +69,14 @@ def queue(db: Session, messages: Iterable[NewMessage], *, now: datetime,
     } for m in messages]
     if not rows:
         return 0
-    # Both supported databases have INSERT … ON CONFLICT DO NOTHING.
-    builder = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = builder(OutboxMessage).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]).returning(OutboxMessage.id)
-    return len(db.execute(statement, rows).all())
+    return len(db.execute(insert_new(db).returning(OutboxMessage.id), rows).all())
+
+
+def insert_new(db: Session):
+    """INSERT into the outbox that skips a message whose idempotency key is there already
+    (both supported databases have ON CONFLICT DO NOTHING)."""
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
 def _due(now: datetime):
