@@ -43,15 +43,17 @@ class Decision(StrEnum):
     READ_ONLY = "read_only"
     NOT_YET = "not_yet"
     CLOSED = "closed"
+    SUSPENDED = "suspended"  # a learner whose enrolment an admin suspended
     NONE = "none"
 
 
 # For someone who is both coach and learner, the more generous result wins.
 _GENEROSITY = {
-    Decision.OPEN: 4,
-    Decision.READ_ONLY: 3,
-    Decision.NOT_YET: 2,
-    Decision.CLOSED: 1,
+    Decision.OPEN: 5,
+    Decision.READ_ONLY: 4,
+    Decision.NOT_YET: 3,
+    Decision.CLOSED: 2,
+    Decision.SUSPENDED: 1,
     Decision.NONE: 0,
 }
 
@@ -121,10 +123,33 @@ class SessionRules:
 
 @dataclass(frozen=True)
 class LearnerFacts:
-    """What the decision needs about one enrolment."""
+    """What the decision needs about one enrolment: its first access, its individual
+    dates (``extension_days`` or an individual window ``own_start``/``own_end``, never
+    both) and whether it is suspended."""
 
     first_access_at: datetime | None = None
     extension_days: int = 0
+    own_start: datetime | None = None
+    own_end: datetime | None = None
+    suspended: bool = False
+
+    @classmethod
+    def of(cls, enrolment: Enrolment) -> LearnerFacts:
+        return cls(enrolment.first_access_at, enrolment.extension_days or 0,
+                   enrolment.own_start, enrolment.own_end, enrolment.suspended_at is not None)
+
+    @property
+    def has_own_window(self) -> bool:
+        return self.own_start is not None or self.own_end is not None
+
+
+class WindowKind(StrEnum):
+    """Which rule gave a learner their window (what the access explainer names)."""
+
+    ACCESS = "access"  # the session's access window
+    EXTENDED = "extended"  # the access window, its end moved by the extension
+    INDIVIDUAL = "individual"  # the learner's individual window
+    DURATION = "duration"  # N days from the first access (plus any extension)
 
 
 @dataclass(frozen=True)
@@ -164,12 +189,44 @@ class Access:
         return self.is_admin or self.as_coach in (Decision.OPEN, Decision.READ_ONLY)
 
 
+def learner_window_kind(rules: SessionRules, learner: LearnerFacts) -> WindowKind:
+    if learner.has_own_window:
+        return WindowKind.INDIVIDUAL
+    if rules.duration_days is not None:
+        return WindowKind.DURATION
+    if learner.extension_days and rules.access.end is not None:
+        return WindowKind.EXTENDED
+    return WindowKind.ACCESS
+
+
 def learner_window(rules: SessionRules, learner: LearnerFacts, now: datetime) -> Window:
-    """The learner's access window; in duration mode it runs from their first access."""
-    if rules.duration_days is None:
-        return rules.access
-    first = learner.first_access_at or now  # opening it now is what starts the clock
-    return Window(first, first + timedelta(days=rules.duration_days + learner.extension_days))
+    """The learner's access window.
+
+    - An individual window replaces the session's: each bound it sets replaces the
+      session's access bound, a bound it leaves unset keeps the session's fixed one (in
+      duration mode too: the individual window then replaces the N days).
+    - Duration mode: N days (plus the extension) from the first access.
+    - Fixed dates: the access window, its end moved later by the extension (no end:
+      nothing to extend).
+    """
+    kind = learner_window_kind(rules, learner)
+    if kind is WindowKind.INDIVIDUAL:
+        return Window(learner.own_start if learner.own_start is not None else rules.access.start,
+                      learner.own_end if learner.own_end is not None else rules.access.end)
+    if kind is WindowKind.DURATION:
+        first = learner.first_access_at or now  # opening it now is what starts the clock
+        return Window(first, _plus_days(first, rules.duration_days + learner.extension_days))
+    if kind is WindowKind.EXTENDED:
+        return Window(rules.access.start, _plus_days(rules.access.end, learner.extension_days))
+    return rules.access
+
+
+def _plus_days(moment: datetime, days: int) -> datetime:
+    """``moment`` + ``days``, kept at the last representable instant near year 9999."""
+    try:
+        return moment + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=moment.tzinfo)
 
 
 def coach_window(rules: SessionRules) -> Window:
@@ -206,7 +263,8 @@ def decide(relation: Relation, rules: SessionRules, now: datetime) -> Access:
         candidates.append((as_coach, window))
     if relation.learner is not None:
         window = learner_window(rules, relation.learner, now)
-        as_learner = _window_decision(window, rules.after_end_policy, now)
+        as_learner = (Decision.SUSPENDED if relation.learner.suspended
+                      else _window_decision(window, rules.after_end_policy, now))
         candidates.append((as_learner, window))
     if not candidates:
         return Access(Decision.NONE)
@@ -216,7 +274,8 @@ def decide(relation: Relation, rules: SessionRules, now: datetime) -> Access:
         as_coach,
         as_learner,
         opens_at=window.start if decision is Decision.NOT_YET else None,
-        ended_at=window.end if window.status(now) is Status.PAST else None,
+        ended_at=window.end if window.status(now) is Status.PAST
+        and decision is not Decision.SUSPENDED else None,
     )
 
 
@@ -355,16 +414,37 @@ def _relation_columns(user, session_id, course_id: int | None) -> list:
         coach_filter.append(SessionCourseCoach.course_id == course_id)
     mine = (Enrolment.session_id == session_id) & (Enrolment.user_id == user.id)
     return [
-        select(Enrolment.first_access_at).where(mine).scalar_subquery().label("first"),
-        select(Enrolment.extension_days).where(mine).scalar_subquery().label("extension"),
+        *(select(column).where(mine).scalar_subquery().label(label)
+          for label, column in _LEARNER_FACT_COLUMNS.items()),
         exists().where(*coach_filter).label("cc"),
     ]
 
 
+# LearnerFacts field -> the enrolment column it is read from.
+_LEARNER_FACT_COLUMNS = {
+    "first_access_at": Enrolment.first_access_at,
+    "extension_days": Enrolment.extension_days,
+    "own_start": Enrolment.own_start,
+    "own_end": Enrolment.own_end,
+    "suspended": Enrolment.suspended_at.is_not(None),
+}
+
+
+def learner_fact_columns() -> list:
+    """The enrolment's columns ``learner_facts_of`` reads, labelled, for any select."""
+    return [column.label(label) for label, column in _LEARNER_FACT_COLUMNS.items()]
+
+
+def learner_facts_of(row) -> LearnerFacts:
+    """The facts of a row selected with ``learner_fact_columns``."""
+    return LearnerFacts(row.first_access_at, row.extension_days or 0, row.own_start,
+                        row.own_end, bool(row.suspended))
+
+
 def _relation_of(row, user, session: TrainingSession) -> Relation:
     learner = None
-    if row.extension is not None:
-        learner = LearnerFacts(row.first, row.extension)
+    if row.extension_days is not None:  # NOT NULL in an enrolment: None means not enrolled
+        learner = learner_facts_of(row)
     return Relation(is_coach=session.coach_id == user.id or bool(row.cc), learner=learner)
 
 

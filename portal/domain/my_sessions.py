@@ -9,6 +9,7 @@ one loads the details of the sessions on the page shown.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from .access import (
     Window,
     decide,
     display_window_columns,
+    learner_fact_columns,
+    learner_facts_of,
     learner_window,
     list_status,
 )
@@ -113,8 +116,7 @@ def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
             TrainingSession.access_end,
             TrainingSession.after_end_policy,
             TrainingSession.duration_days,
-            Enrolment.first_access_at,
-            Enrolment.extension_days,
+            *learner_fact_columns(),
         )
         .join(Enrolment, Enrolment.session_id == TrainingSession.id)
         .where(Enrolment.user_id == user.id, display_window_columns().contains(now))
@@ -123,7 +125,7 @@ def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
     for row in rows:
         rules = SessionRules(Window(row.access_start, row.access_end), None,
                              row.after_end_policy, row.duration_days)
-        facts = LearnerFacts(row.first_access_at, row.extension_days or 0)
+        facts = learner_facts_of(row)
         window, status, decision = place(rules, facts, now)
         placed.append(Placed(row.id, row.name, window, status, decision, row.after_end_policy,
                              row.duration_days, row.first_access_at is not None))
@@ -287,10 +289,10 @@ class LearnerState:
 
 def learner_facts(db_session, session_id: int, user_id: int) -> LearnerFacts | None:
     row = db_session.execute(
-        select(Enrolment.first_access_at, Enrolment.extension_days)
+        select(*learner_fact_columns())
         .where(Enrolment.session_id == session_id, Enrolment.user_id == user_id)
     ).one_or_none()
-    return None if row is None else LearnerFacts(row.first_access_at, row.extension_days or 0)
+    return None if row is None else learner_facts_of(row)
 
 
 def learner_state(session: TrainingSession, facts: LearnerFacts, now: datetime, tz: ZoneInfo,
@@ -298,7 +300,7 @@ def learner_state(session: TrainingSession, facts: LearnerFacts, now: datetime, 
     """``visiting``: the learner is opening the session now, which starts a
     duration-mode learner's days (the gate records it after the page is built)."""
     if visiting and facts.first_access_at is None and session.duration_days is not None:
-        facts = LearnerFacts(now, facts.extension_days)
+        facts = dataclasses.replace(facts, first_access_at=now)
     rules = SessionRules.of(session)
     window, status, _ = place(rules, facts, now)
     started = facts.first_access_at is not None

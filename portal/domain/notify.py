@@ -372,9 +372,7 @@ def _learner_window(db: Session, user: User, session: TrainingSession, now: date
     enrolment = cache.enrolment(db, session.id, user.id)
     if enrolment is None:
         raise NoLongerDue("the learner is no longer enrolled")
-    facts = LearnerFacts(first_access_at=enrolment.first_access_at,
-                         extension_days=enrolment.extension_days)
-    return learner_window(SessionRules.of(session), facts, now)
+    return learner_window(SessionRules.of(session), LearnerFacts.of(enrolment), now)
 
 
 def _zone(user: User):

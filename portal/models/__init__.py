@@ -10,7 +10,7 @@ from .journal import JournalEntry
 from .login_session import LoginSession
 from .notification_opt_out import NotificationOptOut
 from .outbox import MessageStatus, OutboxMessage
-from .session_course import SessionCourse, SessionCourseCoach
+from .session_course import AssignmentDue, SessionCourse, SessionCourseCoach
 from .submission import Grade, Submission
 from .training_session import AfterEndPolicy, TrainingSession
 from .user import PlatformRole, User
@@ -20,6 +20,7 @@ __all__ = [
     "AccessEvent",
     "AfterEndPolicy",
     "Assignment",
+    "AssignmentDue",
     "Base",
     "ClassMembership",
     "Course",

@@ -34,6 +34,12 @@ class Enrolment(Base):
         UniqueConstraint("session_id", "user_id"),
         CheckConstraint("source IN ('individual', 'class', 'import')", name="source"),
         CheckConstraint("extension_days >= 0", name="extension_non_negative"),
+        CheckConstraint("extension_days <= 3650", name="extension_at_most_ten_years"),
+        # Either "+N days" or an individual window, never both (see domain/learner_dates).
+        CheckConstraint("extension_days = 0 OR (own_start IS NULL AND own_end IS NULL)",
+                        name="extension_or_own_window"),
+        CheckConstraint("own_start IS NULL OR own_end IS NULL OR own_start < own_end",
+                        name="own_window_ordered"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,8 +53,16 @@ class Enrolment(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_access_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_access_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Duration mode: extra days granted to this learner.
+    # Individual dates (domain/learner_dates.py): extra days on the learner's access end
+    # (or on their duration in duration mode), or an individual access window whose set
+    # bounds replace the session's; with the reason given, which the pages show.
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    own_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    own_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dates_reason: Mapped[str | None] = mapped_column(String(200))
+    # Suspended: the learner keeps their work but opens nothing inside the session.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(String(200))
 
     session: Mapped[TrainingSession] = relationship()
     user: Mapped[User] = relationship()

@@ -1,10 +1,18 @@
 """Courses inside a session, in order, and their course coaches."""
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
-from .course import Course
+from .base import Base, UTCDateTime
+from .course import Assignment, Course
 from .training_session import TrainingSession
 from .user import User
 
@@ -57,3 +65,32 @@ class SessionCourseCoach(Base):
         foreign_keys="[SessionCourseCoach.session_id, SessionCourseCoach.course_id]",
     )
     user: Mapped[User] = relationship()
+
+
+class AssignmentDue(Base):
+    """When an assignment is due in one session: a fixed moment, or N days after each
+    learner's own access start (domain/due_dates.py). Kept per session course, so a
+    course used in two sessions has its own due dates in each; removing the course from
+    the session removes them."""
+
+    __tablename__ = "assignment_due"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["session_id", "course_id"],
+            ["session_course.session_id", "session_course.course_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("(due_at IS NULL) <> (due_days IS NULL)", name="fixed_or_relative"),
+        CheckConstraint("due_days IS NULL OR (due_days >= 0 AND due_days <= 3650)",
+                        name="due_days_range"),
+    )
+
+    session_id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    course_id: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_days: Mapped[int | None] = mapped_column(Integer)
+
+    assignment: Mapped[Assignment] = relationship()
