@@ -15,6 +15,7 @@ from portal.domain.access import (
     Status,
     Window,
     decide,
+    learner_window,
     list_status,
     may_download_hand_in,
     relation_for,
@@ -188,6 +189,109 @@ def test_duration_mode_after_end_follows_policy():
     closed = rules("closed", duration=10, coach=False, access=(None, None))
     facts = Relation(learner=LearnerFacts(FIRST_ACCESS, 0))
     assert decide(facts, closed, FIRST_ACCESS + timedelta(days=11)).decision is C
+
+
+# --- individual dates and suspension ------------------------------------------
+
+DAY = timedelta(days=1)
+S = Decision.SUSPENDED
+EXTENDED = LearnerFacts(extension_days=5)
+EARLIER = LearnerFacts(own_start=ACCESS_START - 10 * DAY, own_end=ACCESS_END - 10 * DAY)
+LATER = LearnerFacts(own_start=ACCESS_START + 5 * DAY, own_end=ACCESS_END + 20 * DAY)
+OWN_START_ONLY = LearnerFacts(own_start=ACCESS_START - 3 * DAY)
+OWN_END_ONLY = LearnerFacts(own_end=ACCESS_END + 7 * DAY)
+SUSPENDED = LearnerFacts(suspended=True)
+
+# (case, learner facts, moment) -> decision under read_only / open / closed; the window of
+# the session is ACCESS_START to ACCESS_END (no coach window: learners only here).
+INDIVIDUAL_TABLE = {
+    ("extension on fixed dates: at the session's end", EXTENDED, ACCESS_END): (O, O, O),
+    ("extension on fixed dates: last second", EXTENDED, ACCESS_END + 5 * DAY - SECOND): (O, O, O),
+    ("extension on fixed dates: at the extended end", EXTENDED, ACCESS_END + 5 * DAY): (R, O, C),
+    ("extension on fixed dates: start unchanged", EXTENDED, ACCESS_START - SECOND): (N, N, N),
+    ("earlier window: open before the session", EARLIER, ACCESS_START - 10 * DAY): (O, O, O),
+    ("earlier window: before its start", EARLIER, ACCESS_START - 10 * DAY - SECOND): (N, N, N),
+    ("earlier window: ended before the session's end", EARLIER, ACCESS_END - 10 * DAY):
+        (R, O, C),
+    ("later window: not yet at the session's start", LATER, ACCESS_START): (N, N, N),
+    ("later window: open at the session's end", LATER, ACCESS_END): (O, O, O),
+    ("later window: at its own end", LATER, ACCESS_END + 20 * DAY): (R, O, C),
+    ("own start only: opens early", OWN_START_ONLY, ACCESS_START - 3 * DAY): (O, O, O),
+    ("own start only: the session's end stays", OWN_START_ONLY, ACCESS_END): (R, O, C),
+    ("own end only: the session's start stays", OWN_END_ONLY, ACCESS_START - SECOND): (N, N, N),
+    ("own end only: open after the session's end", OWN_END_ONLY, ACCESS_END): (O, O, O),
+    ("own end only: at its end", OWN_END_ONLY, ACCESS_END + 7 * DAY): (R, O, C),
+    ("suspended: inside the window", SUSPENDED, ACCESS_START + DAY): (S, S, S),
+    ("suspended: before the window", SUSPENDED, ACCESS_START - DAY): (S, S, S),
+    ("suspended: after the end", SUSPENDED, ACCESS_END + DAY): (S, S, S),
+}
+
+INDIVIDUAL_CASES = [
+    pytest.param(facts, moment, policy, expected[i], id=f"{case}-{policy}")
+    for (case, facts, moment), expected in INDIVIDUAL_TABLE.items()
+    for i, policy in enumerate(("read_only", "open", "closed"))
+]
+
+
+@pytest.mark.parametrize(("facts", "moment", "policy", "expected"), INDIVIDUAL_CASES)
+def test_individual_dates_table(facts, moment, policy, expected):
+    access = decide(Relation(learner=facts), rules(policy, coach=False), moment)
+    assert access.decision is expected
+
+
+DURATION_START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+IN_DURATION_MODE = LearnerFacts(first_access_at=FIRST_ACCESS, own_start=DURATION_START,
+                                own_end=DURATION_START + 10 * DAY)
+
+
+@pytest.mark.parametrize(
+    ("facts", "moment", "policy", "expected"),
+    [
+        # The individual window replaces the N days: the first access no longer counts.
+        (IN_DURATION_MODE, FIRST_ACCESS + DAY, "read_only", N),
+        (IN_DURATION_MODE, DURATION_START, "read_only", O),
+        (IN_DURATION_MODE, DURATION_START + 10 * DAY - SECOND, "read_only", O),
+        (IN_DURATION_MODE, DURATION_START + 10 * DAY, "read_only", R),
+        (IN_DURATION_MODE, DURATION_START + 10 * DAY, "open", O),
+        (IN_DURATION_MODE, DURATION_START + 10 * DAY, "closed", C),
+        # An individual end only: the fixed access dates are unbounded, so it opens at once.
+        (LearnerFacts(first_access_at=FIRST_ACCESS, own_end=DURATION_START),
+         FIRST_ACCESS - 100 * DAY, "closed", O),
+        (LearnerFacts(first_access_at=FIRST_ACCESS, own_end=DURATION_START),
+         DURATION_START, "closed", C),
+    ],
+)
+def test_individual_window_in_duration_mode(facts, moment, policy, expected):
+    duration = rules(policy, duration=30, coach=False, access=(None, None))
+    assert decide(Relation(learner=facts), duration, moment).decision is expected
+
+
+def test_extension_without_an_access_end_changes_nothing():
+    unbounded = rules(coach=False, access=(ACCESS_START, None))
+    late = datetime(2100, 1, 1, tzinfo=UTC)
+    assert decide(Relation(learner=EXTENDED), unbounded, late).decision is O
+    assert learner_window(unbounded, EXTENDED, late) == Window(ACCESS_START, None)
+
+
+def test_suspended_coach_keeps_coaching_but_cannot_hand_in():
+    both = Relation(is_coach=True, learner=SUSPENDED)
+    access = decide(both, rules(), ACCESS_START + DAY)
+    assert access.decision is O and access.as_learner is S
+    assert access.can_grade and not access.can_submit
+
+
+def test_suspended_learner_gets_no_dates_to_wait_for():
+    access = decide(Relation(learner=SUSPENDED), rules(), ACCESS_START - DAY)
+    assert access.decision is S and access.opens_at is None and access.ended_at is None
+    assert not access.can_view and not access.can_submit
+
+
+def test_extension_near_year_9999_does_not_overflow():
+    end = datetime(9999, 12, 30, tzinfo=UTC)
+    far = rules(coach=False, access=(ACCESS_START, end))
+    window = learner_window(far, LearnerFacts(extension_days=3650), end)
+    assert window.end == datetime.max.replace(tzinfo=UTC)
+    assert decide(Relation(learner=LearnerFacts(extension_days=3650)), far, end).decision is O
 
 
 PARIS = ZoneInfo("Europe/Paris")

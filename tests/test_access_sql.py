@@ -27,6 +27,8 @@ from portal.domain.access import (
     Window,
     WindowColumns,
     access_window_columns,
+    admin_list_window,
+    admin_list_window_columns,
     coach_window,
     coach_window_columns,
     decide,
@@ -49,12 +51,15 @@ sessions = st.fixed_dictionaries({
     "coach": windows,
     "policy": st.sampled_from([policy.value for policy in AfterEndPolicy]),
     "duration_days": st.none() | st.integers(1, 30),
+    "learners": st.none() | windows,  # the span kept when every learner has own dates
 })
 
 KINDS = {
     "access": (access_window_columns, lambda rules, row: rules.access),
     "coach": (coach_window_columns, lambda rules, row: coach_window(rules)),
     "display": (display_window_columns, lambda rules, row: row["display"]),
+    "admin list": (admin_list_window_columns, lambda rules, row: admin_list_window(
+        rules.access, row["display"], rules.duration_days, row["learners"])),
 }
 DECISIONS = list(Decision)
 
@@ -66,6 +71,9 @@ def _session(number: int, coach_id: int, row: dict) -> TrainingSession:
         display_start=row["display"].start, display_end=row["display"].end,
         access_start=row["access"].start, access_end=row["access"].end,
         coach_start=row["coach"].start, coach_end=row["coach"].end,
+        learners_span=row["learners"] is not None,
+        learners_start=row["learners"].start if row["learners"] else None,
+        learners_end=row["learners"].end if row["learners"] else None,
     )
 
 
@@ -78,7 +86,7 @@ def _conditions(now: datetime, other: Window) -> dict:
             out[kind, status] = window.status_condition(status, now)
         out[kind, "contains"] = window.contains(now)
         out[kind, "overlaps"] = window.overlaps(other)
-        if kind != "display":  # the display window has no after-end policy
+        if kind in ("access", "coach"):  # the decisions of learners and coaches
             for decision in DECISIONS:
                 out[kind, decision] = window.decision_condition(decision, now)
     return out
@@ -109,9 +117,14 @@ def _expected(rules: SessionRules, row: dict, now: datetime, other: Window) -> d
 @given(rows=st.lists(sessions, min_size=1, max_size=20), now=instants, other=windows)
 @example(  # an instant on every start and on every end: start inclusive, end exclusive
     rows=[{"display": Window(GRID[2], GRID[4]), "access": Window(GRID[2], GRID[4]),
-           "coach": Window(None, None), "policy": "closed", "duration_days": None},
+           "coach": Window(None, None), "policy": "closed", "duration_days": None,
+           "learners": None},
           {"display": Window(GRID[0], GRID[2]), "access": Window(GRID[0], GRID[2]),
-           "coach": Window(GRID[2], None), "policy": "read_only", "duration_days": 5}],
+           "coach": Window(GRID[2], None), "policy": "read_only", "duration_days": 5,
+           "learners": Window(GRID[1], GRID[3])},
+          {"display": Window(GRID[0], GRID[2]), "access": Window(GRID[0], GRID[2]),
+           "coach": Window(None, None), "policy": "open", "duration_days": None,
+           "learners": Window(GRID[1], None)}],
     now=GRID[2], other=Window(GRID[2], GRID[2]),
 )
 def test_sql_forms_select_what_python_decides(app, make_user, rows, now, other):

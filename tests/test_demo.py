@@ -1,5 +1,6 @@
 """The demo data: `flask demo` loads it, prints the logins, and a second run changes nothing."""
 
+from dataclasses import replace
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from portal.models import (
     TrainingSession,
     User,
 )
-from portal.tools.demo import DEMO_LOGINS, load_demo
+from portal.tools.demo import DEMO_LOGINS, INDIVIDUAL_DATES, SUSPENSIONS, load_demo
 
 
 def row_counts() -> dict[str, int]:
@@ -107,7 +108,7 @@ def test_learner_has_past_current_and_upcoming_sessions(demo):
     statuses = {}
     for enrolment in enrolments:
         session = enrolment.session
-        facts = LearnerFacts(enrolment.first_access_at, enrolment.extension_days)
+        facts = LearnerFacts.of(enrolment)
         status = learner_window(SessionRules.of(session), facts, now).status(now)
         statuses.setdefault(status, []).append(session)
         # Listed in My sessions: inside the display window.
@@ -116,8 +117,11 @@ def test_learner_has_past_current_and_upcoming_sessions(demo):
     assert len(statuses[Status.CURRENT]) >= 2
     assert len(statuses[Status.UPCOMING]) >= 1
     for session in statuses[Status.CURRENT]:
-        relation = Relation(learner=LearnerFacts(now - timedelta(days=1)))
-        assert decide(relation, SessionRules.of(session), now).can_submit
+        facts = LearnerFacts.of(db.session.scalar(select(Enrolment).filter_by(
+            session_id=session.id, user_id=learner.id)))
+        if facts.first_access_at is None:
+            facts = replace(facts, first_access_at=now - timedelta(days=1))
+        assert decide(Relation(learner=facts), SessionRules.of(session), now).can_submit
 
 
 def test_coach_can_still_grade_a_session_that_ended_last_week(demo):
@@ -221,7 +225,10 @@ def test_the_demo_tells_in_the_journal_how_its_data_came(demo, client):
     by_kind = {}
     for entry in entries:
         by_kind[entry.object_type] = by_kind.get(entry.object_type, 0) + 1
-    assert by_kind["enrolment"] == counts["enrolment"]
+    added = [e for e in entries if e.object_type == "enrolment" and e.action == "add"]
+    assert len(added) == counts["enrolment"]
+    # The demo's individual dates and suspension, told as such.
+    assert by_kind["enrolment"] == counts["enrolment"] + len(INDIVIDUAL_DATES) + len(SUSPENSIONS)
     assert by_kind["session"] == counts["training_session"] == 12
     tz = ZoneInfo("Europe/Paris")
     texts = [sentence(e, tz) for e in entries]

@@ -33,6 +33,10 @@ def upgrade():
     op.add_column('enrolment', sa.Column('suspended_at', dt, nullable=True))
     op.add_column('enrolment', sa.Column('suspension_reason', sa.String(length=200),
                                          nullable=True))
+    op.add_column('training_session', sa.Column('learners_span', sa.Boolean(),
+                                                server_default=sa.text('false'), nullable=False))
+    op.add_column('training_session', sa.Column('learners_start', dt, nullable=True))
+    op.add_column('training_session', sa.Column('learners_end', dt, nullable=True))
     # SQLite cannot add a CHECK to an existing table without rebuilding it (see above):
     # there the domain's validation (domain/learner_dates.py) is the only guard.
     if op.get_bind().dialect.name != "sqlite":
@@ -61,5 +65,7 @@ def downgrade():
     if op.get_bind().dialect.name != "sqlite":
         for name, _ in _CHECKS:
             op.drop_constraint(name, 'enrolment', type_='check')
+    for column in ('learners_end', 'learners_start', 'learners_span'):
+        op.drop_column('training_session', column)
     for column in ('suspension_reason', 'suspended_at', 'dates_reason', 'own_end', 'own_start'):
         op.drop_column('enrolment', column)

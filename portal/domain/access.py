@@ -20,6 +20,7 @@ Where each rule lives (rules: DESIGN.md, "The three windows"):
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -284,12 +285,33 @@ def list_status(window: Window, now: datetime) -> Status:
     return window.status(now)
 
 
-def admin_list_window(access: Window, display: Window, duration_days: int | None) -> Window:
+def admin_list_window(access: Window, display: Window, duration_days: int | None,
+                      learners: Window | None = None) -> Window:
     """The window a session's status in the admin lists comes from: its access window;
-    in duration mode, where each learner's access runs from their own first visit
-    (``learner_window``), the display window, the only fixed dates that still apply to
-    learners. ``admin_list_window_columns`` is its SQL form."""
-    return display if duration_days is not None else access
+    when every learner has individual dates (``learners``: the span of their windows,
+    kept on the session), that span; in duration mode, where each learner's access runs
+    from their own first visit (``learner_window``), the display window, the only fixed
+    dates that still apply to learners. ``admin_list_window_columns`` is its SQL form."""
+    if duration_days is not None:
+        return display
+    return learners if learners is not None else access
+
+
+def session_learners_span(session) -> Window | None:
+    """The span ``admin_list_window`` takes from a session (or a row with its columns)."""
+    if not session.learners_span:
+        return None
+    return Window(session.learners_start, session.learners_end)
+
+
+def learners_span_of(windows: Iterable[Window]) -> Window:
+    """The span of learners' windows: earliest start to latest end (None: unbounded)."""
+    starts, ends = [], []
+    for window in windows:
+        starts.append(window.start)
+        ends.append(window.end)
+    return Window(None if None in starts or not starts else min(starts),
+                  None if None in ends or not ends else max(ends))
 
 
 # --- what each need asks of the decision ----------------------------------
@@ -385,11 +407,16 @@ def display_window_columns() -> WindowColumns:
 
 def admin_list_window_columns() -> WindowColumns:
     """``admin_list_window`` as SQL: the display window's columns for a session in
-    duration mode, the access window's for the others."""
+    duration mode, the learners' span when every learner has individual dates, the
+    access window's for the others."""
     ts = TrainingSession
     in_duration_mode = ts.duration_days.is_not(None)
-    return WindowColumns(case((in_duration_mode, ts.display_start), else_=ts.access_start),
-                         case((in_duration_mode, ts.display_end), else_=ts.access_end))
+    spanned = ts.learners_span == true()
+    return WindowColumns(
+        case((in_duration_mode, ts.display_start), (spanned, ts.learners_start),
+             else_=ts.access_start),
+        case((in_duration_mode, ts.display_end), (spanned, ts.learners_end),
+             else_=ts.access_end))
 
 
 def coach_window_columns() -> WindowColumns:

@@ -46,6 +46,13 @@ from ..models import (
     UTCDateTime,
 )
 from . import journal, notify
+from .access import (
+    SessionRules,
+    learner_fact_columns,
+    learner_facts_of,
+    learner_window,
+    learners_span_of,
+)
 from .journal import Actor
 from .value_lists import pair_rows
 
@@ -191,6 +198,8 @@ def change_enrolments(db, request: EnrolmentRequest, *, by: Actor, now: datetime
         _journal(db, request, changes, class_how, by=by, now=now)
         notify.queue_welcomes(db, {session_id for session_id, _ in changes.added}, now=now)
         notify.queue_cancellations(db, changes.removed, now=now)
+        refresh_learners_span(db, {session_id for group in changes.groups
+                                   for session_id, _ in group.pairs}, now)
     return changes
 
 
@@ -574,10 +583,149 @@ def apply_import(db, file_name: str, enrol: Collection[Pair], unenrol: Collectio
         by=by, now=now)
 
 
+# --- individual dates and suspensions ---------------------------------------------
+
+_DATE_FIELDS = ("extension_days", "own_start", "own_end", "dates_reason")
+
+
+def class_learner_ids(db, session_id: int, class_id: int) -> list[int]:
+    """The learners of the session who are members of ``class_id`` (linked to it)."""
+    return list(db.scalars(
+        select(Enrolment.user_id)
+        .join(ClassMembership, ClassMembership.user_id == Enrolment.user_id)
+        .join(SessionClass, (SessionClass.class_id == ClassMembership.class_id)
+              & (SessionClass.session_id == Enrolment.session_id))
+        .where(Enrolment.session_id == session_id, ClassMembership.class_id == class_id)
+        .order_by(Enrolment.user_id)
+    ))
+
+
+def _enrolled_rows(db, session_id: int, user_ids: Iterable[int], fields: Iterable[str]):
+    """The session's enrolments of ``user_ids`` (id, the learner's name and ``fields``)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return []
+    return db.execute(
+        select(Enrolment.user_id, User.first_name, User.last_name, User.username,
+               *(getattr(Enrolment, name) for name in fields))
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.session_id == session_id, Enrolment.user_id.in_(wanted))
+        .order_by(Enrolment.user_id)
+    ).all()
+
+
+def _learner_change(db, session: TrainingSession, action: str, rows, after: dict,
+                    fields: Iterable[str], *, by: Actor, now: datetime) -> list[int]:
+    """Write ``after`` to the enrolments of ``rows`` whose values differ, journaled (a head
+    entry when several change, one item each); returns the user ids changed."""
+    items = []
+    for row in rows:
+        before = {name: getattr(row, name) for name in fields}
+        was, now_is = journal.changes(before, after)
+        if was or now_is:
+            name = f"{row.first_name} {row.last_name}".strip() or row.username
+            items.append({"learner_id": row.user_id, "learner_label": name,
+                          "session_id": session.id, "session_label": session.name,
+                          "before": was, "after": now_is})
+    changed = [item["learner_id"] for item in items]
+    if not changed:
+        return []
+    db.execute(update(Enrolment)
+               .where(Enrolment.session_id == session.id, Enrolment.user_id.in_(changed))
+               .values(**after))
+    parent_id = None
+    if len(changed) > 1:
+        head_after = {"count": len(changed)}
+        if action == "suspend":
+            head_after["suspension_reason"] = after["suspension_reason"]
+        parent_id = journal.record(db, by, now, "enrolments", action, session_id=session.id,
+                                   session_label=session.name, after=head_after).id
+    journal.record_items(db, by, now, "enrolment", action, items, parent_id=parent_id)
+    return changed
+
+
+def _plain_enrolment():
+    """An enrolment of the session in question with no individual dates."""
+    return exists().where(Enrolment.session_id == TrainingSession.id,
+                          Enrolment.extension_days == 0, Enrolment.own_start.is_(None),
+                          Enrolment.own_end.is_(None))
+
+
+def refresh_learners_span(db, session_ids: Iterable[int], now: datetime) -> None:
+    """Keep each session's learners span (what its admin-list status comes from when every
+    learner has individual dates, see the model) after its learners or dates changed.
+
+    One query to find the sessions concerned; the windows are then computed by
+    ``access.learner_window`` for those sessions only (fixed dates: ``now`` is unused)."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return
+    ts = TrainingSession
+    every_learner_own = ts.duration_days.is_(None) & (ts.learner_count > 0) & ~_plain_enrolment()
+    rows = db.execute(select(TrainingSession.id, TrainingSession.learners_span,
+                             every_learner_own.label("spanned"))
+                      .where(TrainingSession.id.in_(ids))).all()
+    for row in rows:
+        values = {"learners_span": False, "learners_start": None, "learners_end": None}
+        session = db.get(TrainingSession, row.id)
+        if row.spanned:
+            facts = db.execute(select(*learner_fact_columns())
+                               .where(Enrolment.session_id == row.id)).all()
+            rules = SessionRules.of(session)
+            span = learners_span_of(learner_window(rules, learner_facts_of(f), now)
+                                    for f in facts)
+            values = {"learners_span": True, "learners_start": span.start,
+                      "learners_end": span.end}
+        elif not row.learners_span:
+            continue
+        # A Core UPDATE: not an edit of the session, so its version (which an open
+        # session form checks) and its "updated" time stay as they are.
+        db.execute(update(TrainingSession).where(TrainingSession.id == row.id).values(**values))
+        db.expire(session, list(values))
+
+
+def change_learner_dates(db, session: TrainingSession, user_ids: Iterable[int], change, *,
+                         by: Actor, now: datetime) -> list[int]:
+    """Give the learners ``user_ids`` of ``session`` the individual dates ``change``
+    (a learner_dates.DatesChange; its REMOVAL takes them away), journaled, and queue an
+    updated invitation for each learner whose dates changed. Returns their user ids;
+    ids that are not learners of the session are left out."""
+    rows = _enrolled_rows(db, session.id, user_ids, _DATE_FIELDS)
+    changed = _learner_change(db, session, "dates", rows, change.values, _DATE_FIELDS,
+                              by=by, now=now)
+    if changed:
+        refresh_learners_span(db, [session.id], now)
+        notify.queue_date_changes(db, session, {"access_end"}, now=now, user_ids=changed)
+    return changed
+
+
+def change_suspension(db, session: TrainingSession, user_ids: Iterable[int],
+                      reason: str | None, *, by: Actor, now: datetime) -> list[int]:
+    """Suspend the learners ``user_ids`` of ``session`` with ``reason``, or lift their
+    suspension (``reason`` None), journaled; returns the user ids whose state changed
+    (suspending someone suspended again changes only the reason)."""
+    fields = ("suspended_at", "suspension_reason")
+    rows = _enrolled_rows(db, session.id, user_ids, fields)
+    if reason is None:
+        rows = [row for row in rows if row.suspended_at is not None]
+        after = {"suspended_at": None, "suspension_reason": None}
+        return _learner_change(db, session, "lift", rows, after, fields, by=by, now=now)
+    # The moment of a suspension is kept when only its reason changes.
+    changed = []
+    for suspended in (False, True):
+        chosen = [row for row in rows if (row.suspended_at is not None) is suspended]
+        after = {"suspension_reason": reason} if suspended \
+            else {"suspended_at": now, "suspension_reason": reason}
+        changed += _learner_change(db, session, "suspend", chosen, after, list(after),
+                                   by=by, now=now)
+    return changed
+
+
 __all__ = [
     "BY_IMPORT", "INDIVIDUALLY", "THROUGH_A_CLASS", "ClassChange", "ClassRef",
     "EnrolmentChanges", "EnrolmentRequest", "How", "PairGroup", "Removal",
-    "add_class_member", "apply_import", "change_enrolments", "classes_holding",
+    "add_class_member", "apply_import", "change_enrolments", "change_learner_dates",
+    "change_suspension", "class_learner_ids", "classes_holding",
     "enrol_users", "in_linked_class", "link_class", "remove_class_member", "unenrol_user",
     "unlink_class", "unlink_class_everywhere", "unlink_impact",
 ]

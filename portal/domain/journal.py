@@ -58,6 +58,15 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("enrolment", "add"): "enrolled a learner (after: {'how': individual|class|import})",
     ("enrolment", "remove"): "unenrolled a learner (before: {'how': ...})",
     ("enrolment", "change"): "changed how a learner is enrolled (before/after: {'how'})",
+    # Individual dates and suspensions: one item per learner (before/after: the enrolment's
+    # extension_days, own_start, own_end, dates_reason / suspension_reason); several
+    # learners at once get a head entry ("enrolments", same action, after: {'count': n}).
+    ("enrolment", "dates"): "set, changed or removed a learner's individual dates",
+    ("enrolment", "suspend"): "suspended a learner (after: {'suspension_reason'})",
+    ("enrolment", "lift"): "lifted a learner's suspension",
+    ("enrolments", "dates"): "set the individual dates of several learners",
+    ("enrolments", "suspend"): "suspended several learners",
+    ("enrolments", "lift"): "lifted the suspension of several learners",
     ("session_class", "add"): "linked a class to the session",
     ("session_class", "remove"): "unlinked a class from the session",
     ("class_member", "add"): "added a member to a class (learner_*: the member)",
@@ -86,6 +95,9 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("login", "logout"): "logged out",
     ("outbox_message", "retry"): "sent a failed message again (object_label: its subject)",
     ("notifications", "update"): "chose the messages a user gets (before/after: {'off': kinds})",
+    ("assignment_due", "update"): "changed the due dates of a course's assignments in the "
+                                  "session (object_*: the course; before/after: {assignment "
+                                  "title: ISO instant | days after each learner's start | None})",
 }
 
 OBJECT_TYPES = tuple(sorted({kind for kind, _ in ACTIONS}))
@@ -128,10 +140,15 @@ FIELD_LABELS = {
     "file_name": "file",
     "position": "position",
     "how": "enrolment",
+    "extension_days": "extension",
+    "own_start": "individual start",
+    "own_end": "individual end",
+    "dates_reason": "reason",
+    "suspension_reason": "reason of the suspension",
 }
 
 # Fields whose value is an exclusive end: shown as the last included day.
-END_FIELDS = frozenset({"display_end", "access_end", "coach_end"})
+END_FIELDS = frozenset({"display_end", "access_end", "coach_end", "own_end"})
 
 
 def jsonable(value):
@@ -230,7 +247,8 @@ def _value_text(field: str, value, tz: ZoneInfo) -> str:
         return format_bound(moment, tz, is_end=field in END_FIELDS)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if field in ("duration_days", "remind_days_before_end", "coach_remind_days_before_end"):
+    if field in ("duration_days", "remind_days_before_end", "coach_remind_days_before_end",
+                 "extension_days"):
         return f"{value} days" if value is not None else "none"
     if field == "how":
         return _HOW.get(value, str(value))
@@ -352,6 +370,8 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return _session_what(e, tz)
     if kind in ("session_course", "course_coach", "session_class", "class_member"):
         return _link_what(e)
+    if kind in ("enrolments", "enrolment") and e.action in _LEARNER_DATE_VERBS:
+        return _learner_dates_what(e, tz)
     if kind == "enrolments":
         return _bulk_sentence(e)
     if kind == "enrolment":
@@ -364,6 +384,8 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return f"sent the message “{e.object_label}” again"
     if kind == "notifications":
         return _notifications_what(e)
+    if kind == "assignment_due":
+        return _due_dates_what(e, tz)
     noun = {"user": "user", "course": "course", "assignment": "assignment",
             "class": "class", "category": "category"}.get(kind, kind.replace("_", " "))
     thing = f"the {noun} {e.object_label}"
@@ -443,6 +465,51 @@ def _enrolment_what(e: JournalEntry) -> str:
     return (f"changed how {learner} is enrolled{_in_session(e)}"
             + (f": now {now_how}" if now_how else "")
             + (f", before {was_how}" if was_how else ""))
+
+
+_LEARNER_DATE_VERBS = {"dates": "set the individual dates of", "suspend": "suspended",
+                       "lift": "lifted the suspension of"}
+
+
+def _learner_dates_what(e: JournalEntry, tz: ZoneInfo) -> str:
+    """'set the individual dates of Léa Roux in Python basics: the extension from (none) to
+    5 days and the reason …', 'suspended 3 learners in Python basics: “unpaid fees”'."""
+    after, before = e.after or {}, e.before or {}
+    who = _plural(after.get("count", 0), "learner") if e.object_type == "enrolments" \
+        else e.learner_label
+    # A removal clears the reason; any other change keeps one (it is required).
+    if e.action == "dates" and e.object_type == "enrolment" and "dates_reason" in after \
+            and after["dates_reason"] is None:
+        return f"removed the individual dates of {who}{_in_session(e)}"
+    text = f"{_LEARNER_DATE_VERBS[e.action]} {who}{_in_session(e)}"
+    if e.action == "suspend" and after.get("suspension_reason"):
+        return f"{text}: {_quoted(after['suspension_reason'])}"
+    if e.action == "dates" and e.object_type == "enrolment":
+        phrases = change_phrases(before, after, tz)
+        return f"{text}: {_join(phrases)}" if phrases else text
+    return text
+
+
+def _due_value_text(value, tz: ZoneInfo) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, int):
+        return f"{value} day{'s' if value != 1 else ''} after each learner's access start"
+    try:
+        return format_bound(datetime.fromisoformat(value), tz, is_end=True)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _due_dates_what(e: JournalEntry, tz: ZoneInfo) -> str:
+    """'changed the due dates of Python basics in Onboarding: Loops from none to 3 Dec
+    2026 at 17:00'."""
+    before, after = e.before or {}, e.after or {}
+    phrases = [f"{title} from {_due_value_text(before.get(title), tz)} to "
+               f"{_due_value_text(value, tz)}" for title, value in after.items()]
+    changes_text = f": {_join(phrases)}" if phrases else ""
+    course = e.object_label or "a course"
+    return f"changed the due dates of {course}{_in_session(e)}{changes_text}"
 
 
 def _login_what(e: JournalEntry) -> str:

@@ -195,11 +195,12 @@ def queue_coach_reminders(db: Session, *, now: datetime) -> None:
 
 
 def queue_date_changes(db: Session, session: TrainingSession, changed: set[str], *,
-                       now: datetime) -> None:
+                       now: datetime, user_ids: Collection[int] | None = None) -> None:
     """Updated invitations for the learners of a session whose access dates changed (in
-    sessions that send invitations, i.e. welcome messages). Due in GATHER_CHANGES: the
-    message is written when it is sent, so further changes before then are in it, and
-    a learner with one still waiting gets no second."""
+    sessions that send invitations, i.e. welcome messages), or for ``user_ids`` alone
+    when only their individual dates changed. Due in GATHER_CHANGES: the message is
+    written when it is sent, so further changes before then are in it, and a learner
+    with one still waiting gets no second."""
     if not session.welcome_message or not changed & {"access_start", "access_end",
                                                      "duration_days"}:
         return
@@ -210,6 +211,8 @@ def queue_date_changes(db: Session, session: TrainingSession, changed: set[str],
                              OutboxMessage.status == MessageStatus.QUEUED.value)
     chosen = (select(e.id).join(User, User.id == e.user_id)
               .where(e.session_id == session.id, User.active == true(), ~waiting))
+    if user_ids is not None:
+        chosen = chosen.where(e.user_id.in_(sorted(user_ids)))
     _queue_from(db, DATES_CHANGED, chosen, user_id=e.user_id, session_id=e.session_id,
                 key_tail=cast(e.id, String) + literal(f":{now.isoformat()}"), now=now,
                 due=now + GATHER_CHANGES)

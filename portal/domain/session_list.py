@@ -8,7 +8,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
 from ..models import SessionCategory, SessionCourse, TrainingSession
-from .access import Status, Window, admin_list_window, admin_list_window_columns, list_status
+from .access import (
+    Status,
+    Window,
+    admin_list_window,
+    admin_list_window_columns,
+    list_status,
+    session_learners_span,
+)
 from .dates import parse_local, read_range
 from .pagination import Page, read_page_args
 from .text_search import clean_search
@@ -168,6 +175,9 @@ def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo,
         TrainingSession.access_start,
         TrainingSession.access_end,
         TrainingSession.duration_days,
+        TrainingSession.learners_span,
+        TrainingSession.learners_start,
+        TrainingSession.learners_end,
         n_courses,
         learners_count().label("n_learners"),
     ).outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
@@ -204,5 +214,6 @@ def row_status(row, now: datetime) -> Status:
     has the same attributes): what the status filter selects (``admin_list_window``; in
     duration mode, the display window)."""
     window = admin_list_window(Window(row.access_start, row.access_end),
-                               Window(row.display_start, row.display_end), row.duration_days)
+                               Window(row.display_start, row.display_end), row.duration_days,
+                               session_learners_span(row))
     return list_status(window, now)

@@ -196,6 +196,8 @@ def update_session(db, session: TrainingSession, changes: dict, *,
     journal.record(db, by, now, "session", "update", **_about(session, label),
                    before=old, after=new)
     notify.queue_date_changes(db, session, set(changed), now=now)
+    if changed.keys() & {"access_start", "access_end", "duration_days"}:
+        enrolment.refresh_learners_span(db, [session.id], now)
     return {name: (before[name], value) for name, value in changed.items()}
 
 

@@ -69,6 +69,14 @@ class TrainingSession(Base):
     # sorts 10,000 sessions by it without counting a million enrolments.
     learner_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
+    # When every learner of a fixed-date session has individual dates, the span of their
+    # windows (learners_span true; a missing bound: unbounded): the admin lists' status
+    # comes from it (access.admin_list_window). Kept by enrolment.refresh_learners_span.
+    learners_span: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                server_default=text("false"))
+    learners_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    learners_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     # Optimistic locking: every UPDATE checks and bumps it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

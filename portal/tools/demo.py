@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from .. import clock
-from ..domain import journal, notify
+from ..domain import enrolment, journal, learner_dates, notify
 from ..domain.dates import zone
 from ..domain.passwords import hash_password
 from ..domain.sessions import course_label
@@ -403,7 +403,20 @@ DAY = timedelta(days=1)
 COUNT_KEYS = [
     "users", "categories", "courses", "assignments", "classes", "class memberships",
     "sessions", "session courses", "course coaches", "class links", "enrolments",
-    "submissions", "grades", "visits",
+    "submissions", "grades", "visits", "individual dates", "suspensions",
+]
+
+# Individual dates the demo gives: (session, learner (a username, or the n-th learner of the
+# session enrolled on their own, by username), extension days or (start, end) in days from
+# today, reason). The demo learner's extension moves a session that just ended back to
+# their Current tab.
+INDIVIDUAL_DATES = [
+    ("Customer Support Onboarding — Cohort 3", "learner", 10, "Medical leave in week 4"),
+    ("Leading Remote Teams — Autumn", 0, (-14, 50), "Joined late; works on the Lyon shift"),
+    ("Data Literacy for Managers — Cohort 1", 0, 7, "Parental leave"),
+]
+SUSPENSIONS = [
+    ("Data Literacy for Managers — Cohort 1", 1, "Course fee not yet paid"),
 ]
 
 
@@ -434,6 +447,7 @@ def load_demo(db_session, now: datetime | None = None) -> dict[str, int]:
     for plan in SESSIONS:
         _load_session(loader, rng, plan, users, categories, courses, classes)
     loader.write_journal()
+    _load_individual_dates(loader)
     db_session.commit()
     return loader.counts
 
@@ -500,6 +514,41 @@ class _Loader:
         """``hours`` after midnight on the wall clock of ``day``, portal time, in UTC."""
         local = datetime.combine(day, time(0), tzinfo=self.zone) + timedelta(hours=hours)
         return local.astimezone(UTC)
+
+
+def _load_individual_dates(loader: _Loader) -> None:
+    """The individual dates and suspensions above, through the enrolment write path (which
+    journals them and changes nothing the second time)."""
+    for name, who, dates, reason in INDIVIDUAL_DATES:
+        session, user_id = _demo_learner(loader, name, who)
+        if loader.find(Enrolment, session_id=session.id, user_id=user_id).dates_reason:
+            continue  # given by an earlier load: left as it is, like every row
+        if isinstance(dates, int):
+            change = learner_dates.dates_change(learner_dates.EXTEND, days=dates, reason=reason)
+        else:
+            start, end = (loader.at(loader.today + timedelta(days=d), 0) for d in dates)
+            change = learner_dates.dates_change(learner_dates.WINDOW, start=start, end=end,
+                                                reason=reason)
+        loader.counts["individual dates"] += len(enrolment.change_learner_dates(
+            loader.db, session, [user_id], change, by=journal.SYSTEM, now=loader.now))
+    for name, who, reason in SUSPENSIONS:
+        session, user_id = _demo_learner(loader, name, who)
+        if loader.find(Enrolment, session_id=session.id, user_id=user_id).suspended_at is None:
+            loader.counts["suspensions"] += len(enrolment.change_suspension(
+                loader.db, session, [user_id], reason, by=journal.SYSTEM, now=loader.now))
+
+
+def _demo_learner(loader: _Loader, session_name: str, who) -> tuple[TrainingSession, int]:
+    session = loader.find(TrainingSession, name=session_name)
+    if isinstance(who, str):
+        return session, loader.find(User, username=who).id
+    named = {username for plan in SESSIONS if plan.name == session_name
+             for username in plan.learners}
+    learners = loader.db.execute(
+        select(User.id, User.username).join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.session_id == session.id, Enrolment.direct)
+        .order_by(User.username)).all()
+    return session, [row.id for row in learners if row.username not in named][who]
 
 
 def _load_users(loader: _Loader, rng: random.Random) -> dict[str, User]:
