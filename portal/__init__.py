@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -124,6 +125,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_web(app)
 
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .api.docs import pages as api_pages
     from .auth import bp as auth_bp
     from .coach import bp as coach_bp
     from .learner import bp as learner_bp
@@ -134,6 +137,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(learner_bp)
     app.register_blueprint(coach_bp)
+    _register_api(app, api_bp)
+    app.register_blueprint(api_pages)
 
     from .tools.cli import register_cli
 
@@ -173,10 +178,39 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _register_api(app: Flask, api_bp) -> None:
+    """The JSON API: tokens instead of cookies, so no CSRF token; rate limits per token;
+    every error as problem details (portal/api/core.py)."""
+    from .api.core import ApiError, problem
+
+    app.register_blueprint(api_bp)
+
+    @app.errorhandler(ApiError)
+    def api_error(error):
+        return problem(error.status, error.title, error.detail, errors=error.errors,
+                       headers=error.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if not _is_api_request():
+            return error
+        return problem(error.code or 500, error.name, error.description,
+                       headers={"Allow": error.valid_methods and ", ".join(error.valid_methods)}
+                       if getattr(error, "valid_methods", None) else None)
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/v1/") or request.path == "/api/v1"
+
+
 def _error_page(code: int, title: str, text: str, **context):
     """A full error page, or for htmx an alert put in the page's message area: the
     fragment the request meant to replace is left as it was. A history restore (Back)
-    replaces the whole page, so it gets the full page."""
+    replaces the whole page, so it gets the full page. The API answers problem details."""
+    if _is_api_request():
+        from .api.core import problem
+
+        return problem(code, title, text)
     if wants_fragment():
         html = render_template("errors/_error.html", code=code, title=title, text=text,
                                **context)

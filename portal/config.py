@@ -26,6 +26,8 @@ class Defaults:
     # Failed logins allowed before a pause, per client address and per username.
     LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
     LOGIN_LIMIT_PER_USERNAME = "5 per 5 minutes"
+    # Requests per API token (per address for requests without one).
+    API_RATE_LIMIT = "600 per minute"
     # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 - a profile name, not a secret
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

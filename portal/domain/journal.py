@@ -95,6 +95,8 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("login", "logout"): "logged out",
     ("outbox_message", "retry"): "sent a failed message again (object_label: its subject)",
     ("notifications", "update"): "chose the messages a user gets (before/after: {'off': kinds})",
+    ("api_token", "create"): "created an API token (after: scopes, expiry, owner)",
+    ("api_token", "revoke"): "revoked an API token",
     ("assignment_due", "update"): "changed the due dates of a course's assignments in the "
                                   "session (object_*: the course; before/after: {assignment "
                                   "title: ISO instant | days after each learner's start | None})",
@@ -384,6 +386,9 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return f"sent the message “{e.object_label}” again"
     if kind == "notifications":
         return _notifications_what(e)
+    if kind == "api_token":
+        verb = "created" if e.action == "create" else "revoked"
+        return f"{verb} the API token {_quoted(e.object_label)}"
     if kind == "assignment_due":
         return _due_dates_what(e, tz)
     noun = {"user": "user", "course": "course", "assignment": "assignment",

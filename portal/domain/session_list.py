@@ -1,13 +1,14 @@
 """The admin session list: filters, sorting and counts in one statement."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
 from ..models import SessionCategory, SessionCourse, TrainingSession
+from . import keyset
 from .access import (
     Status,
     Window,
@@ -17,6 +18,7 @@ from .access import (
     session_learners_span,
 )
 from .dates import parse_local, read_range
+from .keyset import Key
 from .pagination import Page, read_page_args
 from .text_search import clean_search
 
@@ -135,28 +137,63 @@ def filter_conditions(filters: SessionFilters, now: datetime, tz: ZoneInfo) -> l
     return conditions
 
 
-def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
+DATE_SORTS = ("display", "access", "starts", "ends")
+# Stands in for a missing date in a keyset (NULLs first going up, last going down, as
+# the list's NULLS FIRST / NULLS LAST).
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _sort_expression(sort: str, now: datetime, n_courses):
     window = admin_list_window_columns()
-    status_rank = case(
-        (window.status_condition(Status.UPCOMING, now), 1),
-        (window.status_condition(Status.PAST, now), 2),
-        else_=0,
-    )
-    order = {
+    if sort == "status":
+        return case(
+            (window.status_condition(Status.UPCOMING, now), 1),
+            (window.status_condition(Status.PAST, now), 2),
+            else_=0,
+        )
+    return {
         "name": func.lower(TrainingSession.name),
         "category": func.lower(func.coalesce(SessionCategory.name, "")),
         "display": TrainingSession.display_start,
         "access": TrainingSession.access_start,
         "courses": n_courses,
         "learners": learners_count(),
-        "status": status_rank,
         "starts": window.start,
         "ends": window.end,
-    }[filters.sort]
+    }[sort]
+
+
+def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
+    order = _sort_expression(filters.sort, now, n_courses)
     order = order.desc() if filters.direction == "desc" else order.asc()
-    if filters.sort in ("display", "access", "starts", "ends"):
+    if filters.sort in DATE_SORTS:
         order = order.nulls_first() if filters.direction == "asc" else order.nulls_last()
     return [order, TrainingSession.name, TrainingSession.id]
+
+
+def sort_keys(filters: SessionFilters, now: datetime) -> list[Key]:
+    """The list's order as keyset keys (the same order as ``_order``): the sort, then the
+    name and the id."""
+    kind = {"name": "text", "category": "text", **dict.fromkeys(DATE_SORTS, "instant")}
+    return [
+        Key(_sort_expression(filters.sort, now, courses_count()),
+            kind.get(filters.sort, "int"), filters.direction == "desc",
+            EARLIEST if filters.sort in DATE_SORTS else None),
+        Key(TrainingSession.name, "text"),
+        Key(TrainingSession.id, "int"),
+    ]
+
+
+def sessions_after(db_session, filters: SessionFilters, now: datetime, tz: ZoneInfo,
+                   after_values: list | None, limit: int) -> list:
+    """Up to ``limit`` rows of session_list_statement (with the keyset columns of
+    ``sort_keys``) that come after ``after_values`` in the list's order; one query."""
+    keys = sort_keys(filters, now)
+    stmt = session_list_statement(filters, now, tz).order_by(None) \
+        .add_columns(*keyset.columns(keys)).order_by(*(key.order_by() for key in keys))
+    if after_values is not None:
+        stmt = stmt.where(keyset.after(keys, after_values))
+    return db_session.execute(stmt.limit(limit)).all()
 
 
 def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo,
@@ -174,6 +211,8 @@ def session_list_statement(filters: SessionFilters, now: datetime, tz: ZoneInfo,
         TrainingSession.display_end,
         TrainingSession.access_start,
         TrainingSession.access_end,
+        TrainingSession.coach_start,
+        TrainingSession.coach_end,
         TrainingSession.duration_days,
         TrainingSession.learners_span,
         TrainingSession.learners_start,

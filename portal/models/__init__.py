@@ -1,6 +1,7 @@
 """The portal's data model, one module per concept."""
 
 from .access_event import AccessEvent
+from .api_token import ApiToken
 from .base import Base, UTCDateTime
 from .category import SessionCategory
 from .course import Assignment, Course
@@ -18,6 +19,7 @@ from .user_class import ClassMembership, UserClass
 
 __all__ = [
     "AccessEvent",
+    "ApiToken",
     "AfterEndPolicy",
     "Assignment",
     "AssignmentDue",
