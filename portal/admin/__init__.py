@@ -7,6 +7,7 @@ bp = GuardedBlueprint("admin", __name__, url_prefix="/admin", guard=admin_requir
 
 
 from . import (  # noqa: E402,F401
+    api_tokens,
     dashboard,
     history,
     imports,

@@ -27,4 +27,14 @@ def rate_limit_fields(response):
     return response
 
 
-from . import docs, sessions  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    categories,
+    classes,
+    courses,
+    docs,
+    enrolments,
+    journal,
+    session_courses,
+    sessions,
+    users,
+)

@@ -150,6 +150,12 @@ def _assignment_fields(assignment: Assignment) -> dict:
             "max_score": assignment.max_score}
 
 
+def assignments_of(course_id: int) -> Select:
+    """The course's assignments in their order: a statement to page through."""
+    return (select(Assignment).where(Assignment.course_id == course_id)
+            .order_by(Assignment.position, Assignment.id))
+
+
 def create_assignment(db, course: Course, values: AssignmentValues, *, by: Actor,
                       now: datetime) -> Assignment:
     """Add the assignment last in ``course`` and its ("assignment", "create") entry

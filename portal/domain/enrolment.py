@@ -667,21 +667,22 @@ def refresh_learners_span(db, session_ids: Iterable[int], now: datetime) -> None
                       .where(TrainingSession.id.in_(ids))).all()
     for row in rows:
         values = {"learners_span": False, "learners_start": None, "learners_end": None}
-        session = db.get(TrainingSession, row.id)
         if row.spanned:
             facts = db.execute(select(*learner_fact_columns())
                                .where(Enrolment.session_id == row.id)).all()
-            rules = SessionRules.of(session)
+            rules = SessionRules.of(db.get(TrainingSession, row.id))
             span = learners_span_of(learner_window(rules, learner_facts_of(f), now)
                                     for f in facts)
             values = {"learners_span": True, "learners_start": span.start,
                       "learners_end": span.end}
         elif not row.learners_span:
-            continue
+            continue  # no span before or after: nothing to write (nor to load)
         # A Core UPDATE: not an edit of the session, so its version (which an open
         # session form checks) and its "updated" time stay as they are.
         db.execute(update(TrainingSession).where(TrainingSession.id == row.id).values(**values))
-        db.expire(session, list(values))
+        loaded = db.identity_map.get(db.identity_key(TrainingSession, row.id))
+        if loaded is not None:
+            db.expire(loaded, list(values))
 
 
 def change_learner_dates(db, session: TrainingSession, user_ids: Iterable[int], change, *,

@@ -18,8 +18,9 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import aliased
 
 from ..models import JournalEntry, User
-from . import journal, people
+from . import journal, keyset, people
 from .dates import format_local, parse_local, read_range
+from .keyset import Key
 from .pagination import Page, link_args, paginate, read_page_args
 from .text_search import clean_search, contains, user_matches
 
@@ -230,6 +231,17 @@ def history_page(db, filters: HistoryFilters, tz: ZoneInfo) -> Page:
     queries (a count and the page)."""
     page = paginate(db, _statement(filters, tz), filters.page, filters.per_page)
     return replace(page, items=[_entry(row, tz) for row in page.items])
+
+
+# The API reads the same list a cursor at a time: newest first, by id.
+CURSOR_KEYS = (Key(JournalEntry.id, "int", descending=True),)
+
+
+def entries_after(db, filters: HistoryFilters, tz: ZoneInfo, after_values: list | None,
+                  limit: int) -> list:
+    """Up to ``limit`` rows (the JournalEntry, then its keyset values) matching
+    ``filters``, newest first, after those of ``after_values``; one query."""
+    return keyset.rows_after(db, _statement(filters, tz), CURSOR_KEYS, after_values, limit)
 
 
 def session_history_page(db, session_id: int, filters: HistoryFilters, tz: ZoneInfo) -> Page:

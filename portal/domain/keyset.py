@@ -54,3 +54,15 @@ def columns(keys: Sequence[Key]) -> list:
 def values_of(keys: Sequence[Key], row) -> list:
     """The ordering values of ``row`` (selected with ``columns(keys)``)."""
     return [getattr(row, f"keyset_{i}") for i in range(len(keys))]
+
+
+def rows_after(db, stmt, keys: Sequence[Key], after_values: Sequence | None, limit: int
+               ) -> list:
+    """Up to ``limit`` rows of ``stmt`` in the order of ``keys`` (its own order replaced),
+    each with the keyset columns, after ``after_values`` (None: from the first); one
+    query, plus the statement's own eager loads."""
+    stmt = stmt.order_by(None).add_columns(*columns(keys)) \
+        .order_by(*(key.order_by() for key in keys))
+    if after_values is not None:
+        stmt = stmt.where(after(keys, after_values))
+    return db.execute(stmt.limit(limit)).all()

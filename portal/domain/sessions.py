@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql import Select
 
 from ..models import (
     Assignment,
@@ -447,6 +448,15 @@ def add_course(db, session: TrainingSession, course: Course, *, by: Actor, now: 
     journal.record(db, by, now, "session_course", "add", **_about_course(session, course),
                    after={"position": link.position})
     return link
+
+
+def session_courses_of(session_id: int) -> Select:
+    """The session's courses (SessionCourse, with the course and the course coaches
+    loaded), in the session's order: a statement to page through."""
+    return (select(SessionCourse).where(SessionCourse.session_id == session_id)
+            .options(joinedload(SessionCourse.course),
+                     selectinload(SessionCourse.coaches).joinedload(SessionCourseCoach.user))
+            .order_by(SessionCourse.position, SessionCourse.id))
 
 
 def move_course(db, session: TrainingSession, course: Course, offset: int, *, by: Actor,

@@ -89,6 +89,7 @@ ADMIN_SECTIONS = (
     ("admin.import_enrolments", "Import enrolments", ("admin.import",)),
     ("admin.history", "History", ("admin.history",)),
     ("admin.outbox", "Outbox", ("admin.outbox",)),
+    ("admin.api_tokens", "API tokens", ("admin.api_token",)),
 )
 NAV_AREAS = (
     ("learner.my_sessions", "My sessions", "learner", ("learner.",)),
