@@ -8,8 +8,11 @@ bp = GuardedBlueprint("admin", __name__, url_prefix="/admin", guard=admin_requir
 
 from . import (  # noqa: E402,F401
     dashboard,
+    due_dates,
+    explainer,
     history,
     imports,
+    learner_dates,
     lookups,
     outbox,
     reference,

@@ -15,7 +15,7 @@ from pathlib import Path
 from icalendar import Calendar, vCalAddress
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import String, and_, cast, exists, func, literal, select, true
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import (
@@ -133,35 +133,54 @@ def queue_welcomes(db: Session, session_ids: set[int], *, now: datetime,
 
 
 def queue_reminders(db: Session, *, now: datetime) -> None:
-    """Reminders due at ``now``: to each active learner whose own access end falls within
-    their session's "remind N days before the end", once per learner and end (a later end,
-    after a change of dates or an extension, is reminded again).
+    """Reminders due at ``now``: to each active, not suspended learner whose own access end
+    falls within their session's "remind N days before the end", once per learner and end
+    (a later end, after a change of dates, an extension or an individual end, is reminded
+    again: the key holds the end).
 
-    Set-based: one INSERT … SELECT per distinct (duration, extension, N) among the sessions
-    that remind, with the bounds computed here the way ``learner_window`` computes an end."""
+    Set-based: one INSERT … SELECT per distinct (N, extension) among the learners with
+    fixed ends, and per distinct (N, duration, extension) in duration mode, with the bounds
+    computed here the way ``learner_window`` computes an end:
+
+    - an individual window: its end, or the session's access end when it sets only a start
+      (in duration mode too, where it replaces the N days; it never has an extension);
+    - fixed dates: the access end plus the extension;
+    - duration mode: the first access plus the duration plus the extension."""
     ts, e = TrainingSession, Enrolment
     reminding = (select(e.id).join(ts, ts.id == e.session_id).join(User, User.id == e.user_id)
-                 .where(ts.remind_days_before_end.is_not(None), User.active == true()))
-    # Fixed dates: now < access_end <= now + N days.
-    for (days,) in db.execute(select(ts.remind_days_before_end).distinct()
-                              .where(ts.remind_days_before_end.is_not(None),
-                                     ts.duration_days.is_(None))):
-        chosen = reminding.where(ts.duration_days.is_(None), ts.remind_days_before_end == days,
-                                 ts.access_end > now, ts.access_end <= now + timedelta(days=days))
+                 .where(ts.remind_days_before_end.is_not(None), User.active == true(),
+                        e.suspended_at.is_(None)))
+    has_own_window = or_(e.own_start.is_not(None), e.own_end.is_not(None))
+    # Fixed ends: the individual end, else the access end, then moved by the extension
+    # (0 with an individual window): now < end + extension <= now + N days.
+    fixed_end = func.coalesce(e.own_end, ts.access_end)
+    with_fixed_end = or_(ts.duration_days.is_(None), has_own_window)
+    combos = db.execute(
+        select(ts.remind_days_before_end, e.extension_days).distinct()
+        .join(e, e.session_id == ts.id)
+        .where(ts.remind_days_before_end.is_not(None), with_fixed_end)).all()
+    for days, extension in combos:
+        shift = timedelta(days=extension)
+        chosen = reminding.where(with_fixed_end, ts.remind_days_before_end == days,
+                                 e.extension_days == extension,
+                                 fixed_end > now - shift,
+                                 fixed_end <= now - shift + timedelta(days=days))
+        # Without an extension the key is the end itself; with one, the days are added.
+        tail = literal(f":+{extension}d") if extension else literal("")
         _queue_from(db, REMINDER, chosen, user_id=e.user_id, session_id=e.session_id,
-                    key_tail=cast(e.id, String) + literal(":") + cast(ts.access_end, String),
+                    key_tail=cast(e.id, String) + literal(":") + cast(fixed_end, String) + tail,
                     now=now)
     # Duration mode: the end is first access + duration + extension days.
     combos = db.execute(
         select(ts.remind_days_before_end, ts.duration_days, e.extension_days).distinct()
         .join(e, e.session_id == ts.id)
         .where(ts.remind_days_before_end.is_not(None), ts.duration_days.is_not(None),
-               e.first_access_at.is_not(None))).all()
+               ~has_own_window, e.first_access_at.is_not(None))).all()
     for days, duration, extension in combos:
         length = timedelta(days=duration + extension)
         chosen = reminding.where(
             ts.remind_days_before_end == days, ts.duration_days == duration,
-            e.extension_days == extension,
+            e.extension_days == extension, ~has_own_window,
             e.first_access_at > now - length,
             e.first_access_at <= now - length + timedelta(days=days))
         _queue_from(db, REMINDER, chosen, user_id=e.user_id, session_id=e.session_id,
@@ -371,11 +390,14 @@ def render(db: Session, message: OutboxMessage, *, now: datetime,
 
 
 def _learner_window(db: Session, user: User, session: TrainingSession, now: datetime,
-                    cache: RenderCache):
+                    cache: RenderCache, *, unless_suspended: bool = False):
     enrolment = cache.enrolment(db, session.id, user.id)
     if enrolment is None:
         raise NoLongerDue("the learner is no longer enrolled")
-    return learner_window(SessionRules.of(session), LearnerFacts.of(enrolment), now)
+    facts = LearnerFacts.of(enrolment)
+    if unless_suspended and facts.suspended:
+        raise NoLongerDue("the learner is suspended")
+    return learner_window(SessionRules.of(session), facts, now)
 
 
 def _zone(user: User):
@@ -425,7 +447,7 @@ def _grade_released(db: Session, message, user: User, session: TrainingSession,
 
 def _reminder(db: Session, message, user: User, session: TrainingSession,
               now: datetime, cache):
-    window = _learner_window(db, user, session, now, cache)
+    window = _learner_window(db, user, session, now, cache, unless_suspended=True)
     if window.end is None or window.end <= now:
         raise NoLongerDue("the learner's access has no end any more, or has ended")
     zone = _zone(user)
