@@ -124,14 +124,18 @@ def run(database_url: str, members: int) -> dict:
     controller.stop()
     if result.returncode != 0:
         sys.exit(result.stderr)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss = usage.ru_maxrss / 1024
+    # The worker's own CPU per message: less swayed than the rate by other load on the machine.
+    cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000 / max(counter.count, 1)
     rate = counter.count / deliver_seconds
     print(f"database: {database_url.partition(':')[0]}; class of {members:,} linked: "
           f"{queued:,} welcome messages queued with the enrolments in {queue_seconds:.2f} s")
     print(f"worker: {counter.count:,} messages delivered in {deliver_seconds:.2f} s "
-          f"(process start included): {rate:.0f} messages a second; peak RSS {rss:.0f} MB")
+          f"(process start included): {rate:.0f} messages a second; peak RSS {rss:.0f} MB; "
+          f"worker CPU {cpu_ms:.2f} ms a message")
     return {"members": members, "queue_seconds": queue_seconds, "delivered": counter.count,
-            "deliver_seconds": deliver_seconds, "rate": rate, "rss_mb": rss}
+            "deliver_seconds": deliver_seconds, "rate": rate, "rss_mb": rss, "cpu_ms": cpu_ms}
 
 
 def main() -> None:

@@ -12,9 +12,17 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A message as it is handed over: its bytes (CRLF lines), whom it is from and to."""
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
 
 
 class TemporaryFailure(Exception):
@@ -62,17 +70,24 @@ def _failure(error: Exception) -> Exception:
 class SmtpTransport:
     def __init__(self, settings: SmtpSettings):
         self.settings = settings
+        self._tls: ssl.SSLContext | None = None
+
+    def _context(self) -> ssl.SSLContext:
+        """One TLS context for the process (loading the system's certificates takes
+        tens of milliseconds, as long as a few messages), made once TLS is needed."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
         if s.implicit_tls:
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             client.ehlo()
             if client.has_extn("starttls"):
-                client.starttls(context=context)
+                client.starttls(context=self._context())
                 client.ehlo()
             elif s.password:
                 client.close()
@@ -101,9 +116,15 @@ class SmtpConnection:
     def __init__(self, client: smtplib.SMTP):
         self.client = client
 
-    def send(self, message: Message) -> None:
+    def send(self, envelope: Envelope) -> None:
+        options = ()
+        if not (envelope.sender + envelope.recipient).isascii():
+            if not self.client.has_extn("smtputf8"):
+                raise TemporaryFailure("the SMTP server does not take non-ASCII addresses "
+                                       "(no SMTPUTF8)")
+            options = ("SMTPUTF8", "BODY=8BITMIME")
         try:
-            self.client.send_message(message)
+            self.client.sendmail(envelope.sender, [envelope.recipient], envelope.data, options)
         except smtplib.SMTPServerDisconnected as error:
             raise TemporaryFailure(f"disconnected: {error}") from error
         except (OSError, smtplib.SMTPException) as error:
@@ -130,12 +151,12 @@ class FileConnection:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def send(self, message: Message) -> None:
-        name = message["Message-ID"].strip("<>").replace("/", "_")
+    def send(self, envelope: Envelope) -> None:
+        name = envelope.message_id.strip("<>").replace("/", "_")
         final = self.folder / f"{name}.eml"
         partial = final.with_suffix(".eml.part")
         try:
-            partial.write_bytes(message.as_bytes())
+            partial.write_bytes(envelope.data)
             os.replace(partial, final)  # a reader never sees half a message
         except OSError as error:
             raise TemporaryFailure(f"cannot write {final.name}: {error}") from error

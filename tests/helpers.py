@@ -6,8 +6,10 @@ from portal.extensions import db
 from portal.models import (
     Course,
     Enrolment,
+    Grade,
     SessionCourse,
     SessionCourseCoach,
+    Submission,
     TrainingSession,
 )
 
@@ -54,3 +56,15 @@ def enrol(session, *users, **fields):
     for user in users:
         db.session.add(Enrolment(session_id=session.id, user_id=user.id, **fields))
     db.session.commit()
+
+
+def hand_in(session, user, assignment, *, at, score=None):
+    """``user``'s hand-in of ``assignment`` in ``session`` at ``at``, graded ``score``."""
+    submission = Submission(session_id=session.id, assignment_id=assignment.id,
+                            user_id=user.id, answer="work", submitted_at=at)
+    db.session.add(submission)
+    db.session.flush()
+    if score is not None:
+        db.session.add(Grade(submission_id=submission.id, score=score, graded_at=at))
+    db.session.commit()
+    return submission

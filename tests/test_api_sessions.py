@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import JournalEntry, TrainingSession
-from tests.api_support import api, api_admin  # noqa: F401 - fixtures
 from tests.helpers import NOW, make_session
+
+pytest_plugins = ["tests.api_support"]
 
 PROBLEM = "application/problem+json"
 

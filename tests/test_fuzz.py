@@ -69,7 +69,7 @@ def value_of(name: str):
 QUERY_NAMES = ("q", "page", "per_page", "sort", "dir", "status", "category", "from", "to",
                "tab", "session", "not_in_session", "edit", "charts", "course", "learner",
                "who", "what", "action", "ungraded", "coaches", "next", "add_course",
-               "add_learner", "username", "class_name")
+               "add_learner", "username", "class_name", "user", "at")
 SKIPPED_GETS = {"static"}
 
 

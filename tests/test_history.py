@@ -304,7 +304,7 @@ def test_the_session_tab_lists_the_sessions_changes(admin, journal_entries):
     assert tab.select_one("nav.tabs a[aria-current=page]").text == "History"
     assert tab.select_one("form.filters [name=session]") is None
     overview = admin.get_page(f"/admin/sessions/{session.id}")
-    assert [a.text for a in overview.select("nav.tabs a")] == ["Overview", "History"]
+    assert [a.text for a in overview.select("nav.tabs a")] == ["Overview", "History", "Access"]
     assert overview.select_one("nav.tabs a[aria-current=page]").text == "Overview"
 
 

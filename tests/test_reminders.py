@@ -163,3 +163,16 @@ def test_the_reminder_names_the_last_day_in_the_learners_zone(app, cast_):
     assert message.subject == "Spring: your access ends soon"
     assert "ends in 3 days: 1 Mar 2027 is your last day" in message.text_body
     assert "Europe/Paris" in message.text_body
+
+
+def test_a_learner_suspended_after_their_reminder_was_queued_is_not_sent_it(app, cast_):
+    session = make_session(cast_["coach"], access_end=END, remind_days_before_end=3)
+    enrol(session, cast_["lea"])
+    schedule(END - timedelta(days=2))
+    [message] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == notify.REMINDER)).all()
+    enrolment.change_suspension(db.session, session, [cast_["lea"].id], "Course fee unpaid",
+                                by=journal.SYSTEM, now=END - timedelta(days=2))
+    db.session.commit()
+    with pytest.raises(notify.NoLongerDue, match="suspended"):
+        notify.render(db.session, message, now=END - timedelta(days=2))

@@ -222,7 +222,9 @@ def test_benchmarked_pages_cost_the_same_few_queries_at_two_sizes(scale, client,
     scale(0.02)
     big = _queries_per_page(client, count_queries)
     assert small == big
-    assert max(big.values()) <= 8, big
+    # The grading grid is the most: its assignments, learners, cells, counts, and the
+    # due dates and learners' own dates that say which hand-in is late.
+    assert max(big.values()) <= 9, big
     if db.engine.dialect.name == "sqlite":  # the statistics the generator gathered
         assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar()
 

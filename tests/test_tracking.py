@@ -18,6 +18,7 @@ from portal.domain.tracking_table import (
 )
 from portal.extensions import db
 from portal.models import AccessEvent, Assignment, Enrolment, Grade, Submission, User
+from tests import helpers
 from tests.helpers import NOW, add_course, enrol, make_session
 
 T0 = NOW - timedelta(days=5)
@@ -52,14 +53,7 @@ def add_events(session, user, minutes, course=None, start=T0):
 
 
 def hand_in(session, user, assignment, score=None, at=T0):
-    submission = Submission(session_id=session.id, assignment_id=assignment.id,
-                            user_id=user.id, answer="work", submitted_at=at)
-    db.session.add(submission)
-    db.session.flush()
-    if score is not None:
-        db.session.add(Grade(submission_id=submission.id, score=score, graded_at=at))
-    db.session.commit()
-    return submission
+    return helpers.hand_in(session, user, assignment, score=score, at=at)
 
 
 def url(w, tail=""):
@@ -339,9 +333,10 @@ def test_csv_export_has_the_table(client, people):
     assert table[0] == ["Name", "Username", "E-mail", "First access (Europe/Paris)",
                         "Last access (Europe/Paris)", "Time spent (minutes)",
                         "Courses visited", "Assignments handed in", "Average grade (%)",
-                        "Progress (%)"]
+                        "Progress (%)", "Access until", "Late hand-ins", "Suspended"]
     assert table[1] == ["Lea Learner", "lea", "lea@example.org", "2026-11-24 13:00",
-                        "2026-11-24 13:25", "25", "1", "1", "75.0", "33.3"]
+                        "2026-11-24 13:25", "25", "1", "1", "75.0", "33.3", "Session dates",
+                        "0", ""]
     assert [row[1] for row in table[1:]] == ["lea", "leo"]  # searched and sorted as shown
 
 

@@ -9,8 +9,11 @@ bp = GuardedBlueprint("admin", __name__, url_prefix="/admin", guard=admin_requir
 from . import (  # noqa: E402,F401
     api_tokens,
     dashboard,
+    due_dates,
+    explainer,
     history,
     imports,
+    learner_dates,
     lookups,
     outbox,
     reference,

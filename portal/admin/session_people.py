@@ -1,28 +1,30 @@
-"""Learners and classes of a session on its admin page: list, add, remove, link, unlink."""
+"""Learners and classes of a session on its admin page: list, add, remove, link, unlink.
+(Their individual dates and suspensions: portal/admin/learner_dates.py.)"""
 
 from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..domain import enrolment
 from ..domain.pagination import read_page_args
-from ..domain.people import how_enrolled, session_people
+from ..domain.people import access_words, how_enrolled, session_people
 from ..domain.text_search import find_class, find_user
 from ..extensions import db
 from ..models import User, UserClass
-from ..web import current_actor, wants_fragment
+from ..web import current_actor, viewer_zone, wants_fragment
 from ..web.args import search_arg
 from ..web.gate import session_gate
 from . import bp
 from .confirm import Confirmation, ask
 from .session_forms import unknown_user_message
 
-# The columns of the learner table (a confirmation row spans them all).
+# The columns of the learner table (a confirmation or form row spans them all).
 LEARNER_COLUMNS = 6
 
 
 def people_context(session, message=None, message_kind="success", offer_unlink=()) -> dict:
     """What the people section shows: the linked classes and one page of learners,
-    searched with ``q`` (see domain.people.session_people)."""
+    searched with ``q`` (see domain.people.session_people), each with what applies to
+    them alone; ``tick=all`` ticks every learner of the page."""
     q = search_arg("q")
     people = session_people(db.session, session.id, q, *read_page_args(request.args))
     return {
@@ -34,10 +36,12 @@ def people_context(session, message=None, message_kind="success", offer_unlink=(
         "people_message_kind": message_kind,
         "offer_unlink": offer_unlink,
         "how_enrolled": how_enrolled,
+        "access": access_words(session, people.learners.items, clock.now(), viewer_zone()),
+        "tick_all": request.args.get("tick") == "all",
     }
 
 
-def _answer(session, message, kind="success", status=200, offer_unlink=()):
+def people_answer(session, message, kind="success", status=200, offer_unlink=()):
     """The people section for htmx, or a redirect with the message for a plain form."""
     if wants_fragment():
         return render_template("admin/session/_people.html", training_session=session,
@@ -67,14 +71,15 @@ def session_learner_add(session_id: int):
     typed = request.form.get("add_learner", "")
     user = find_user(db.session, typed)
     if user is None:
-        return _answer(session, unknown_user_message(typed), status=422)
+        return people_answer(session, unknown_user_message(typed), status=422)
     changes = enrolment.enrol_users(db.session, session.id, [user.id], by=current_actor(),
                                     now=clock.now())
     db.session.commit()
     if changes.added:
-        return _answer(session, f"{user.full_name} enrolled.")
-    return _answer(session, f"{user.full_name} was already enrolled; now also individually.",
-                   kind="info")
+        return people_answer(session, f"{user.full_name} enrolled.")
+    return people_answer(session,
+                         f"{user.full_name} was already enrolled; now also individually.",
+                         kind="info")
 
 
 @bp.route("/sessions/<int:session_id>/learners/<int:user_id>/remove", methods=["GET", "POST"])
@@ -84,14 +89,14 @@ def session_learner_remove(session_id: int, user_id: int):
     session = g.training_session
     user = db.session.get(User, user_id)
     if user is None:
-        return _answer(session, "This learner no longer exists.", status=404)
+        return people_answer(session, "This learner no longer exists.", status=404)
     if request.method == "GET":
         return ask(_learner_removal(session, user), session)
     removal = enrolment.unenrol_user(db.session, session.id, user_id, by=current_actor(),
                                      now=clock.now())
     db.session.commit()
     if removal.kept_by_classes:
-        return _answer(
+        return people_answer(
             session,
             f"{user.full_name} stays enrolled through the class "
             f"{', '.join(removal.kept_by_classes)}: the class link keeps them. To remove them, "
@@ -100,8 +105,8 @@ def session_learner_remove(session_id: int, user_id: int):
             kind="warning", offer_unlink=removal.kept_by,
         )
     if not removal.removed:
-        return _answer(session, f"{user.full_name} was not enrolled.", kind="info")
-    return _answer(session, f"{user.full_name} removed from the session.")
+        return people_answer(session, f"{user.full_name} was not enrolled.", kind="info")
+    return people_answer(session, f"{user.full_name} removed from the session.")
 
 
 @bp.route("/sessions/<int:session_id>/classes", methods=["POST"])
@@ -112,12 +117,12 @@ def session_class_link(session_id: int):
     user_class = find_class(db.session, name)
     if user_class is None:
         message = f"No class is called “{name}”." if name else "Type a class name to link."
-        return _answer(session, message, status=422)
+        return people_answer(session, message, status=422)
     changes = enrolment.link_class(db.session, session.id, user_class.id, by=current_actor(),
                                    now=clock.now())
     db.session.commit()
-    return _answer(session, f"Class {user_class.name} linked: "
-                            f"{_learners(len(changes.added))} newly enrolled.")
+    return people_answer(session, f"Class {user_class.name} linked: "
+                                  f"{_learners(len(changes.added))} newly enrolled.")
 
 
 @bp.route("/sessions/<int:session_id>/classes/<int:class_id>/unlink", methods=["GET", "POST"])
@@ -127,15 +132,15 @@ def session_class_unlink(session_id: int, class_id: int):
     session = g.training_session
     user_class = db.session.get(UserClass, class_id)
     if user_class is None:
-        return _answer(session, "This class no longer exists.", status=404)
+        return people_answer(session, "This class no longer exists.", status=404)
     if request.method == "GET":
         return ask(_unlinking(session, user_class), session)
     changes = enrolment.unlink_class(db.session, session.id, class_id, by=current_actor(),
                                      now=clock.now())
     db.session.commit()
-    return _answer(session, f"Class {user_class.name} unlinked: "
-                            f"{_learners(len(changes.removed))} unenrolled; members enrolled "
-                            f"another way stay.")
+    return people_answer(session, f"Class {user_class.name} unlinked: "
+                                  f"{_learners(len(changes.removed))} unenrolled; members "
+                                  f"enrolled another way stay.")
 
 
 def _keep_url(session) -> str:

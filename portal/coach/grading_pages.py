@@ -10,11 +10,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from .. import clock
 from ..domain.dates import format_bound
 from ..domain.grading import (
+    SUSPENDED_READ_ONLY,
+    GradeError,
     cell_of,
     count_to_grade,
     format_score,
     grading_grid,
     save_grade,
+    submission_context,
     submission_in_course,
 )
 from ..domain.pagination import PER_PAGE_CHOICES, link_args, read_page_args
@@ -70,7 +73,7 @@ def grading(session_id: int, course_id: int):
     args = _grid_args(request.args)
     page, per_page = read_page_args(request.args)
     grid = grading_grid(db.session, session_id, course_id, ungraded_only="ungraded" in args,
-                        page=page, per_page=per_page)
+                        page=page, per_page=per_page, now=clock.now())
     context = {
         "training_session": g.training_session,
         "course": db.session.get(Course, course_id),
@@ -101,13 +104,17 @@ def _grade_form(submission, formdata=None) -> GradeForm:
 
 
 def _open_cell(submission, form: GradeForm | None, status: int = 200):
-    """The submission with its grade form: a cell of the grid (htmx) or a page."""
+    """The submission with its grade form (none for a suspended learner's work, which
+    stays visible read only): a cell of the grid (htmx) or a page."""
+    found = submission_context(db.session, submission, clock.now())
+    suspended_text = SUSPENDED_READ_ONLY.format(name=submission.user.full_name)
     context = {
         "training_session": g.training_session,
         "submission": submission,
-        "cell": cell_of(submission),
-        "form": form if g.access.can_grade else None,
-        "closed_text": _closed_text(),
+        "cell": cell_of(submission, found.due_at),
+        "form": form if g.access.can_grade and not found.suspended else None,
+        "closed_text": suspended_text if found.suspended else _closed_text(),
+        "suspended": found.suspended,
         "grid_args": _grid_args(request.values),
         "fragment": wants_fragment(),
     }
@@ -120,7 +127,9 @@ def _open_cell(submission, form: GradeForm | None, status: int = 200):
 
 def _closed_cell(submission, args: dict, *, saved: bool, **extra) -> str:
     """The submission's cell of the grid, closed (``extra``: the out-of-band count)."""
-    return render_template("coach/_cell.html", cell=cell_of(submission), learner=submission.user,
+    due_at = submission_context(db.session, submission, clock.now()).due_at
+    return render_template("coach/_cell.html", cell=cell_of(submission, due_at),
+                           learner=submission.user,
                            assignment=submission.assignment,
                            training_session=g.training_session,
                            course_id=submission.assignment.course_id, grid_args=args,
@@ -142,8 +151,13 @@ def grade_submission(session_id: int, course_id: int, submission_id: int):
     form = _grade_form(found, formdata=request.form)
     if not form.validate():
         return _open_cell(found, form, status=422)
-    save_grade(db.session, found, form.score_value, form.feedback.data or "",
-               by=current_actor(), now=clock.now())
+    try:
+        save_grade(db.session, found, form.score_value, form.feedback.data or "",
+                   by=current_actor(), now=clock.now())
+    except GradeError as refused:  # a suspended learner: the cell says why, read only
+        db.session.rollback()
+        form.feedback.errors = [*form.feedback.errors, refused.message]
+        return _open_cell(_submission_or_404(session_id, course_id, submission_id), form, 409)
     db.session.commit()
     found = _submission_or_404(session_id, course_id, submission_id)
     args = _grid_args(request.form)

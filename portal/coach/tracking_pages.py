@@ -36,7 +36,8 @@ def _scope(session_id: int, filters: TrackingFilters):
 def _table_context(session_id: int, filters: TrackingFilters) -> dict:
     """What the table (and the page around it) shows for ``filters``."""
     scope = _scope(session_id, filters)
-    page = tracking_page(db.session, session_id, scope, filters)
+    page = tracking_page(db.session, session_id, scope, filters, session=g.training_session,
+                         now=clock.now(), tz=viewer_zone())
 
     def page_url(number: int, per: int | None = None) -> str:
         return url_for("coach.session_tracking", session_id=session_id,
@@ -95,7 +96,9 @@ def session_tracking_csv(session_id: int):
     filters = TrackingFilters.from_args(request.args)
     scope = _scope(session_id, filters)
     tz = viewer_zone()
-    header, rows = export_rows(all_learner_stats(db.session, session_id, scope, filters), tz)
+    stats = all_learner_stats(db.session, session_id, scope, filters,
+                              session=g.training_session, now=clock.now(), tz=tz)
+    header, rows = export_rows(stats, tz)
     stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
     return Response(
         csv_lines(header, rows),

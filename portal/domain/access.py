@@ -340,6 +340,24 @@ def role_missing(access: Access, need: str) -> bool:
     return False
 
 
+class Outcome(StrEnum):
+    """What the gate answers to a need."""
+
+    ALLOWED = "allowed"
+    LOCKED = "locked"  # the locked page, 403
+    NOT_FOUND = "not_found"  # 404: no role for this need (or no relation at all)
+
+
+def gate_outcome(access: Access, need: str) -> Outcome:
+    """The gate's answer (portal.web.gate.session_gate) to ``need`` under ``access``; the
+    access explainer shows the same answer."""
+    if access.decision is Decision.NONE or role_missing(access, need):
+        return Outcome.NOT_FOUND
+    if not allows(access, need):
+        return Outcome.LOCKED
+    return Outcome.ALLOWED
+
+
 def sees_whole_tracking(user, session: TrainingSession, access: Access) -> bool:
     """Admins and the session coach see every course's tracking; a course coach only
     the courses they coach (``user`` has an ``id``; ``access`` is the gate's)."""

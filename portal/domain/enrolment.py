@@ -666,6 +666,8 @@ def refresh_learners_span(db, session_ids: Iterable[int], now: datetime) -> None
                              every_learner_own.label("spanned"))
                       .where(TrainingSession.id.in_(ids))).all()
     for row in rows:
+        if not row.spanned and not row.learners_span:
+            continue  # the usual case: a learner with the session's dates, and no span kept
         values = {"learners_span": False, "learners_start": None, "learners_end": None}
         if row.spanned:
             facts = db.execute(select(*learner_fact_columns())
@@ -675,8 +677,6 @@ def refresh_learners_span(db, session_ids: Iterable[int], now: datetime) -> None
                                     for f in facts)
             values = {"learners_span": True, "learners_start": span.start,
                       "learners_end": span.end}
-        elif not row.learners_span:
-            continue  # no span before or after: nothing to write (nor to load)
         # A Core UPDATE: not an edit of the session, so its version (which an open
         # session form checks) and its "updated" time stay as they are.
         db.execute(update(TrainingSession).where(TrainingSession.id == row.id).values(**values))

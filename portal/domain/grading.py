@@ -18,8 +18,9 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from ..models import Assignment, Enrolment, Grade, Submission, User
-from . import journal, notify
+from ..models import Assignment, Enrolment, Grade, Submission, TrainingSession, User
+from . import due_dates, journal, notify
+from .access import SessionRules, learner_fact_columns, learner_facts_of
 from .journal import Actor
 from .pagination import Page, paginate
 
@@ -27,6 +28,8 @@ MAX_FEEDBACK_CHARS = 10_000
 JOURNAL_FEEDBACK_CHARS = 60  # of the feedback, the journal keeps the beginning
 NOT_A_NUMBER = "Enter a number, e.g. 14 or 14.5."
 TOO_PRECISE = "Use at most two decimals, e.g. 14.25."
+SUSPENDED_READ_ONLY = ("{name} is suspended from this session: their work and grades stay "
+                       "visible, but they cannot be graded until an admin lifts the suspension.")
 
 # Digits with an optional decimal part; a comma is read as a decimal point.
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
@@ -86,6 +89,16 @@ class Cell:
     submission_id: int | None = None
     submitted_at: datetime | None = None
     score: float | None = None
+    due_at: datetime | None = None  # the learner's due moment (portal.domain.due_dates)
+
+    @property
+    def late(self) -> bool:
+        return due_dates.is_late(self.submitted_at, self.due_at)
+
+    @property
+    def late_text(self) -> str:
+        """'2 days late', or '' for work on time (or without a due date)."""
+        return due_dates.late_words(self.submitted_at, self.due_at) if self.late else ""
 
     @property
     def state(self) -> CellState:
@@ -102,6 +115,7 @@ class Cell:
 class GridRow:
     learner: User
     cells: list[Cell]
+    suspended: bool = False  # their work is shown, and cannot be graded
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,7 @@ def course_assignments(db_session, course_id: int) -> list[Assignment]:
 def learners_statement(session_id: int, course_id: int, *, ungraded_only: bool):
     """The session's learners by name; with ``ungraded_only``, those with work to grade."""
     stmt = (
-        select(User)
+        select(User, *learner_fact_columns())
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.session_id == session_id)
     )
@@ -160,15 +174,24 @@ def count_to_grade(db_session, session_id: int, course_id) -> int:
 
 
 def grading_grid(db_session, session_id: int, course_id: int, *, ungraded_only: bool = False,
-                 page: int = 1, per_page: int = 25) -> Grid:
-    """One page of learners × the course's assignments, in five queries whatever the
-    page size: assignments, learner count and page, their work, the count to grade."""
+                 page: int = 1, per_page: int = 25, now: datetime) -> Grid:
+    """One page of learners × the course's assignments, in six queries whatever the
+    page size: assignments, learner count and page (with their enrolment's facts), their
+    work, the course's due dates, the count to grade. Each cell carries the learner's
+    due moment at ``now`` (needed for a duration-mode learner who has not started)."""
     assignments = course_assignments(db_session, course_id)
     learners = paginate(db_session, learners_statement(session_id, course_id,
                                                        ungraded_only=ungraded_only),
-                        page, per_page)
+                        page, per_page, scalars=False)
+    facts = {row.User.id: learner_facts_of(row) for row in learners.items}
+    dues = {}
+    due_rules = due_dates.session_due_rules(db_session, session_id, course_id)
+    if due_rules and facts:
+        session = db_session.get(TrainingSession, session_id)  # the gate's, if any
+        dues = due_dates.dues_of(due_rules, SessionRules.of(session), facts,
+                                 now)
     work: dict[tuple[int, int], tuple] = {}
-    learner_ids = [learner.id for learner in learners.items]
+    learner_ids = list(facts)
     if learner_ids and assignments:
         rows = db_session.execute(
             select(Submission.id, Submission.user_id, Submission.assignment_id,
@@ -180,7 +203,7 @@ def grading_grid(db_session, session_id: int, course_id: int, *, ungraded_only: 
         )
         work = {(row.user_id, row.assignment_id): row for row in rows}
     grid_rows = []
-    for learner in learners.items:
+    for learner in (row.User for row in learners.items):
         cells = []
         for assignment in assignments:
             row = work.get((learner.id, assignment.id))
@@ -191,8 +214,9 @@ def grading_grid(db_session, session_id: int, course_id: int, *, ungraded_only: 
                 submission_id=row.id if row else None,
                 submitted_at=row.submitted_at if row else None,
                 score=row.score if row else None,
+                due_at=dues.get((learner.id, assignment.id)),
             ))
-        grid_rows.append(GridRow(learner, cells))
+        grid_rows.append(GridRow(learner, cells, suspended=facts[learner.id].suspended))
     return Grid(
         assignments=assignments,
         rows=Page(grid_rows, learners.total, learners.page, learners.per_page),
@@ -217,7 +241,7 @@ def submission_in_course(db_session, session_id: int, course_id: int,
     )
 
 
-def cell_of(submission: Submission) -> Cell:
+def cell_of(submission: Submission, due_at: datetime | None = None) -> Cell:
     grade = submission.grade
     return Cell(
         learner_id=submission.user_id,
@@ -226,7 +250,33 @@ def cell_of(submission: Submission) -> Cell:
         submission_id=submission.id,
         submitted_at=submission.submitted_at,
         score=grade.score if grade is not None else None,
+        due_at=due_at,
     )
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """What the open cell of a submission shows besides the work: the learner's due
+    moment for it, and whether the learner is suspended (read only)."""
+
+    due_at: datetime | None
+    suspended: bool
+
+
+def submission_context(db_session, submission: Submission, now: datetime) -> SubmissionContext:
+    """The due moment and suspension of the submission's learner, in two queries."""
+    due, facts = due_dates.learner_dues(db_session, submission.session, None,
+                                        [submission.user_id], now)
+    learner = facts.get(submission.user_id)
+    return SubmissionContext(due.get((submission.user_id, submission.assignment_id)),
+                             learner is not None and learner.suspended)
+
+
+def _suspended(db_session, submission: Submission) -> bool:
+    return bool(db_session.scalar(
+        select(Enrolment.suspended_at.is_not(None))
+        .where(Enrolment.session_id == submission.session_id,
+               Enrolment.user_id == submission.user_id)))
 
 
 @dataclass(frozen=True)
@@ -260,10 +310,15 @@ def save_grade(db_session, submission: Submission, score: Decimal, feedback: str
     """Create or update the submission's grade and journal it (("grade", "create" or
     "update")); the caller commits.
 
+    Raises GradeError, writing nothing, when the learner is suspended: their work
+    stays visible to coaches, read only.
+
     Two coaches saving the first grade at once both try to INSERT: the loser's
     write becomes an update of the winner's row, so the last save wins as it
     would for two updates.
     """
+    if _suspended(db_session, submission):
+        raise GradeError(SUSPENDED_READ_ONLY.format(name=submission.user.full_name))
     feedback = (feedback or "").strip()
     if len(feedback) > MAX_FEEDBACK_CHARS:
         raise GradeError(f"Write at most {MAX_FEEDBACK_CHARS:,} characters.")

@@ -11,6 +11,7 @@ Entries are read back as sentences by ``sentence``; the vocabulary of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -236,6 +237,10 @@ def record_items(db, by: Actor, now: datetime, object_type: str, action: str,
 # --- reading entries as sentences -------------------------------------------------
 
 
+# An instant as jsonable() writes it: the date, the time, and its UTC offset.
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}")
+
+
 def _value_text(field: str, value, tz: ZoneInfo) -> str:
     if value is None or value == "":
         return "(none)"
@@ -247,6 +252,8 @@ def _value_text(field: str, value, tz: ZoneInfo) -> str:
         except ValueError:
             return str(value)
         return format_bound(moment, tz, is_end=field in END_FIELDS)
+    if isinstance(value, str) and _ISO_INSTANT.fullmatch(value):  # e.g. a due date
+        return format_bound(datetime.fromisoformat(value), tz, is_end=True)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field in ("duration_days", "remind_days_before_end", "coach_remind_days_before_end",

@@ -5,6 +5,10 @@ Flask request inside. A tab costs two queries whatever the number of
 enrolments: one light query places every session in its tab (the learner's
 window can depend on their own first access, so placing is done in Python),
 one loads the details of the sessions on the page shown.
+
+A learner's individual dates (an extension, an individual window) give their window
+(``access.learner_window``) and a short note saying why; a suspended learner's card is
+marked Suspended with the reason and links nowhere inside.
 """
 
 from __future__ import annotations
@@ -38,15 +42,18 @@ from .access import (
     SessionRules,
     Status,
     Window,
+    WindowKind,
     decide,
     display_window_columns,
     learner_fact_columns,
     learner_facts_of,
     learner_window,
+    learner_window_kind,
     list_status,
 )
 from .calendar import CalendarEntry
 from .dates import date_range, format_bound, humanize_delta
+from .learner_dates import suspension_words
 from .pagination import Page
 
 # URL value -> status, in the order the tabs are shown.
@@ -72,6 +79,20 @@ class Placed:
     policy: str
     duration_days: int | None
     started: bool  # duration mode: the learner's days have started
+    note: str | None = None  # why the learner's dates are their own (dates_note)
+    suspension: str | None = None  # "Suspended: <reason>" for a suspended learner
+
+    @property
+    def suspended(self) -> bool:
+        return self.decision is Decision.SUSPENDED
+
+
+@dataclass(frozen=True)
+class EnrolmentFacts(LearnerFacts):
+    """LearnerFacts with the reasons the learner's own pages show beside them."""
+
+    dates_reason: str | None = None
+    suspension_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,8 @@ class Card:
     has_page: bool  # the card links to the session: open, read only, or not yet open
     # (then the session's address answers with its opening time)
     has_calendar: bool  # the window has a date to put in a calendar
+    note: str | None = None  # "Extended by 5 days: medical leave", "Your own dates: …"
+    suspended: bool = False  # then ``state`` says so with the reason
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,23 @@ def place(rules: SessionRules, facts: LearnerFacts, now: datetime) -> tuple[Wind
     return window, list_status(window, now), decision
 
 
+def _plural_days(days: int) -> str:
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def dates_note(rules: SessionRules, facts: LearnerFacts, reason: str | None) -> str | None:
+    """Why the learner's dates differ from the session's, shown under them: 'Extended by
+    5 days: medical leave', 'Your own dates: works nights'; None when they do not (an
+    extension of a session without an end changes nothing, so it says nothing)."""
+    why = f": {reason}" if reason else ""
+    kind = learner_window_kind(rules, facts)
+    if kind is WindowKind.INDIVIDUAL:
+        return f"Your own dates{why}"
+    if facts.extension_days and kind in (WindowKind.EXTENDED, WindowKind.DURATION):
+        return f"Extended by {_plural_days(facts.extension_days)}{why}"
+    return None
+
+
 def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
     """Every session the user is enrolled in and that is inside its display window."""
     rows = db_session.execute(
@@ -116,6 +156,8 @@ def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
             TrainingSession.access_end,
             TrainingSession.after_end_policy,
             TrainingSession.duration_days,
+            Enrolment.dates_reason,
+            Enrolment.suspension_reason,
             *learner_fact_columns(),
         )
         .join(Enrolment, Enrolment.session_id == TrainingSession.id)
@@ -127,8 +169,11 @@ def placed_sessions(db_session, user: User, now: datetime) -> list[Placed]:
                              row.after_end_policy, row.duration_days)
         facts = learner_facts_of(row)
         window, status, decision = place(rules, facts, now)
-        placed.append(Placed(row.id, row.name, window, status, decision, row.after_end_policy,
-                             row.duration_days, row.first_access_at is not None))
+        placed.append(Placed(
+            row.id, row.name, window, status, decision, row.after_end_policy,
+            row.duration_days, row.first_access_at is not None,
+            note=dates_note(rules, facts, row.dates_reason),
+            suspension=suspension_words(row.suspension_reason) if facts.suspended else None))
     return placed
 
 
@@ -217,15 +262,18 @@ def _cards(db_session, user: User, items: list[Placed], now: datetime,
             category=row.category,
             coach=row.User.full_name,
             dates=window_text(item.window, item.duration_days, item.started, tz),
-            state=state_text(item.status, item.window, item.policy, now, tz,
-                             duration_days=item.duration_days, started=item.started),
+            state=item.suspension or state_text(item.status, item.window, item.policy, now, tz,
+                                                duration_days=item.duration_days,
+                                                started=item.started),
             status=item.status,
             n_courses=row.n_courses,
             n_assignments=row.n_assignments,
             n_handed_in=row.n_handed_in,
             has_page=item.decision in (Decision.OPEN, Decision.READ_ONLY, Decision.NOT_YET),
-            has_calendar=calendar_window(item.window, item.duration_days, item.started)
-            is not None,
+            has_calendar=not item.suspended
+            and calendar_window(item.window, item.duration_days, item.started) is not None,
+            note=item.note,
+            suspended=item.suspended,
         ))
     return cards
 
@@ -284,15 +332,21 @@ class LearnerState:
     status: Status
     dates: str
     state: str
-    calendar: Window | None
+    calendar: Window | None  # None for a suspended learner: nothing to put in a calendar
+    note: str | None = None  # dates_note
 
 
-def learner_facts(db_session, session_id: int, user_id: int) -> LearnerFacts | None:
+def learner_facts(db_session, session_id: int, user_id: int) -> EnrolmentFacts | None:
+    """The learner's facts in ``session_id``, with the reasons of their dates and
+    suspension; None when they are not enrolled."""
     row = db_session.execute(
-        select(*learner_fact_columns())
+        select(*learner_fact_columns(), Enrolment.dates_reason, Enrolment.suspension_reason)
         .where(Enrolment.session_id == session_id, Enrolment.user_id == user_id)
     ).one_or_none()
-    return None if row is None else learner_facts_of(row)
+    if row is None:
+        return None
+    return EnrolmentFacts(**vars(learner_facts_of(row)), dates_reason=row.dates_reason,
+                          suspension_reason=row.suspension_reason)
 
 
 def learner_state(session: TrainingSession, facts: LearnerFacts, now: datetime, tz: ZoneInfo,
@@ -304,13 +358,16 @@ def learner_state(session: TrainingSession, facts: LearnerFacts, now: datetime, 
     rules = SessionRules.of(session)
     window, status, _ = place(rules, facts, now)
     started = facts.first_access_at is not None
+    reason = facts.dates_reason if isinstance(facts, EnrolmentFacts) else None
     return LearnerState(
         window=window,
         status=status,
         dates=window_text(window, session.duration_days, started, tz),
         state=state_text(status, window, session.after_end_policy, now, tz,
                          duration_days=session.duration_days, started=started),
-        calendar=calendar_window(window, session.duration_days, started),
+        calendar=None if facts.suspended
+        else calendar_window(window, session.duration_days, started),
+        note=dates_note(rules, facts, reason),
     )
 
 
@@ -327,6 +384,30 @@ def course_progress(db_session, session_id: int, user_id: int) -> dict[int, tupl
         .group_by(SessionCourse.course_id)
     ).all()
     return {course_id: (handed_in, total) for course_id, handed_in, total in rows}
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """What the locked page tells a suspended learner."""
+
+    reason: str | None
+    coach: str  # the session coach's name
+    tab: str  # the My sessions tab that shows the session's card
+
+
+def suspension_of(db_session, session: TrainingSession, user_id: int,
+                  now: datetime) -> Suspension | None:
+    """The learner's suspension in ``session`` (None if not suspended), in one query."""
+    row = db_session.execute(
+        select(Enrolment.suspension_reason, User, *learner_fact_columns())
+        .join(User, User.id == session.coach_id)
+        .where(Enrolment.session_id == session.id, Enrolment.user_id == user_id)
+    ).one_or_none()
+    if row is None or not row.suspended:
+        return None
+    _, status, _ = place(SessionRules.of(session), learner_facts_of(row), now)
+    tab = next(name for name, candidate in TABS.items() if candidate is status)
+    return Suspension(row.suspension_reason, row.User.full_name, tab)
 
 
 # --- the pages of one session, for its learners (and the staff who look) ---------
@@ -376,10 +457,12 @@ def calendar_owner(db_session, token: str) -> User | None:
 
 def calendar_entries(db_session, user: User, now: datetime,
                      session_url: Callable[[int], str]) -> list[CalendarEntry]:
-    """Every session of ``user`` inside its display window that has dates to show;
-    ``session_url(session id)`` is the link of each entry."""
+    """Every session of ``user`` inside its display window that has dates to show, in the
+    learner's own window; a session they are suspended from is left out (they can open
+    nothing in it). ``session_url(session id)`` is the link of each entry."""
     return [
         CalendarEntry(p.session_id, user.id, p.name, window, session_url(p.session_id))
         for p in placed_sessions(db_session, user, now)
-        if (window := calendar_window(p.window, p.duration_days, p.started)) is not None
+        if not p.suspended
+        and (window := calendar_window(p.window, p.duration_days, p.started)) is not None
     ]

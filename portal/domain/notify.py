@@ -10,12 +10,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from pathlib import Path
 
-from icalendar import Calendar, vCalAddress
-from itsdangerous import BadSignature, URLSafeSerializer
+from icalendar import Calendar, Event, vCalAddress
+from itsdangerous import BadSignature, Serializer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import String, and_, cast, exists, func, literal, select, true
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import (
@@ -133,35 +135,54 @@ def queue_welcomes(db: Session, session_ids: set[int], *, now: datetime,
 
 
 def queue_reminders(db: Session, *, now: datetime) -> None:
-    """Reminders due at ``now``: to each active learner whose own access end falls within
-    their session's "remind N days before the end", once per learner and end (a later end,
-    after a change of dates or an extension, is reminded again).
+    """Reminders due at ``now``: to each active, not suspended learner whose own access end
+    falls within their session's "remind N days before the end", once per learner and end
+    (a later end, after a change of dates, an extension or an individual end, is reminded
+    again: the key holds the end).
 
-    Set-based: one INSERT … SELECT per distinct (duration, extension, N) among the sessions
-    that remind, with the bounds computed here the way ``learner_window`` computes an end."""
+    Set-based: one INSERT … SELECT per distinct (N, extension) among the learners with
+    fixed ends, and per distinct (N, duration, extension) in duration mode, with the bounds
+    computed here the way ``learner_window`` computes an end:
+
+    - an individual window: its end, or the session's access end when it sets only a start
+      (in duration mode too, where it replaces the N days; it never has an extension);
+    - fixed dates: the access end plus the extension;
+    - duration mode: the first access plus the duration plus the extension."""
     ts, e = TrainingSession, Enrolment
     reminding = (select(e.id).join(ts, ts.id == e.session_id).join(User, User.id == e.user_id)
-                 .where(ts.remind_days_before_end.is_not(None), User.active == true()))
-    # Fixed dates: now < access_end <= now + N days.
-    for (days,) in db.execute(select(ts.remind_days_before_end).distinct()
-                              .where(ts.remind_days_before_end.is_not(None),
-                                     ts.duration_days.is_(None))):
-        chosen = reminding.where(ts.duration_days.is_(None), ts.remind_days_before_end == days,
-                                 ts.access_end > now, ts.access_end <= now + timedelta(days=days))
+                 .where(ts.remind_days_before_end.is_not(None), User.active == true(),
+                        e.suspended_at.is_(None)))
+    has_own_window = or_(e.own_start.is_not(None), e.own_end.is_not(None))
+    # Fixed ends: the individual end, else the access end, then moved by the extension
+    # (0 with an individual window): now < end + extension <= now + N days.
+    fixed_end = func.coalesce(e.own_end, ts.access_end)
+    with_fixed_end = or_(ts.duration_days.is_(None), has_own_window)
+    combos = db.execute(
+        select(ts.remind_days_before_end, e.extension_days).distinct()
+        .join(e, e.session_id == ts.id)
+        .where(ts.remind_days_before_end.is_not(None), with_fixed_end)).all()
+    for days, extension in combos:
+        shift = timedelta(days=extension)
+        chosen = reminding.where(with_fixed_end, ts.remind_days_before_end == days,
+                                 e.extension_days == extension,
+                                 fixed_end > now - shift,
+                                 fixed_end <= now - shift + timedelta(days=days))
+        # Without an extension the key is the end itself; with one, the days are added.
+        tail = literal(f":+{extension}d") if extension else literal("")
         _queue_from(db, REMINDER, chosen, user_id=e.user_id, session_id=e.session_id,
-                    key_tail=cast(e.id, String) + literal(":") + cast(ts.access_end, String),
+                    key_tail=cast(e.id, String) + literal(":") + cast(fixed_end, String) + tail,
                     now=now)
     # Duration mode: the end is first access + duration + extension days.
     combos = db.execute(
         select(ts.remind_days_before_end, ts.duration_days, e.extension_days).distinct()
         .join(e, e.session_id == ts.id)
         .where(ts.remind_days_before_end.is_not(None), ts.duration_days.is_not(None),
-               e.first_access_at.is_not(None))).all()
+               ~has_own_window, e.first_access_at.is_not(None))).all()
     for days, duration, extension in combos:
         length = timedelta(days=duration + extension)
         chosen = reminding.where(
             ts.remind_days_before_end == days, ts.duration_days == duration,
-            e.extension_days == extension,
+            e.extension_days == extension, ~has_own_window,
             e.first_access_at > now - length,
             e.first_access_at <= now - length + timedelta(days=days))
         _queue_from(db, REMINDER, chosen, user_id=e.user_id, session_id=e.session_id,
@@ -256,7 +277,9 @@ def run_schedule(db: Session, *, now: datetime) -> None:
 
 # --- rendering, in the worker ------------------------------------------------------
 
-_environment = Environment(loader=FileSystemLoader(TEMPLATES),
+# auto_reload off: the worker's templates are read once per process, not looked up on
+# disk for each message (restart the worker after editing one).
+_environment = Environment(loader=FileSystemLoader(TEMPLATES), auto_reload=False,
                            autoescape=select_autoescape(["html"]),
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
@@ -279,6 +302,7 @@ class RenderCache:
         self.enrolments: dict[tuple[int, int], Enrolment] | None = None
         self.opt_outs: set[tuple[int, str]] | None = None
         self.invitations: dict[tuple[int, int], int] | None = None
+        self.invitation_shapes: dict[tuple, str | None] = {}
         self.loaded: list = []
 
     def prepare(self, db: Session, messages: list[OutboxMessage]) -> None:
@@ -366,16 +390,20 @@ def render(db: Session, message: OutboxMessage, *, now: datetime,
         sequence = cache.invitations_sent(db, message)
         method = "CANCEL" if message.kind == INVITATION_CANCELLED else "REQUEST"
         message.ics = _invitation(session, user, context.get("window"), base["url"], now,
-                                  method=method, sequence=sequence)
+                                  method=method, sequence=sequence,
+                                  shapes=cache.invitation_shapes)
     message.rendered_at = now
 
 
 def _learner_window(db: Session, user: User, session: TrainingSession, now: datetime,
-                    cache: RenderCache):
+                    cache: RenderCache, *, unless_suspended: bool = False):
     enrolment = cache.enrolment(db, session.id, user.id)
     if enrolment is None:
         raise NoLongerDue("the learner is no longer enrolled")
-    return learner_window(SessionRules.of(session), LearnerFacts.of(enrolment), now)
+    facts = LearnerFacts.of(enrolment)
+    if unless_suspended and facts.suspended:
+        raise NoLongerDue("the learner is suspended")
+    return learner_window(SessionRules.of(session), facts, now)
 
 
 def _zone(user: User):
@@ -425,7 +453,7 @@ def _grade_released(db: Session, message, user: User, session: TrainingSession,
 
 def _reminder(db: Session, message, user: User, session: TrainingSession,
               now: datetime, cache):
-    window = _learner_window(db, user, session, now, cache)
+    window = _learner_window(db, user, session, now, cache, unless_suspended=True)
     if window.end is None or window.end <= now:
         raise NoLongerDue("the learner's access has no end any more, or has ended")
     zone = _zone(user)
@@ -461,23 +489,70 @@ def _hand_ins_to_grade(db: Session, session: TrainingSession, user_id: int) -> i
 
 
 def _invitation(session: TrainingSession, user: User, window, url: str, now: datetime, *,
-                method: str, sequence: int) -> str | None:
+                method: str, sequence: int, shapes: dict | None = None) -> str | None:
     """An iCalendar invitation for the learner's access window (METHOD:REQUEST), or its
     cancellation (METHOD:CANCEL), with the UID of their calendar feed, so their calendar
-    keeps one event and applies each update (SEQUENCE) in order."""
+    keeps one event and applies each update (SEQUENCE) in order.
+
+    The invitations of a batch differ only in the person: with ``shapes`` (a dict kept
+    for the batch) the file is written once per session, window, method, sequence and
+    second (DTSTAMP has no finer unit) for a stand-in person, and each person's UID and
+    ATTENDEE lines are put in its place: the same text, icalendar run once per batch."""
+    full = (session, user.id, user.email, user.full_name, window, url, now)
+    if shapes is None:
+        return _full_invitation(*full, method=method, sequence=sequence)
+    key = (session.id, session.name, window, url, now.replace(microsecond=0), method, sequence)
+    if key not in shapes:
+        shapes[key] = _full_invitation(session, _STAND_IN_ID, _STAND_IN_EMAIL, _STAND_IN_NAME,
+                                       window, url, now, method=method, sequence=sequence)
+    shape = shapes[key]
+    if shape is None:
+        return None
+    stand_in, own = _STAND_IN_LINE, _attendee_line(user.email, user.full_name)
+    uid = next((line for line in shape.split("\r\n") if line.startswith("UID:")), "")
+    own_uid = uid.replace(f"-{_STAND_IN_ID}@", f"-{user.id}@")
+    if (shape.count(stand_in) != 1 or uid.count(f"-{_STAND_IN_ID}@") != 1
+            or shape.count(uid) != 1 or len(own_uid) > 75):
+        return _full_invitation(*full, method=method, sequence=sequence)
+    return shape.replace(stand_in, own).replace(uid + "\r\n", own_uid + "\r\n")
+
+
+# The person a batch's invitations are first written for; an id no one has.
+_STAND_IN_ID = 987654321987654321
+_STAND_IN_EMAIL = "stand-in@invitation.invalid"
+_STAND_IN_NAME = "Stand-in"
+
+
+def _attendee(email: str, full_name: str) -> vCalAddress:
+    attendee = vCalAddress(f"mailto:{email}")
+    attendee.params["cn"] = full_name
+    attendee.params["partstat"] = "NEEDS-ACTION"
+    return attendee
+
+
+def _attendee_line(email: str, full_name: str) -> str:
+    """The ATTENDEE content line of a person, folded and CRLF-ended, written by icalendar
+    as it writes the property in a whole file (Component.content_line)."""
+    attendee = _attendee(email, full_name)
+    return Event().content_line("ATTENDEE", attendee).to_ical().decode() + "\r\n"
+
+
+_STAND_IN_LINE = _attendee_line(_STAND_IN_EMAIL, _STAND_IN_NAME)
+
+
+def _full_invitation(session: TrainingSession, user_id: int, email: str, full_name: str,
+                     window, url: str, now: datetime, *, method: str,
+                     sequence: int) -> str | None:
     if method == "CANCEL":
         window = Window(now, None) if window is None else window
-    entry = calendar.CalendarEntry(session.id, user.id, session.name, window, url)
+    entry = calendar.CalendarEntry(session.id, user_id, session.name, window, url)
     event = calendar.entry_event(entry, now)
     if event is None:
         return None
     organizer = vCalAddress(f"mailto:{settings.address}")
     organizer.params["cn"] = "Session portal"
-    attendee = vCalAddress(f"mailto:{user.email}")
-    attendee.params["cn"] = user.full_name
-    attendee.params["partstat"] = "NEEDS-ACTION"
     event.add("organizer", organizer)
-    event.add("attendee", attendee)
+    event.add("attendee", _attendee(email, full_name))
     event.add("sequence", sequence)
     if method == "CANCEL":
         event.add("status", "CANCELLED")
@@ -494,11 +569,28 @@ def _invitation(session: TrainingSession, user: User, window, url: str, now: dat
 _UNSUBSCRIBE_SALT = "unsubscribe"
 
 
+class _ShortTokens(URLSafeSerializer):
+    """URLSafeSerializer without its try at compressing a short payload: a person and a
+    kind gain a few characters from zlib at best, and the try costs more than all the rest
+    of writing a message's unsubscribe link. Both kinds of token read the same (loads
+    inflates a compressed one), so links sent before stay good."""
+
+    def dump_payload(self, obj) -> bytes:
+        json = Serializer.dump_payload(self, obj)  # the JSON, before URL-safe encoding
+        if len(json) >= 64:
+            return super().dump_payload(obj)
+        return base64_encode(json)
+
+
 def unsubscribe_token(user_id: int, kind: str) -> str:
     """A signed token naming a person and a kind of message: the unsubscribe link needs no
     login (RFC 8058), and nobody can forge one for someone else."""
-    signer = URLSafeSerializer(settings.secret_key, salt=_UNSUBSCRIBE_SALT)
-    return signer.dumps([user_id, CHOICE_OF.get(kind, kind)])
+    return _token(settings.secret_key, user_id, CHOICE_OF.get(kind, kind))
+
+
+@lru_cache(maxsize=256)  # a message's body and its List-Unsubscribe header need the same one
+def _token(secret_key: str, user_id: int, choice: str) -> str:
+    return _ShortTokens(secret_key, salt=_UNSUBSCRIBE_SALT).dumps([user_id, choice])
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str] | None:

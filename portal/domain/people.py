@@ -1,11 +1,15 @@
 """The people of a session as its admin page shows them: one page of learners
 (searchable), the linked classes, the classes each shown learner is in, how each is
-enrolled, and a learner's history in the session.
+enrolled, their individual dates and suspension in words, and a learner's history in
+the session.
 
 Reads only; a fixed number of queries whatever the number of learners.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
@@ -16,9 +20,12 @@ from ..models import (
     EnrolmentSource,
     JournalEntry,
     SessionClass,
+    TrainingSession,
     User,
     UserClass,
 )
+from .access import LearnerFacts, SessionRules
+from .learner_dates import dates_words, suspension_words
 from .pagination import Page, paginate
 from .text_search import user_matches
 
@@ -125,6 +132,55 @@ def how_enrolled(enrolment_row: Enrolment, class_names: list[str]) -> str:
     if class_names:
         parts.append(("class " if parts else "Class ") + ", ".join(class_names))
     return " · ".join(parts) or enrolment_row.source.capitalize()
+
+
+@dataclass(frozen=True)
+class LearnerAccess:
+    """What applies to one learner alone, in words ('' for none): their individual dates
+    ('until 20 Jul 2027 — extended by 5 days: medical leave') and their suspension
+    ('Suspended: unpaid fees')."""
+
+    dates: str = ""
+    suspension: str = ""
+
+
+def access_words(session: TrainingSession, enrolments: Iterable[Enrolment], now: datetime,
+                 tz: ZoneInfo) -> dict[int, LearnerAccess]:
+    """The LearnerAccess of each of ``enrolments``, by user id. Reads only the loaded
+    enrolments: no query."""
+    rules = SessionRules.of(session)
+    return {
+        e.user_id: LearnerAccess(
+            dates_words(rules, LearnerFacts.of(e), e.dates_reason, now, tz),
+            suspension_words(e.suspension_reason) if e.suspended_at is not None else "")
+        for e in enrolments
+    }
+
+
+# The most learners one request may name (ticked in the list): a few pages' worth.
+MAX_NAMED = 1000
+
+
+def enrolled_learners(db, session_id: int, user_ids: Iterable[int]) -> list[Enrolment]:
+    """The session's enrolments of ``user_ids`` (users loaded), by learner name, in one
+    query; ids that are not learners of the session are left out."""
+    wanted = set(user_ids)
+    if not wanted:
+        return []
+    return list(db.scalars(
+        select(Enrolment).join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.session_id == session_id, Enrolment.user_id.in_(wanted))
+        .options(contains_eager(Enrolment.user))
+        .order_by(User.last_name, User.first_name, User.id)
+    ))
+
+
+def linked_class(db, session_id: int, class_id: int) -> UserClass | None:
+    """The class ``class_id`` when it is linked to the session."""
+    return db.scalar(
+        select(UserClass).join(SessionClass, SessionClass.class_id == UserClass.id)
+        .where(SessionClass.session_id == session_id, UserClass.id == class_id)
+    )
 
 
 def learner_history(db, session_id: int, user_id: int) -> list[JournalEntry]:

@@ -13,7 +13,7 @@ in those courses only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,14 +32,27 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..models import (
     AccessEvent,
     Assignment,
+    AssignmentDue,
     Course,
     Enrolment,
     Grade,
     SessionCourse,
     SessionCourseCoach,
     Submission,
+    TrainingSession,
     User,
 )
+from . import due_dates
+from .access import (
+    LearnerFacts,
+    SessionRules,
+    WindowKind,
+    learner_fact_columns,
+    learner_facts_of,
+    learner_window,
+    learner_window_kind,
+)
+from .dates import format_bound
 from .pagination import Page, link_args, read_page_args
 from .text_search import clean_search, user_matches
 
@@ -68,7 +81,8 @@ COLUMNS = (
     Column("handed-in", "Handed in", "handins"),
     Column("average-grade", "Average grade", "grade"),
     Column("progress", "Progress", "progress"),
-)
+    Column("access-until", "Access until", None),
+)  # late hand-ins are counted in the "Handed in" cell (and have their own CSV column)
 SORTS = tuple(column.sort for column in COLUMNS if column.sort)
 
 
@@ -234,6 +248,15 @@ class LearnerStats:
     handed_in: int
     average_grade: float | None  # mean of score / max score, in percent
     progress: float | None  # handed in / assignments in scope, in percent
+    facts: LearnerFacts = field(default_factory=LearnerFacts)  # their enrolment's dates
+    # Filled in by with_learner_dates: hand-ins after the learner's due date, and the
+    # learner's own access end in words ('' until then).
+    late: int = 0
+    access_until: str = ""
+
+    @property
+    def suspended(self) -> bool:
+        return self.facts.suspended
 
     @property
     def time_spent(self) -> str:
@@ -365,6 +388,7 @@ def tracking_statement(session_id: int, scope: Scope, filters: TrackingFilters,
             func.coalesce(access.c.courses_visited, 0).label("courses_visited"),
             handed_in.label("handed_in"),
             work.c.average,
+            *learner_fact_columns(),
         )
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
@@ -409,11 +433,16 @@ def _stats(row, assignments: int) -> LearnerStats:
         handed_in=row.handed_in,
         average_grade=float(row.average) if row.average is not None else None,
         progress=row.handed_in * 100.0 / assignments if assignments else None,
+        facts=learner_facts_of(row),
     )
 
 
-def tracking_page(db_session, session_id: int, scope: Scope, filters: TrackingFilters) -> Page:
-    """One page of the table (items: LearnerStats), in two queries.
+def tracking_page(db_session, session_id: int, scope: Scope, filters: TrackingFilters, *,
+                  session: TrainingSession | None = None, now: datetime | None = None,
+                  tz: ZoneInfo | None = None) -> Page:
+    """One page of the table (items: LearnerStats), in two queries; with ``session``,
+    ``now`` and ``tz``, each learner's own dates and late hand-ins too (one more query,
+    ``with_learner_dates``).
 
     The count reads the enrolments alone. Sorted by name (the default), the page's
     learners are chosen first and their figures computed for them alone, not for
@@ -434,21 +463,88 @@ def tracking_page(db_session, session_id: int, scope: Scope, filters: TrackingFi
         stmt = tracking_statement(session_id, scope, filters).limit(filters.per_page) \
             .offset(offset)
     items = [_stats(row, scope.assignments) for row in db_session.execute(stmt)]
+    if session is not None:
+        items = with_learner_dates(db_session, session, scope, items, now, tz)
     return Page(items, total, number, filters.per_page)
 
 
 def all_learner_stats(db_session, session_id: int, scope: Scope,
-                      filters: TrackingFilters) -> list[LearnerStats]:
-    """Every row of the table, searched and sorted as shown, in one query (the export)."""
+                      filters: TrackingFilters, *, session: TrainingSession | None = None,
+                      now: datetime | None = None, tz: ZoneInfo | None = None
+                      ) -> list[LearnerStats]:
+    """Every row of the table, searched and sorted as shown, in one query (the export);
+    with ``session``, ``now`` and ``tz``, their own dates and late hand-ins (one more)."""
     rows = db_session.execute(tracking_statement(session_id, scope, filters))
-    return [_stats(row, scope.assignments) for row in rows]
+    stats = [_stats(row, scope.assignments) for row in rows]
+    if session is not None:
+        stats = with_learner_dates(db_session, session, scope, stats, now, tz, every=True)
+    return stats
+
+
+# --- each learner's own dates -----------------------------------------------------
+
+
+def access_until_text(rules: SessionRules, facts: LearnerFacts, now: datetime,
+                      tz: ZoneInfo) -> str:
+    """A learner's access end in words, naming what gave it: '20 Jul 2027 (extended by
+    5 days)', '20 Jul 2027 (individual dates)', '8 Dec 2026 (30 days from the first
+    access)', 'Not started' (duration mode, never came), 'Session dates'."""
+    kind = learner_window_kind(rules, facts)
+    if kind is WindowKind.ACCESS:
+        return "Session dates"
+    if kind is WindowKind.DURATION and facts.first_access_at is None:
+        return "Not started"
+    end = learner_window(rules, facts, now).end
+    words = format_bound(end, tz, is_end=True) if end is not None else "No end"
+    extension = facts.extension_days
+    extended = f"extended by {extension} day{'s' if extension != 1 else ''}"
+    if kind is WindowKind.EXTENDED:
+        return f"{words} ({extended})"
+    if kind is WindowKind.INDIVIDUAL:
+        return f"{words} (individual dates)"
+    days = f"{rules.duration_days} days from the first access"
+    return f"{words} ({days}, {extended})" if extension else f"{words} ({days})"
+
+
+def with_learner_dates(db_session, session: TrainingSession, scope: Scope,
+                       stats: list[LearnerStats], now: datetime, tz: ZoneInfo, *,
+                       every: bool = False) -> list[LearnerStats]:
+    """``stats`` with each learner's access end in words and their late hand-ins (in
+    the courses of ``scope``), in one query: the hand-ins that have a due date, whose
+    lateness depends on each learner's own dates (``due_dates.learner_due``). ``every``:
+    ``stats`` holds every learner of the session, so the query need not name them."""
+    if not stats:
+        return stats
+    rules = SessionRules.of(session)
+    stmt = (
+        select(Submission.user_id, Submission.assignment_id, Submission.submitted_at,
+               AssignmentDue.due_at, AssignmentDue.due_days)
+        .join(AssignmentDue, (AssignmentDue.session_id == Submission.session_id)
+              & (AssignmentDue.assignment_id == Submission.assignment_id))
+        .where(Submission.session_id == session.id,
+               AssignmentDue.course_id.in_(scope.course_ids))
+    )
+    if not every:
+        stmt = stmt.where(Submission.user_id.in_([s.user_id for s in stats]))
+    facts = {s.user_id: s.facts for s in stats}
+    late: dict[int, int] = {}
+    for row in db_session.execute(stmt):
+        learner = facts.get(row.user_id)
+        if learner is None:
+            continue
+        rule = due_dates.DueRule(row.assignment_id, row.due_at, row.due_days)
+        if due_dates.is_late(row.submitted_at, due_dates.learner_due(rule, rules, learner, now)):
+            late[row.user_id] = late.get(row.user_id, 0) + 1
+    return [replace(s, late=late.get(s.user_id, 0),
+                    access_until=access_until_text(rules, s.facts, now, tz)) for s in stats]
 
 
 def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], list[list]]:
     """Header and rows of the CSV export (raw cells: csv_export neutralises them)."""
     header = ["Name", "Username", "E-mail", f"First access ({tz.key})",
               f"Last access ({tz.key})", "Time spent (minutes)", "Courses visited",
-              "Assignments handed in", "Average grade (%)", "Progress (%)"]
+              "Assignments handed in", "Average grade (%)", "Progress (%)", "Access until",
+              "Late hand-ins", "Suspended"]
 
     def when(moment):
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
@@ -458,5 +554,6 @@ def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], lis
 
     rows = [[s.name, s.username, s.email, when(s.first_access), when(s.last_access),
              s.seconds_spent // 60, s.courses_visited, s.handed_in, number(s.average_grade),
-             number(s.progress)] for s in stats]
+             number(s.progress), s.access_until, s.late, "yes" if s.suspended else ""]
+            for s in stats]
     return header, rows

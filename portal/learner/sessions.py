@@ -29,6 +29,7 @@ from ..domain.access import (
 )
 from ..domain.calendar import CalendarEntry, build_calendar, ensure_token, file_name
 from ..domain.dates import date_range, format_bound
+from ..domain.due_dates import LearnerDue, course_due_views
 from ..domain.hand_in import (
     ALLOWED_EXTENSIONS,
     MAX_FILE_BYTES,
@@ -139,6 +140,7 @@ class AssignmentBlock:
     shut: bool = False
     message: str | None = None  # "Your work was handed in." after an htmx hand-in
     error: str | None = None  # a refusal that belongs to no field
+    due: LearnerDue | None = None  # its due date, for this viewer (None: no due date)
 
     @property
     def file_size(self) -> str:
@@ -148,9 +150,21 @@ class AssignmentBlock:
         return f"{max(1, round(size / 1024))} KB"
 
 
+def _dues(course_id: int, submissions: dict[int, Submission | None]) -> dict[int, LearnerDue]:
+    """assignment id -> its due date as the viewer reads it (for ``submissions``' keys)."""
+    return course_due_views(
+        db.session, g.training_session, course_id, current_user.id,
+        as_learner=g.access.as_learner is not Decision.NONE,
+        submitted={aid: s.submitted_at if s else None for aid, s in submissions.items()},
+        now=clock.now(), tz=viewer_zone())
+
+
 def _block(assignment: Assignment, submission: Submission | None, access: Access,
            form: HandInForm | None = None, **extra) -> AssignmentBlock:
     tz = viewer_zone()
+    if "due" not in extra:
+        extra["due"] = _dues(assignment.course_id, {assignment.id: submission}).get(
+            assignment.id)
     block = AssignmentBlock(assignment, submission, **extra)
     if access.as_learner is Decision.NONE or not access.can_submit:
         block.shut = True
@@ -170,9 +184,10 @@ def _course_page(session_id: int, course_id: int, replaced: AssignmentBlock | No
     course = course_with_assignments(db.session, course_id)
     submissions = own_submissions(db.session, session_id, current_user.id,
                                   [a.id for a in course.assignments])
+    dues = _dues(course_id, {a.id: submissions.get(a.id) for a in course.assignments})
     blocks = [
         replaced if replaced is not None and replaced.assignment.id == a.id
-        else _block(a, submissions.get(a.id), access)
+        else _block(a, submissions.get(a.id), access, due=dues.get(a.id))
         for a in course.assignments
     ]
     tz = viewer_zone()

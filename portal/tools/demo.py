@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from .. import clock
-from ..domain import enrolment, journal, learner_dates, notify
+from ..domain import due_dates, enrolment, journal, learner_dates, notify
 from ..domain.dates import zone
 from ..domain.passwords import hash_password
 from ..domain.sessions import course_label
@@ -403,7 +403,7 @@ DAY = timedelta(days=1)
 COUNT_KEYS = [
     "users", "categories", "courses", "assignments", "classes", "class memberships",
     "sessions", "session courses", "course coaches", "class links", "enrolments",
-    "submissions", "grades", "visits", "individual dates", "suspensions",
+    "submissions", "grades", "visits", "individual dates", "suspensions", "due dates",
 ]
 
 # Individual dates the demo gives: (session, learner (a username, or the n-th learner of the
@@ -417,6 +417,12 @@ INDIVIDUAL_DATES = [
 ]
 SUSPENSIONS = [
     ("Data Literacy for Managers — Cohort 1", 1, "Course fee not yet paid"),
+]
+# Due dates: (session, course code, for each of its assignments in order: days from today
+# at 17:00 portal time (fixed), "+N" (N days after each learner's access start) or None).
+DUE_DATES = [
+    ("Leading Remote Teams — Autumn", "LDR-230", (-5, 3, 12)),
+    ("Data Literacy for Managers — Cohort 1", "DATA-180", ("+7", "+21", None)),
 ]
 
 
@@ -531,11 +537,34 @@ def _load_individual_dates(loader: _Loader) -> None:
                                                 reason=reason)
         loader.counts["individual dates"] += len(enrolment.change_learner_dates(
             loader.db, session, [user_id], change, by=journal.SYSTEM, now=loader.now))
+    for name, code, plan in DUE_DATES:
+        _load_due_dates(loader, name, code, plan)
     for name, who, reason in SUSPENSIONS:
         session, user_id = _demo_learner(loader, name, who)
         if loader.find(Enrolment, session_id=session.id, user_id=user_id).suspended_at is None:
             loader.counts["suspensions"] += len(enrolment.change_suspension(
                 loader.db, session, [user_id], reason, by=journal.SYSTEM, now=loader.now))
+
+
+def _load_due_dates(loader: _Loader, session_name: str, code: str, plan) -> None:
+    """A course's due dates in a session, unless it has some already."""
+    session = loader.find(TrainingSession, name=session_name)
+    course = loader.find(Course, code=code)
+    if session is None or course is None or due_dates.session_due_rules(
+            loader.db, session.id, course.id):
+        return
+    assignments = loader.db.scalars(select(Assignment).where(Assignment.course_id == course.id)
+                                    .order_by(Assignment.position, Assignment.id)).all()
+    rules = {}
+    for assignment, when in zip(assignments, plan, strict=False):
+        if isinstance(when, int):
+            rules[assignment.id] = due_dates.DueRule(
+                assignment.id, due_at=loader.at(loader.today + timedelta(days=when), 17))
+        elif isinstance(when, str):
+            rules[assignment.id] = due_dates.DueRule(assignment.id, due_days=int(when))
+    saved = due_dates.set_due_dates(loader.db, session.id, course.id, rules,
+                                    by=journal.SYSTEM, now=loader.now)
+    loader.counts["due dates"] += saved.changed
 
 
 def _demo_learner(loader: _Loader, session_name: str, who) -> tuple[TrainingSession, int]:

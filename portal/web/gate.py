@@ -12,13 +12,14 @@ from ..domain.access import (
     NEEDS,
     Access,
     Decision,
+    Outcome,
     SessionRules,
-    allows,
     decide,
+    gate_outcome,
     load_for_gate,
-    role_missing,
 )
 from ..domain.dates import format_bound, humanize_delta
+from ..domain.my_sessions import Suspension, suspension_of
 from ..domain.visits import counts_as_visit, record_visit
 from ..extensions import db, login_manager
 from ..models import TrainingSession
@@ -49,12 +50,13 @@ def session_gate(need: str):
             if session is None or not course_ok:
                 abort(404)
             access = decide(relation, SessionRules.of(session), clock.now())
-            if access.decision is Decision.NONE or role_missing(access, need):
+            outcome = gate_outcome(access, need)
+            if outcome is Outcome.NOT_FOUND:
                 abort(404)
             g.training_session = session
             g.access = access
             g.session_need = need
-            if not allows(access, need):
+            if outcome is Outcome.LOCKED:
                 return locked_response(session, access, need)
             return view(*args, **kwargs)
 
@@ -92,9 +94,11 @@ def records_visit(view):
 
 
 def locked_response(session: TrainingSession, access: Access, need: str):
-    """403 page (or fragment for HTMX) saying when the session opens or why it is shut."""
+    """403 page (or fragment for HTMX) saying when the session opens or why it is shut;
+    to a suspended learner, that their place is suspended, why, and whom to ask."""
     tz = viewer_zone()
     now = clock.now()
+    suspension = _suspension(session, access, now)
     context = {
         "training_session": session,
         "decision": access.decision.value,
@@ -102,11 +106,19 @@ def locked_response(session: TrainingSession, access: Access, need: str):
         "opens_at": format_bound(access.opens_at, tz, is_end=False) if access.opens_at else None,
         "opens_in": humanize_delta(access.opens_at - now) if access.opens_at else None,
         "ended_at": format_bound(access.ended_at, tz, is_end=True) if access.ended_at else None,
-        "way_back": way_back(access),
+        "suspension": suspension,
+        "way_back": way_back(access, tab=suspension.tab if suspension else None),
     }
     template = "locked/_locked.html" if wants_fragment() else "locked/page.html"
     response = render_template(template, **context)
     return response, 403, {"Vary": "HX-Request"}
+
+
+def _suspension(session: TrainingSession, access: Access, now) -> Suspension | None:
+    """The viewer's suspension, read (one query) only when it is what locks them out."""
+    if access.decision is not Decision.SUSPENDED:
+        return None
+    return suspension_of(db.session, session, current_user.id, now)
 
 
 # The My sessions tab in which a learner finds a session they cannot enter.
@@ -118,12 +130,14 @@ class WayBack(NamedTuple):
     url: str
 
 
-def way_back(access: Access) -> WayBack | None:
-    """The list a locked page leads back to: the learner's tab of My sessions, else a
-    coach's Coaching page; None for anyone else (an admin is never locked out)."""
+def way_back(access: Access, tab: str | None = None) -> WayBack | None:
+    """The list a locked page leads back to: the learner's tab of My sessions (``tab``
+    when the caller knows it: a suspended learner's card sits in the tab of their
+    window), else a coach's Coaching page; None for anyone else (an admin is never
+    locked out)."""
     if access.as_learner is not Decision.NONE:
         return WayBack("My sessions", url_for("learner.my_sessions",
-                                              tab=_TAB_OF.get(access.as_learner)))
+                                              tab=tab or _TAB_OF.get(access.as_learner)))
     if access.as_coach is not Decision.NONE:
         return WayBack("Coaching", url_for("coach.coaching"))
     return None

@@ -58,9 +58,9 @@ def test_demo_tracking_reads_well_on_a_laptop_and_a_phone(page, tracking_url, wi
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     wrap = page.locator(".table-wrap")
     progress = page.locator(".tracking-table thead th").last
-    expect(progress).to_have_text("Progress")
+    expect(progress).to_have_text("Access until")
     if width >= 1280:
-        # The whole table fits: the Progress column is in view without scrolling.
+        # The whole table fits: its last column is in view without scrolling.
         assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
         assert progress.bounding_box()["x"] + progress.bounding_box()["width"] <= \
             wrap.bounding_box()["x"] + wrap.bounding_box()["width"] + 1
