@@ -17,12 +17,13 @@ from flask import (
     request,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -86,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.request_class = PortalRequest
+    app.json = PortalJSON(app)
     instance = Path(app.instance_path)
     app.config.from_object(portal_config.Defaults)
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.sqlite3'}"
@@ -192,11 +194,46 @@ def _register_api(app: Flask, api_bp) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if isinstance(error, MethodNotAllowed) and not _any_method_matches(error):
+            error = NotFound()  # e.g. an id beyond any database id, which no rule takes
         if not _is_api_request():
-            return error
+            return error if error.code != 404 else _error_page(
+                404, "Not found", "There is nothing at this address.")
         return problem(error.code or 500, error.name, error.description,
                        headers={"Allow": error.valid_methods and ", ".join(error.valid_methods)}
                        if getattr(error, "valid_methods", None) else None)
+
+
+def _any_method_matches(error: MethodNotAllowed) -> bool:
+    """Whether some other method would reach a view at this URL. Werkzeug answers 405
+    when another method's rule matched the path before its converter refused the value
+    (an id beyond the ``DatabaseId`` range): then no method reaches anything, a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
+class PortalJSON(DefaultJSONProvider):
+    """JSON bodies with every NUL character dropped from their texts, as PortalRequest does
+    for forms and query strings (PostgreSQL refuses NUL in text)."""
+
+    def loads(self, s, **kwargs):
+        return _without_nul(super().loads(s, **kwargs))
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
 
 
 def _is_api_request() -> bool:

@@ -24,6 +24,8 @@ def rate_limit_fields(response):
         response.headers["RateLimit-Policy"] = \
             f'"per-token";q={current.limit.amount};w={current.limit.get_expiry()}'
         response.headers["RateLimit"] = f'"per-token";r={current.remaining};t={reset}'
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)  # only a refused request must wait
     return response
 
 
@@ -34,6 +36,7 @@ from . import (  # noqa: E402,F401
     docs,
     enrolments,
     journal,
+    learner_access,
     session_courses,
     sessions,
     users,

@@ -86,7 +86,11 @@ def field_errors(errors: dict[str, str], detail: str = VALIDATION_FAILED) -> Api
 
 
 def _pydantic_field(location: tuple) -> str:
-    return ".".join(str(part) for part in location) or "body"
+    """A JSON path as the API's messages write it: ``items[3].user``."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
 
 
 def _problem_on_invalid_request(req, resp, error, instance, model_adapter) -> None:

@@ -588,6 +588,12 @@ def apply_import(db, file_name: str, enrol: Collection[Pair], unenrol: Collectio
 _DATE_FIELDS = ("extension_days", "own_start", "own_end", "dates_reason")
 
 
+def learner_enrolment(db, session_id: int, user_id: int) -> Enrolment | None:
+    """The enrolment of ``user_id`` in ``session_id``, if they are a learner there."""
+    return db.scalar(select(Enrolment).where(Enrolment.session_id == session_id,
+                                             Enrolment.user_id == user_id))
+
+
 def class_learner_ids(db, session_id: int, class_id: int) -> list[int]:
     """The learners of the session who are members of ``class_id`` (linked to it)."""
     return list(db.scalars(

@@ -3,7 +3,17 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -31,6 +41,8 @@ class TrainingSession(Base):
         Index("ix_training_session_display_window", "display_start", "display_end"),
         Index("ix_training_session_coach_window", "coach_start", "coach_end"),
         Index("ix_training_session_access_end", "access_end"),
+        # The lists sorted by name (admin list, API): lower(name), name, id.
+        Index("ix_training_session_name_order", func.lower(text("name")), "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
