@@ -17,6 +17,9 @@ from portal.domain.passwords import hash_password
 from portal.extensions import db
 from portal.models import Base, PlatformRole, User
 
+# The API's fixtures module, loaded by the API tests' pytest_plugins, asserts like a test.
+pytest.register_assert_rewrite("tests.api_support")
+
 TEST_PASSWORD = "correct horse battery"
 
 
