@@ -37,7 +37,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -51,6 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from pages import (  # noqa: E402
     Recorder,
+    bench_app,
     database_label,
     machine,
     percentile,
@@ -59,7 +59,7 @@ from pages import (  # noqa: E402
     sizes,
 )
 
-from portal import clock, create_app  # noqa: E402
+from portal import clock  # noqa: E402
 from portal.domain import api_tokens  # noqa: E402
 from portal.domain.journal import SYSTEM  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -319,9 +319,7 @@ def main() -> None:
     from portal.config import database_url_from_env
 
     url = database_url_from_env(args.database_url)
-    os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-api-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-api",
-                      "PROPAGATE_EXCEPTIONS": True, "RATELIMIT_ENABLED": False})
+    app = bench_app(url, "api")
     recorder = Recorder()
     with app.app_context():
         engine = db.engine

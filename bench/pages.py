@@ -134,6 +134,14 @@ def scenarios(ids: ScaleIds, today) -> list[Scenario]:
 # --- measuring --------------------------------------------------------------------
 
 
+def bench_app(url: str, name: str):
+    """The app a benchmark measures: the database at ``url``, its own instance folder,
+    errors raised, no rate limits."""
+    os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": f"bench-{name}",
+                       "PROPAGATE_EXCEPTIONS": True, "RATELIMIT_ENABLED": False})
+
+
 class Recorder:
     """Collects the statements sent to the driver while ``capturing``."""
 
@@ -436,9 +444,7 @@ def main() -> None:
     from portal.config import database_url_from_env
 
     url = database_url_from_env(args.database_url)
-    os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-pages-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-pages",
-                      "PROPAGATE_EXCEPTIONS": True, "RATELIMIT_ENABLED": False})
+    app = bench_app(url, "pages")
     recorder = Recorder()
     with app.app_context():
         engine = db.engine

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import insert, select
+
 from portal.extensions import db
 from portal.models import (
     Course,
@@ -11,6 +13,7 @@ from portal.models import (
     SessionCourseCoach,
     Submission,
     TrainingSession,
+    User,
 )
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -68,3 +71,18 @@ def hand_in(session, user, assignment, *, at, score=None):
         db.session.add(Grade(submission_id=submission.id, score=score, graded_at=at))
     db.session.commit()
     return submission
+
+
+def bulk_learners(session, count: int, tag: str, **enrolment) -> list[int]:
+    """``count`` learners ``<tag>0000``… enrolled in ``session`` with two INSERTs; each
+    keyword of ``enrolment`` is a function of (index, user id) giving that column."""
+    db.session.execute(insert(User), [
+        {"username": f"{tag}{i:04}", "email": f"{tag}{i}@example.org", "first_name": "Bulk",
+         "last_name": f"{tag}{i:04}", "role": "learner"} for i in range(count)])
+    ids = list(db.session.scalars(select(User.id).where(User.username.like(f"{tag}%"))
+                                  .order_by(User.id)))
+    db.session.execute(insert(Enrolment), [
+        {"session_id": session.id, "user_id": uid, "source": "individual", "direct": True,
+         **{column: value(i, uid) for column, value in enrolment.items()}}
+        for i, uid in enumerate(ids)])
+    return ids

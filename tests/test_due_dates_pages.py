@@ -20,8 +20,8 @@ from portal.models import (
     Grade,
     JournalEntry,
     Submission,
-    User,
 )
+from tests import helpers
 from tests.helpers import NOW, add_course, enrol, hand_in, make_session
 
 # Who the `people` fixture creates (see conftest.CAST).
@@ -319,14 +319,9 @@ def test_save_grade_refuses_a_suspended_learner(people, w):
 
 def add_learners(w, count, tag):
     session = w["session"]
-    db.session.execute(insert(User), [
-        {"username": f"{tag}{i:04}", "email": f"{tag}{i}@example.org", "first_name": "Bulk",
-         "last_name": f"{tag}{i:04}", "role": "learner"} for i in range(count)])
-    ids = list(db.session.scalars(select(User.id).where(User.username.like(f"{tag}%"))))
-    db.session.execute(insert(Enrolment), [
-        {"session_id": session.id, "user_id": uid, "source": "individual", "direct": True,
-         "extension_days": i % 3, "dates_reason": "x" if i % 3 else None}
-        for i, uid in enumerate(ids)])
+    ids = helpers.bulk_learners(session, count, tag,
+                                extension_days=lambda i, uid: i % 3,
+                                dates_reason=lambda i, uid: "x" if i % 3 else None)
     db.session.execute(insert(Submission), [
         {"session_id": session.id, "assignment_id": w["a1"].id, "user_id": uid,
          "answer": "a", "submitted_at": NOW - timedelta(days=i % 5)} for i, uid in enumerate(ids)])

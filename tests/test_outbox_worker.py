@@ -81,6 +81,22 @@ def smtp():
     controller.stop()
 
 
+def kill_worker_in_data(app, smtp) -> None:
+    """Start a worker on a batch of 20 and SIGKILL it once it is sending a message's DATA
+    (where the server stalls)."""
+    command = worker_command("--now", NOW.isoformat(), "--batch", "20")
+    process = subprocess.Popen(command,  # noqa: S603 - a fixed command line
+                               env=worker_env(app, SMTP_URL=smtp.url), cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert smtp.in_data.wait(60), "the worker never reached the server"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
 def worker_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "flask", "--app", "portal", "worker", *args]
 
@@ -212,17 +228,7 @@ def test_without_smtp_messages_become_eml_files(app, tmp_path):
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_what_was_in_flight(app, smtp):
     queue_messages(20)
     smtp.hold.clear()  # the server stalls on the first message's DATA
-    command = worker_command("--now", NOW.isoformat(), "--batch", "20")
-    process = subprocess.Popen(command,  # noqa: S603 - a fixed command line
-                               env=worker_env(app, SMTP_URL=smtp.url), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        assert smtp.in_data.wait(60), "the worker never reached the server"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_worker_in_data(app, smtp)
     smtp.hold.set()
     # On restart, the claim of the killed worker has not run out: nothing is due yet …
     run_worker(app, "--now", (NOW + timedelta(minutes=1)).isoformat(), SMTP_URL=smtp.url)
@@ -250,17 +256,7 @@ def test_a_worker_killed_after_handing_over_messages_sends_them_again_with_their
     queued = set(db.session.scalars(select(OutboxMessage.message_id)))
     smtp.pass_first = 5  # five accepted, then the server stalls
     smtp.hold.clear()
-    command = worker_command("--now", NOW.isoformat(), "--batch", "20")
-    process = subprocess.Popen(command,  # noqa: S603 - a fixed command line
-                               env=worker_env(app, SMTP_URL=smtp.url), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        assert smtp.in_data.wait(60), "the worker never reached the server"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_worker_in_data(app, smtp)
     first_time = smtp.message_ids()
     smtp.hold.set()
     assert len(first_time) == 5

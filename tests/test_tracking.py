@@ -17,7 +17,7 @@ from portal.domain.tracking_table import (
     tracking_scope,
 )
 from portal.extensions import db
-from portal.models import AccessEvent, Assignment, Enrolment, Grade, Submission, User
+from portal.models import AccessEvent, Assignment, Enrolment, Grade, Submission
 from tests import helpers
 from tests.helpers import NOW, add_course, enrol, make_session
 
@@ -357,13 +357,7 @@ def test_csv_export_neutralises_formulas(client, people, make_user, start):
 def add_many_learners(w, count, tag="bulk"):
     """``count`` learners with three access events, a graded and an ungraded hand-in."""
     session = w["session"]
-    db.session.execute(insert(User), [
-        {"username": f"{tag}{i:04}", "email": f"{tag}{i}@example.org", "first_name": "Bulk",
-         "last_name": f"{tag}{i:04}", "role": "learner"} for i in range(count)])
-    ids = list(db.session.scalars(select(User.id).where(User.username.like(f"{tag}%"))))
-    db.session.execute(insert(Enrolment), [
-        {"session_id": session.id, "user_id": uid, "source": "individual", "direct": True,
-         "extension_days": 0} for uid in ids])
+    ids = helpers.bulk_learners(session, count, tag)
     db.session.execute(insert(AccessEvent), [
         {"session_id": session.id, "user_id": uid, "course_id": w["python"].id,
          "at": T0 + timedelta(minutes=m + i % 50)}

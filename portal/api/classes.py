@@ -20,12 +20,13 @@ from ..domain.keyset import Key
 from ..extensions import db
 from ..models import User, UserClass
 from . import bp
-from .core import Problem, actor, endpoint, field_errors, not_found, token_required
+from .core import Problem, actor, endpoint, not_found, token_required
 from .users import (
     USER_KEYS,
     ListQuery,
     SearchQuery,
     UserSummary,
+    active_user,
     checked_form,
     committed,
     found,
@@ -99,13 +100,6 @@ def _member_change(user: User, changes, *, member: bool) -> MemberChange:
                         unenrolled_session_ids=sorted(s for s, _ in changes.removed))
 
 
-def _joining(user_id: int) -> User:
-    user = found(User, user_id, "user")
-    if not user.active:
-        raise field_errors({"user_id": f"User {user.username} is deactivated: reactivate "
-                                       "the account first."})
-    return user
-
 
 @bp.get("/classes")
 @token_required("classes:read")
@@ -167,7 +161,7 @@ def class_member_put(class_id: int, user_id: int):
     already: 200, nothing changes.
     """
     user_class = found(UserClass, class_id, "class")
-    user = _joining(user_id)
+    user = active_user(user_id)
     if class_rules.is_member(db.session, user_class.id, user.id):
         return _member_change(user, EnrolmentChanges(), member=True), 200
     changes = add_class_member(db.session, user_class.id, user.id, by=actor(),

@@ -11,11 +11,11 @@ from .. import clock
 from ..domain import sessions
 from ..domain.keyset import Key
 from ..extensions import db
-from ..models import Course, SessionCourse, User
+from ..models import Course, SessionCourse
 from . import bp
 from .core import Problem, actor, endpoint, field_errors, not_found, token_required
 from .sessions import session_or_404
-from .users import ListQuery, found, keyset_page
+from .users import ListQuery, active_user, found, keyset_page
 
 TAGS = ["Session courses"]
 ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
@@ -79,13 +79,6 @@ def _course_in(session, course_id: int) -> Course:
     return course
 
 
-def _coach_candidate(user_id: int) -> User:
-    user = found(User, user_id, "user")
-    if not user.active:
-        raise field_errors({"user_id": f"User {user.username} is deactivated: reactivate "
-                                       "the account first."})
-    return user
-
 
 @bp.get("/sessions/<int:session_id>/courses")
 @token_required("sessions:read")
@@ -148,7 +141,7 @@ def session_course_coach_put(session_id: int, course_id: int, user_id: int):
     """
     session = session_or_404(session_id)
     course = _course_in(session, course_id)
-    user = _coach_candidate(user_id)
+    user = active_user(user_id)
     try:
         added = sessions.add_course_coach(db.session, session, course, user, by=actor(),
                                           now=clock.now())

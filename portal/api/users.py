@@ -108,6 +108,17 @@ def found(model, object_id: int, what: str):
     return row
 
 
+def active_user(user_id: int) -> User:
+    """The user to add somewhere (a class, a course's coaches): a 404 when there is none,
+    a 422 on ``user_id`` when the account is deactivated (as the pages' pickers find
+    active users only)."""
+    user = found(User, user_id, "user")
+    if not user.active:
+        raise field_errors({"user_id": f"User {user.username} is deactivated: reactivate "
+                                       "the account first."})
+    return user
+
+
 # --- users -------------------------------------------------------------------------------------
 
 # The admin list's order (users_matching), the unique username last.
