@@ -13,18 +13,20 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
-from wtforms import BooleanField, HiddenField
+from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import clock
 from ..domain.csv_import import (
     MAX_BYTES,
+    PASTED_LIST,
     FileProblem,
     ParsedFile,
     Preview,
     RowKind,
     apply,
     keep_upload,
+    pasted_csv,
     preview,
     read_csv,
     waiting_upload,
@@ -47,6 +49,11 @@ KIND_LABELS = {
 
 class UploadForm(FlaskForm):
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])
+
+
+class PasteForm(FlaskForm):
+    # No "required" check here: pasted_csv says what an empty list lacks.
+    entries = TextAreaField("Paste usernames or e-mails")
 
 
 class ApplyForm(FlaskForm):
@@ -74,6 +81,12 @@ def session_import(session_id: int):
     return _upload_step(g.training_session)
 
 
+@bp.route("/sessions/<int:session_id>/import/paste", methods=["POST"])
+@session_gate(need="view")
+def session_import_paste(session_id: int):
+    return _paste_step(g.training_session)
+
+
 @bp.route("/sessions/<int:session_id>/import/apply", methods=["POST"])
 @session_gate(need="view")
 def session_import_apply(session_id: int):
@@ -93,8 +106,28 @@ def _upload_step(session: TrainingSession | None):
     if isinstance(parsed, FileProblem):
         form.file.errors = [*form.file.errors, parsed.message]
         return _render(session, "_upload.html", form=form, status=422)
+    return _preview_step(session, data, parsed, _clean_name(form.file.data.filename))
+
+
+def _paste_step(session: TrainingSession):
+    """A pasted list of usernames or e-mails, read as the CSV file it stands for: the
+    same preview, kept upload and apply as a file."""
+    paste_form = PasteForm()
+    data = pasted_csv(paste_form.entries.data or "") if paste_form.validate_on_submit() \
+        else None
+    parsed = read_csv(data, session_required=False) if isinstance(data, bytes) else data
+    if not isinstance(parsed, ParsedFile):
+        paste_form.entries.errors = [parsed.message] if parsed else list(
+            paste_form.errors.get("csrf_token", ["The form expired: reload the page."]))
+        return _render(session, "_upload.html", form=UploadForm(formdata=None),
+                       paste_form=paste_form, status=422)
+    return _preview_step(session, data, parsed, PASTED_LIST)
+
+
+def _preview_step(session: TrainingSession | None, data: bytes, parsed: ParsedFile,
+                  file_name: str):
+    """The preview of a file read; its bytes kept for the apply when it changes anything."""
     result = preview(db.session, parsed, session)
-    file_name = _clean_name(form.file.data.filename)
     upload = None
     if result.change_count:  # nothing to apply, nothing to keep
         upload = _store(data, file_name, session)
@@ -188,6 +221,7 @@ def _urls(session: TrainingSession | None) -> dict:
         return {"upload_url": url_for("admin.import_enrolments"),
                 "apply_url": url_for("admin.import_apply")}
     return {"upload_url": url_for("admin.session_import", session_id=session.id),
+            "paste_url": url_for("admin.session_import_paste", session_id=session.id),
             "apply_url": url_for("admin.session_import_apply", session_id=session.id),
             "session_url": url_for("admin.session_page", session_id=session.id)}
 
@@ -210,5 +244,7 @@ def _render_preview(session, result: Preview, upload: ImportUpload | None, *, st
 def _render(session: TrainingSession | None, step: str, *, status: int = 200, **context):
     context.update(_urls(session), training_session=session, step=f"admin/import/{step}",
                    notice=context.get("notice"))
+    if session is not None:  # a session's import also takes a pasted list
+        context.setdefault("paste_form", PasteForm(formdata=None))
     template = context["step"] if wants_fragment() else "admin/import/page.html"
     return render_template(template, **context), status, {"Vary": "HX-Request"}

@@ -17,6 +17,7 @@ import functools
 import gc
 import hashlib
 import io
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -611,3 +612,36 @@ def waiting_upload(db, token: str, *, user_id: int, session_id: int | None,
         session_match,
         ImportUpload.created_at >= now - UPLOAD_LIFETIME,
     ))
+
+
+# --- a pasted list, read as a file -------------------------------------------------
+
+PASTED_LIST = "pasted list"  # the name its preview, result and journal entry show
+MAX_PASTE_CHARS = 100_000  # keeps the form's request under the server's form-size limit
+MAX_PASTE_ENTRIES = 10_000
+_PASTE_SPLIT = re.compile(r"[\r\n,;]+")
+
+
+def pasted_csv(text: str) -> bytes | FileProblem:
+    """The bytes of a session-import CSV holding one row per pasted entry.
+
+    Entries are split on newlines, commas and semicolons, trimmed, empties dropped; one
+    with an @ goes in the ``email`` column, any other in ``username``. ``read_csv`` and
+    ``preview`` then treat them exactly as a file's rows (a header on line 1, so the
+    first entry is line 2).
+    """
+    if len(text) > MAX_PASTE_CHARS:
+        return FileProblem(f"The list is longer than {MAX_PASTE_CHARS:,} characters. "
+                           "Paste it in parts, or upload it as a CSV file.")
+    entries = [entry.strip() for entry in _PASTE_SPLIT.split(text)]
+    entries = [entry for entry in entries if entry]
+    if not entries:
+        return FileProblem("Paste at least one username or e-mail.")
+    if len(entries) > MAX_PASTE_ENTRIES:
+        return FileProblem(f"The list has more than {MAX_PASTE_ENTRIES:,} entries. "
+                           "Paste it in parts, or upload it as a CSV file.")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("username", "email"))
+    writer.writerows(("", entry) if "@" in entry else (entry, "") for entry in entries)
+    return out.getvalue().encode("utf-8")
