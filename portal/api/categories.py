@@ -22,11 +22,10 @@ from ..domain.keyset import Key
 from ..extensions import db
 from ..models import SessionCategory
 from . import bp
-from .core import ApiError, Problem, actor, endpoint, token_required
+from .core import ERRORS, ApiError, Problem, actor, endpoint, token_required
 from .users import SearchQuery, checked_form, committed, found, keyset_page, search_text
 
 TAGS = ["Categories"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 KEYS = [Key(SessionCategory.name, "text")]  # the admin list's order; names are unique
 
 

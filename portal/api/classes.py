@@ -20,7 +20,7 @@ from ..domain.keyset import Key
 from ..extensions import db
 from ..models import User, UserClass
 from . import bp
-from .core import Problem, actor, endpoint, not_found, token_required
+from .core import ERRORS, actor, endpoint, not_found, token_required
 from .users import (
     USER_KEYS,
     ListQuery,
@@ -36,7 +36,6 @@ from .users import (
 )
 
 TAGS = ["Classes"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 CLASS_KEYS = [Key(UserClass.name, "text")]  # the admin list's order; names are unique
 
 

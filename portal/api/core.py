@@ -53,6 +53,10 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
+# The errors every endpoint may answer, as spectree's Response arguments (HTTP_401=Problem…).
+ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
+
+
 class ApiError(Exception):
     """An answer other than success: ``status``, a title, and per-field messages."""
 
@@ -223,6 +227,7 @@ def version_conflict() -> ApiError:
                     "Someone changed the object at the same moment: read it again, then retry.")
 
 
-__all__ = ["ApiError", "endpoint", "FieldProblem", "Problem", "VersionConflict", "actor", "etag_of",
+__all__ = ["ERRORS", "ApiError", "FieldProblem", "Problem", "VersionConflict", "actor",
+           "endpoint", "etag_of",
            "expected_version", "field_errors", "not_found", "problem", "rate_limit_key",
            "spec", "token_required", "version_conflict"]

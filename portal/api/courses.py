@@ -22,7 +22,7 @@ from ..domain.keyset import Key
 from ..extensions import db
 from ..models import Assignment, Course
 from . import bp
-from .core import Problem, actor, endpoint, not_found, token_required
+from .core import ERRORS, actor, endpoint, not_found, token_required
 from .users import (
     ListQuery,
     SearchQuery,
@@ -34,7 +34,6 @@ from .users import (
 )
 
 TAGS = ["Courses"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 COURSE_KEYS = [Key(Course.code, "text")]  # the admin list's order; codes are unique
 ASSIGNMENT_KEYS = [Key(Assignment.position, "int"), Key(Assignment.id, "int")]
 

@@ -29,11 +29,19 @@ from ..domain.text_search import clean_search
 from ..extensions import db
 from ..models import EnrolmentSource, TrainingSession, User
 from . import bp
-from .core import ApiError, Problem, actor, endpoint, field_errors, not_found, token_required
+from .core import (
+    ERRORS,
+    ApiError,
+    Problem,
+    actor,
+    endpoint,
+    field_errors,
+    not_found,
+    token_required,
+)
 from .cursor import DEFAULT_LIMIT, MAX_LIMIT, decode, encode
 
 TAGS = ["Enrolments"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 MAX_ITEMS = 10_000
 ID_MAX = 2**31 - 1
 # The journal names a bulk call as the import of this "file".

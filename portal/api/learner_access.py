@@ -25,11 +25,10 @@ from ..domain.learner_dates import (
 )
 from ..extensions import db
 from . import bp
-from .core import Problem, actor, endpoint, field_errors, not_found, token_required
+from .core import ERRORS, actor, endpoint, field_errors, not_found, token_required
 from .sessions import session_or_404
 
 TAGS = ["Learners' dates and access"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 Need = Literal["view", "submit", "grade", "track"]
 Outcome = Literal["allowed", "locked", "not_found"]
 

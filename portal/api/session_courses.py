@@ -13,12 +13,11 @@ from ..domain.keyset import Key
 from ..extensions import db
 from ..models import Course, SessionCourse
 from . import bp
-from .core import Problem, actor, endpoint, field_errors, not_found, token_required
+from .core import ERRORS, actor, endpoint, field_errors, not_found, token_required
 from .sessions import session_or_404
 from .users import ListQuery, active_user, found, keyset_page
 
 TAGS = ["Session courses"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 KEYS = [Key(SessionCourse.position, "int"), Key(SessionCourse.id, "int")]
 
 

@@ -24,6 +24,7 @@ from ..domain.sessions import (
 from ..extensions import db
 from . import bp
 from .core import (
+    ERRORS,
     ApiError,
     Problem,
     actor,
@@ -41,7 +42,6 @@ TAGS = ["Sessions"]
 Policy = Literal["read_only", "open", "closed"]
 ListStatus = Literal["active", "upcoming", "past"]
 STATUS_NAMES = {status: name for name, status in session_list.STATUSES.items()}
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 
 
 class Window(BaseModel):

@@ -26,11 +26,19 @@ from ..domain.users import create_user, deactivate_user, users_matching
 from ..extensions import db
 from ..models import User
 from . import bp
-from .core import ApiError, Problem, actor, endpoint, field_errors, not_found, token_required
+from .core import (
+    ERRORS,
+    ApiError,
+    Problem,
+    actor,
+    endpoint,
+    field_errors,
+    not_found,
+    token_required,
+)
 from .cursor import DEFAULT_LIMIT, MAX_LIMIT, decode, encode
 
 TAGS = ["Users"]
-ERRORS = {f"HTTP_{code}": Problem for code in (401, 403, 404, 422, 429)}
 Role = Literal["learner", "teacher", "admin"]
 T = TypeVar("T")
 

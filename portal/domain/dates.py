@@ -254,6 +254,11 @@ def to_local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 
+def days_text(count: int) -> str:
+    """'1 day', '5 days'."""
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
 def day_text(day: date, *, with_year: bool = True) -> str:
     """'3 Dec 2026', or '3 Dec' without the year."""
     return f"{day.day} {day.strftime('%b %Y' if with_year else '%b')}"

@@ -31,6 +31,7 @@ from .access import (
 from .dates import (
     DateInputError,
     bound_day,
+    days_text,
     format_bound,
     humanize_delta,
     input_value,
@@ -133,11 +134,8 @@ def rule_words(rule: DueRule, tz: ZoneInfo) -> str:
     learner's access start'."""
     if rule.due_at is not None:
         return f"Due {due_text(rule.due_at, tz)}"
-    return f"Due {_days(rule.due_days)} after each learner's access start"
+    return f"Due {days_text(rule.due_days)} after each learner's access start"
 
-
-def _days(n: int) -> str:
-    return f"{n} day{'s' if n != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -158,7 +156,7 @@ def learner_due_view(rule: DueRule | None, rules: SessionRules, facts: LearnerFa
         return None
     due = learner_due(rule, rules, facts, now)
     if due is None:
-        return LearnerDue(None, f"Due {_days(rule.due_days)} after your access starts", "", "")
+        return LearnerDue(None, f"Due {days_text(rule.due_days)} after your access starts", "", "")
     late = f"Handed in {late_words(submitted_at, due)}" if is_late(submitted_at, due) else ""
     words = due_words(due, now, tz) if submitted_at is None else ""
     return LearnerDue(due, f"Due {due_text(due, tz)}", words, late)
@@ -302,7 +300,7 @@ def due_warnings(session: TrainingSession, values: Mapping[int, DueRule | None],
                          "every hand-in will be late.")
         elif rule.due_days is not None and session.duration_days is not None \
                 and rule.due_days > session.duration_days:
-            notes.append(f"“{title}” is due after each learner's {_days(session.duration_days)}"
+            notes.append(f"“{title}” is due after each learner's {days_text(session.duration_days)}"
                          " of access: no hand-in can be late, unless the learner gets "
                          "an extension.")
     return notes

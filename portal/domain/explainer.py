@@ -46,6 +46,7 @@ from .dates import (
     YEAR_OUT_OF_RANGE,
     DateInputError,
     date_range,
+    days_text,
     ended_text,
     format_bound,
     format_local,
@@ -201,10 +202,10 @@ def _learner_span(words: _Words, rules: SessionRules, relation: Relation,
     if kind is WindowKind.INDIVIDUAL:
         label = f"Individual window{reason}"
     elif kind is WindowKind.EXTENDED:
-        label = f"Access window extended by {_days(facts.extension_days)}{reason}"
+        label = f"Access window extended by {days_text(facts.extension_days)}{reason}"
     elif kind is WindowKind.DURATION:
-        extra = f" plus {_days(facts.extension_days)}{reason}" if facts.extension_days else ""
-        label = f"Duration: {_days(rules.duration_days)}{extra} from the first visit"
+        extra = f" plus {days_text(facts.extension_days)}{reason}" if facts.extension_days else ""
+        label = f"Duration: {days_text(rules.duration_days)}{extra} from the first visit"
     else:
         label = "Access window"
     return words.span(kind.value, label, window)
@@ -215,9 +216,6 @@ def _coach_span(words: _Words, rules: SessionRules) -> Span:
         "Coach window (unset: the access window applies)")
     return words.span("coach", label, coach_window(rules))
 
-
-def _days(n: int) -> str:
-    return f"{n} day" + ("" if n == 1 else "s")
 
 
 def _window_of(span: Span, rules: SessionRules, relation: Relation, at: datetime) -> Window:

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from .access import LearnerFacts, SessionRules, WindowKind, learner_window, learner_window_kind
-from .dates import format_bound
+from .dates import days_text, format_bound
 
 MAX_DAYS = 3650  # ten years: more is a typing mistake
 MAX_REASON = 200
@@ -93,9 +93,6 @@ def dates_change(kind: str, *, days: int | None = None, start: datetime | None =
     return DatesChange(own_start=start, own_end=end, reason=reason)
 
 
-def _plural_days(days: int) -> str:
-    return f"{days} day{'s' if days != 1 else ''}"
-
 
 def dates_words(rules: SessionRules, facts: LearnerFacts, reason: str | None, now: datetime,
                 tz: ZoneInfo) -> str:
@@ -114,10 +111,10 @@ def dates_words(rules: SessionRules, facts: LearnerFacts, reason: str | None, no
         return f"{' '.join(bounds) or 'no dates'} — individual dates{why}"
     if not facts.extension_days:
         return ""
-    extended = f"extended by {_plural_days(facts.extension_days)}{why}"
+    extended = f"extended by {days_text(facts.extension_days)}{why}"
     if kind is WindowKind.DURATION:
         if facts.first_access_at is None:
-            return (f"{_plural_days(rules.duration_days + facts.extension_days)} from the "
+            return (f"{days_text(rules.duration_days + facts.extension_days)} from the "
                     f"first visit — {extended}")
         window = learner_window(rules, facts, now)
         return f"until {format_bound(window.end, tz, is_end=True)} — {extended}"

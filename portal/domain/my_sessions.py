@@ -52,7 +52,7 @@ from .access import (
     list_status,
 )
 from .calendar import CalendarEntry
-from .dates import date_range, format_bound, humanize_delta
+from .dates import date_range, days_text, format_bound, humanize_delta
 from .learner_dates import suspension_words
 from .pagination import Page
 
@@ -129,9 +129,6 @@ def place(rules: SessionRules, facts: LearnerFacts, now: datetime) -> tuple[Wind
     return window, list_status(window, now), decision
 
 
-def _plural_days(days: int) -> str:
-    return f"{days} day{'s' if days != 1 else ''}"
-
 
 def dates_note(rules: SessionRules, facts: LearnerFacts, reason: str | None) -> str | None:
     """Why the learner's dates differ from the session's, shown under them: 'Extended by
@@ -142,7 +139,7 @@ def dates_note(rules: SessionRules, facts: LearnerFacts, reason: str | None) -> 
     if kind is WindowKind.INDIVIDUAL:
         return f"Your own dates{why}"
     if facts.extension_days and kind in (WindowKind.EXTENDED, WindowKind.DURATION):
-        return f"Extended by {_plural_days(facts.extension_days)}{why}"
+        return f"Extended by {days_text(facts.extension_days)}{why}"
     return None
 
 
