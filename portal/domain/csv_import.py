@@ -11,7 +11,6 @@ a fixed number of queries: lookups and writes take their values as one parameter
 
 from __future__ import annotations
 
-import codecs
 import csv
 import functools
 import gc
@@ -34,12 +33,11 @@ from ..models import Enrolment, ImportUpload, TrainingSession, User
 from . import enrolment
 from .enrolment import EnrolmentChanges, in_linked_class
 from .journal import Actor
+from .tabular import MAX_BYTES, FileProblem, TableError, open_table  # noqa: F401 (MAX_BYTES: the pages)
 from .value_lists import one_of, pair_rows
 
-MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000
 
-SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 COLUMNS = ("username", "email", "session", "action")
 ACTIONS = ("add", "remove")
 
@@ -59,13 +57,6 @@ _KIND_CODES = {kind: code for code, kind in enumerate(KIND_ORDER)}
 # --- reading the file -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FileProblem:
-    """The whole file is refused; ``message`` says why and how to fix it."""
-
-    message: str
-
-
 class Row(NamedTuple):
     """One data row as written (values trimmed); ``line`` is its first line in the file."""
 
@@ -79,15 +70,12 @@ class Row(NamedTuple):
 
 @dataclass(frozen=True)
 class ParsedFile:
-    separator: str
+    separator_name: str  # "comma", "semicolon", "tab" or "Excel sheet"
     header_line: int
     columns: tuple[str, ...]  # the known columns found, in file order
     ignored_columns: tuple[str, ...]
     rows: list[Row]
-
-    @property
-    def separator_name(self) -> str:
-        return SEPARATORS[self.separator]
+    sheet: str | None = None  # the sheet read, for a workbook
 
 
 def without_gc(step):
@@ -114,46 +102,28 @@ def without_gc(step):
 
 @without_gc
 def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem:
-    """Decode and split ``data``; a FileProblem when the file as a whole cannot be used.
+    """Read ``data`` (a CSV text or an XLSX workbook, see portal.domain.tabular); a
+    FileProblem when the file as a whole cannot be used.
 
-    UTF-8 with or without BOM; ``,`` ``;`` or tab, whichever the header line holds most;
-    header names and values trimmed, names case-insensitive; blank lines skipped.
+    The first non-blank record is the header; header names and values trimmed, names
+    case-insensitive; blank records skipped.
     """
-    if len(data) > MAX_BYTES:
-        return FileProblem(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. "
-            "Split it into smaller files and import them one after the other."
-        )
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        return FileProblem(
-            f"The file is not UTF-8 text (line {line} holds bytes that are not UTF-8). "
-            "Save it as “CSV UTF-8” and upload it again."
-        )
-    if "\x00" in text:
-        return FileProblem("The file holds NUL bytes: it is not a CSV text file. "
-                           "Export the sheet as “CSV UTF-8” and upload that.")
-    separator = _detect_separator(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator,
-                        skipinitialspace=True)
+    table = open_table(data)
+    if isinstance(table, FileProblem):
+        return table
     header: list[str] | None = None
     header_line = width = 0
     positions: dict[str, int] = {}
     pick = itemgetter(0)
     rows: list[Row] = []
-    previous_end = 0
     try:
-        for record in reader:
-            line, previous_end = previous_end + 1, reader.line_num
+        for line, record in table.records:
             if not "".join(record).strip():
                 continue
             if header is None:
                 header, header_line, width = record, line, len(record)
-                problem = _read_header(header, header_line, session_required, positions)
+                problem = _read_header(header, table.place(header_line), session_required,
+                                       positions)
                 if problem is not None:
                     return problem
                 # Index ``width`` is an empty cell added to every record: a missing column.
@@ -175,9 +145,8 @@ def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem
             rows.append(Row(line, username.strip(), email.strip(),
                             session.strip() if "session" in positions else None,
                             action.strip(), extra))
-    except csv.Error as error:
-        return FileProblem(f"Line {reader.line_num} cannot be read as CSV ({error}). "
-                           "Check its quotes and upload the file again.")
+    except TableError as error:
+        return FileProblem(str(error))
     if header is None:
         return FileProblem("The file is empty. It needs a header line (for example "
                            "“username,session,action”) and one line per enrolment.")
@@ -187,38 +156,28 @@ def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem
     known = tuple(sorted(positions, key=positions.get))
     ignored = tuple(name.strip() for index, name in enumerate(header)
                     if name.strip() and index not in positions.values())
-    return ParsedFile(separator, header_line, known, ignored, rows)
+    return ParsedFile(table.separator_name, header_line, known, ignored, rows, table.sheet)
 
 
-def _detect_separator(text: str) -> str:
-    """The separator the first non-blank line holds most of (a comma when none)."""
-    for line in io.StringIO(text, newline=""):
-        if line.strip():
-            counts = {sep: line.count(sep) for sep in SEPARATORS}
-            best = max(counts, key=counts.get)  # first of , ; tab on a tie
-            return best if counts[best] else ","
-    return ","
-
-
-def _read_header(header: list[str], line: int, session_required: bool,
+def _read_header(header: list[str], place: str, session_required: bool,
                  positions: dict[str, int]) -> FileProblem | None:
     for index, raw in enumerate(header):
         name = raw.strip().lower()
         if name not in COLUMNS:
             continue
         if name in positions:
-            return FileProblem(f"Line {line}, the header, names the column “{name}” twice "
+            return FileProblem(f"The header ({place}) names the column “{name}” twice "
                                f"(columns {positions[name] + 1} and {index + 1}). Keep one.")
         positions[name] = index
     found = ", ".join(f"“{cell.strip()[:40]}”" for cell in header[:8] if cell.strip())
     if "username" not in positions and "email" not in positions:
         return FileProblem(
-            f"Missing column: the header (line {line}) needs a “username” or an “email” "
-            f"column. The first line is read as the header; it has {found}."
+            f"Missing column: the header ({place}) needs a “username” or an “email” "
+            f"column. The first non-blank line is read as the header; it has {found}."
         )
     if session_required and "session" not in positions:
         return FileProblem(
-            f"Missing column: the header (line {line}) needs a “session” column naming the "
+            f"Missing column: the header ({place}) needs a “session” column naming the "
             f"session of each row. It has {found}."
         )
     return None

@@ -1,0 +1,252 @@
+"""Uploaded tables: a CSV text or the first sheet of an Excel workbook, read the same way.
+
+Every import (enrolments, sessions, accounts) reads its file through ``open_table``: it
+gives the records as lists of trimmed-later strings with the number people see beside
+each (the CSV's line, the sheet's row), so one reader serves both kinds and error
+messages name the place as the file's owner would look for it (``Table.place``).
+
+XLSX is read with openpyxl in read-only mode: rows are streamed from the zip, not built
+as a whole workbook in memory. Only the first sheet is read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+MAX_BYTES = 10 * 1024 * 1024
+# A sheet may claim thousands of empty columns; no import reads more than these.
+MAX_COLUMNS = 200
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and other Office 97 files)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """The whole file is refused; ``message`` says why and how to fix it."""
+
+    message: str
+
+
+class TableError(Exception):
+    """A record cannot be read (broken quotes, a damaged workbook): the whole file is
+    refused with this message, which names the place."""
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letters of the 0-based column ``index``: 0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass
+class Table:
+    """The records of an uploaded table, read once, in order.
+
+    ``records`` yields ``(number, cells)``: ``number`` is the CSV line the record starts
+    on, or the sheet's row; ``cells`` are strings ("" for an empty cell), not trimmed.
+    Reading may raise TableError.
+    """
+
+    kind: str  # "csv" or "xlsx"
+    records: Iterator[tuple[int, list[str]]]
+    separator: str | None = None  # CSV only
+    sheet: str | None = None  # XLSX only: the first sheet's name
+
+    @property
+    def separator_name(self) -> str:
+        """How the preview names the file's layout: "comma", ..., or "Excel sheet"."""
+        return SEPARATORS[self.separator] if self.kind == "csv" else "Excel sheet"
+
+    def place(self, number: int, column: int | None = None) -> str:
+        """Where a record (and a 0-based column) is, in the file owner's words:
+        "line 12" for a CSV; "row 12, column C of sheet “Learners”" for a workbook."""
+        if self.kind == "csv":
+            return f"line {number}"
+        where = f"row {number}"
+        if column is not None:
+            where += f", column {column_letter(column)}"
+        return f"{where} of sheet “{self.sheet}”"
+
+
+def is_workbook(data: bytes) -> bool:
+    return data.startswith(_ZIP_MAGIC)
+
+
+def open_table(data: bytes) -> Table | FileProblem:
+    """The table in ``data``: an XLSX workbook (read by its content, whatever its name)
+    or a CSV text (UTF-8 with or without BOM; ``,`` ``;`` or tab, whichever the first
+    non-blank line holds most)."""
+    if len(data) > MAX_BYTES:
+        return FileProblem(
+            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. "
+            "Split it into smaller files and import them one after the other."
+        )
+    if data.startswith(_OLE_MAGIC):
+        return FileProblem("This is an old Excel (.xls) file. Save it as “Excel Workbook "
+                           "(.xlsx)” or as “CSV UTF-8” and upload that.")
+    if is_workbook(data):
+        return _open_workbook(data)
+    return _open_csv(data)
+
+
+# --- CSV --------------------------------------------------------------------------
+
+
+def _open_csv(data: bytes) -> Table | FileProblem:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return FileProblem(
+            f"The file is not UTF-8 text (line {line} holds bytes that are not UTF-8). "
+            "Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again."
+        )
+    if "\x00" in text:
+        return FileProblem("The file holds NUL bytes: it is neither a CSV text file nor an "
+                           "Excel workbook. Export the sheet as “CSV UTF-8” and upload that.")
+    separator = _detect_separator(text)
+    return Table("csv", _csv_records(text, separator), separator=separator)
+
+
+def _detect_separator(text: str) -> str:
+    """The separator the first non-blank line holds most of (a comma when none)."""
+    for line in io.StringIO(text, newline=""):
+        if line.strip():
+            counts = {sep: line.count(sep) for sep in SEPARATORS}
+            best = max(counts, key=counts.get)  # first of , ; tab on a tie
+            return best if counts[best] else ","
+    return ","
+
+
+def _csv_records(text: str, separator: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator,
+                        skipinitialspace=True)
+    previous_end = 0
+    try:
+        for record in reader:
+            yield previous_end + 1, record
+            previous_end = reader.line_num
+    except csv.Error as error:
+        raise TableError(f"Line {reader.line_num} cannot be read as CSV ({error}). "
+                         "Check its quotes and upload the file again.") from None
+
+
+# --- XLSX -------------------------------------------------------------------------
+
+
+def _open_workbook(data: bytes) -> Table | FileProblem:
+    # openpyxl is imported here: only workbook uploads pay for it.
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+        return FileProblem("The file looks like an Excel workbook but cannot be opened "
+                           f"({type(error).__name__}). Save it again as “Excel Workbook "
+                           "(.xlsx)” or as “CSV UTF-8” and upload that.")
+    except Exception as error:  # openpyxl's own errors have no common base class
+        return FileProblem("The file looks like an Excel workbook but cannot be opened "
+                           f"({type(error).__name__}). Save it again as “Excel Workbook "
+                           "(.xlsx)” or as “CSV UTF-8” and upload that.")
+    if not workbook.worksheets:
+        return FileProblem("The workbook has no sheet. Put the table on its first sheet.")
+    sheet = workbook.worksheets[0]
+    return Table("xlsx", _sheet_records(workbook, sheet), sheet=sheet.title)
+
+
+def _sheet_records(workbook, sheet) -> Iterator[tuple[int, list[str]]]:
+    number = 0
+    try:
+        for number, values in enumerate(
+                sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+            end = len(values)  # max_col pads every row: drop its empty tail
+            while end and values[end - 1] is None:
+                end -= 1
+            yield number, [cell_text(value) for value in values[:end]]
+    except Exception as error:  # a damaged sheet part: zip, XML or a cell's value
+        raise TableError(f"Row {number + 1} of sheet “{sheet.title}” cannot be read "
+                         f"({type(error).__name__}). Save the workbook again and upload "
+                         "it.") from None
+    finally:
+        workbook.close()
+
+
+def cell_text(value) -> str:
+    """A sheet cell's value as the import reads it: the text a person typed.
+
+    Whole numbers lose the ".0" a spreadsheet gives them; a date is written ISO
+    ("2027-03-31"), a date and time too ("2027-03-31 14:30", seconds only when there are
+    some), which every date field of the imports accepts.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    return str(value)
+
+
+# --- writing a workbook (exports) ---------------------------------------------------
+
+
+def xlsx_bytes(header: list[str], rows, *, sheet_title: str = "Export") -> bytes:
+    """An XLSX workbook of one sheet: ``header`` in bold on row 1, then ``rows``.
+
+    Written in openpyxl's write-only mode (rows go straight to the file). Numbers stay
+    numbers; every text is stored as text, so a value such as "=1+1" or "-5 days" is
+    never run as a formula.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # control characters XML refuses
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])
+    bold = Font(bold=True)
+
+    def text_cell(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"  # never a formula, whatever it starts with
+        return cell
+
+    heading = []
+    for name in header:
+        cell = text_cell(str(name))
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    for row in rows:
+        sheet.append([
+            value if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else text_cell("" if value is None else str(value))
+            for value in row
+        ])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
