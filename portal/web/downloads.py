@@ -1,0 +1,26 @@
+"""Table downloads: every export is offered as CSV (streamed) and as an Excel workbook.
+
+``table_download`` is the one place that turns a header and rows into a response;
+the export's route picks the format from its URL (``/<name>.csv`` or ``/<name>.xlsx``).
+"""
+
+from collections.abc import Iterable
+
+from flask import Response, stream_with_context
+
+from ..domain.csv_export import csv_lines
+from ..domain.tabular import xlsx_bytes
+
+FORMATS = ("csv", "xlsx")
+_XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_download(file_format: str, base_name: str, header: list[str],
+                   rows: Iterable[Iterable], *, sheet_title: str = "Export") -> Response:
+    """``base_name``.csv (streamed, UTF-8 with BOM) or ``base_name``.xlsx (one sheet)."""
+    disposition = {"Content-Disposition": f'attachment; filename="{base_name}.{file_format}"'}
+    if file_format == "xlsx":
+        return Response(xlsx_bytes(list(header), rows, sheet_title=sheet_title),
+                        mimetype=_XLSX_TYPE, headers=disposition)
+    return Response(stream_with_context(csv_lines(list(header), rows)), mimetype="text/csv",
+                    headers=disposition)
