@@ -113,6 +113,10 @@ def test_a_big_sessions_file_is_previewed_by_a_job_showing_progress_then_the_pre
     assert "the first 200 rows" in done.select_one("#rows-shown").text
     assert done.select_one("#import-area form button").text.startswith(f"Apply: create {ROWS}")
     assert sessions_count() == 0  # a preview writes nothing
+    # An admin who left comes back through the import page, which lists the job.
+    listed = page(client, "/admin/sessions/import").select(".import-jobs a")
+    assert [a["href"] for a in listed] == [job_url.replace("/sessions/import/", "/import/")]
+    assert client.get(listed[0]["href"]).headers["Location"].endswith(job_url)
 
 
 def test_the_apply_of_a_big_sessions_file_runs_as_a_job_and_creates_every_session(

@@ -141,4 +141,6 @@ def _render(step: str, *, status: int = 200, **context):
                    apply_url=url_for("admin.sessions_import_apply"),
                    list_url=url_for("admin.sessions"), notice=context.get("notice"))
     template = context["step"] if wants_fragment() else "admin/session_import/page.html"
+    if step == "_upload.html" and not wants_fragment():  # the admin's big imports, if any
+        context["recent_jobs"] = import_jobs.recent(None)
     return render_template(template, **context), status, {"Vary": "HX-Request"}
