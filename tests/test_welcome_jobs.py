@@ -84,3 +84,15 @@ def test_small_enrolments_and_sessions_without_welcomes_queue_no_job(make_user):
     assert _outbox() == 3  # written with the change, as always
     _enrol(quiet, _learners(BIG, "q"))
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_the_outbox_page_says_welcomes_are_being_written(make_user, client):
+    make_user("root", role="admin")
+    coach = make_user("cora", role="teacher")
+    session = make_session(coach, "Spring", welcome_message=True)
+    _enrol(session, _learners(BIG, "w"))
+    client.login("root")
+    assert f"welcome messages of {BIG:,} new enrolments" in \
+        client.get_page("/admin/outbox").select_one("#being-written").text
+    jobs.run_due(db.session, now=NOW)
+    assert client.get_page("/admin/outbox").select_one("#being-written") is None

@@ -19,7 +19,9 @@ def outbox():
                "statuses": outbox_list.STATUS_LABELS}
     if wants_fragment():
         return render_template("admin/outbox/_results.html", **context)
-    return render_template("admin/outbox/page.html", **context)
+    return render_template("admin/outbox/page.html",
+                           being_written=outbox_list.welcomes_being_written(db.session),
+                           **context)
 
 
 def _message(message_id: int) -> OutboxMessage:

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import MessageStatus, OutboxMessage, TrainingSession, User
+from ..models import Job, JobStatus, MessageStatus, OutboxMessage, TrainingSession, User
 from . import journal
 from .journal import Actor
+from .notify import WELCOME_JOB
 from .pagination import Page, link_args, paginate, read_page_args
 from .text_search import clean_search, contains, user_matches
 
@@ -114,6 +115,14 @@ def outbox_page(db: Session, filters: OutboxFilters) -> Page:
     """One page of messages, newest first: two queries whatever the outbox holds."""
     page = paginate(db, _statement(filters), filters.page, filters.per_page, scalars=False)
     return replace(page, items=[OutboxRow(*row) for row in page.items])
+
+
+def welcomes_being_written(db: Session) -> int:
+    """How many enrolments' welcome messages the worker is still to write (the jobs of big
+    enrolments, portal.domain.welcome_jobs): one query."""
+    return db.scalar(select(func.coalesce(func.sum(Job.rows_total), 0)).where(
+        Job.kind == WELCOME_JOB,
+        Job.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)))) or 0
 
 
 def session_counts(db: Session, session_id: int) -> dict[str, int]:
