@@ -123,8 +123,10 @@ def create_app(config: dict | None = None) -> Flask:
     sqlite_pragmas.install(app)
 
     from .web import register_web
+    from .web.language import register_language
 
     register_web(app)
+    register_language(app)
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp

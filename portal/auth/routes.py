@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock
+from ..domain.language import LANGUAGES
 from ..domain.logins import end_login, record_login, start_login
 from ..domain.passwords import hash_password, needs_rehash, verify_password
 from ..domain.text_search import find_user
@@ -14,6 +15,8 @@ from ..models import User
 from ..web import current_actor
 from ..web.actor import request_id
 from ..web.guards import public
+from ..web.language import COOKIE as LANGUAGE_COOKIE
+from ..web.language import COOKIE_AGE as LANGUAGE_COOKIE_AGE
 from ..web.navigation import LOGIN_TOKEN, current_login_id
 from . import bp
 from .forms import LoginForm, LogoutForm
@@ -130,3 +133,14 @@ def logout():
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>")
+@public  # a language for the pages, chosen before logging in (the login page's links)
+def choose_language(code: str):
+    """Remember ``code`` in a cookie and go back; an unknown code changes nothing."""
+    response = redirect(safe_next(request.args.get("next")) or url_for("auth.login"))
+    if code in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE,
+                            samesite="Lax", httponly=True, secure=request.is_secure)
+    return response

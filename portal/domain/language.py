@@ -1,0 +1,143 @@
+"""The language texts are written in: English, French or Spanish.
+
+Every text a person reads is marked with ``gettext`` (imported as ``_``), ``ngettext``,
+``pgettext`` or ``lazy_gettext`` (``_l``, for labels made at import time), the same names
+in templates, and looked up in the Babel catalogs under
+``portal/translations/``. The language in force is a context variable, not a Flask
+global, so the domain speaks the reader's language without importing Flask: the web
+layer sets it for each request (portal/web/language.py, from the user's profile, the
+login page's choice, the browser's Accept-Language, then PORTAL_LANGUAGE), and the
+worker sets it for each message's recipient (``speaking``).
+
+Formatting of dates and numbers follows the same language (portal/domain/dates.py and
+``number_text`` / ``percent_text`` here), through Babel's CLDR data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.numbers import format_decimal, format_percent
+from babel.support import LazyProxy, Translations
+
+# The languages the portal speaks, in their own names (the switcher shows these).
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
+DEFAULT = "en"
+CATALOG_FOLDER = Path(__file__).resolve().parent.parent / "translations"
+DOMAIN = "messages"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    locale: Locale
+    translations: NullTranslations
+
+
+@functools.cache
+def language(code: str) -> Language:
+    """The language ``code`` (one of LANGUAGES; anything else gives the default), its
+    catalog loaded once per process."""
+    if code not in LANGUAGES:
+        code = DEFAULT
+    translations = NullTranslations() if code == DEFAULT else \
+        Translations.load(str(CATALOG_FOLDER), [code], DOMAIN)
+    return Language(code, Locale.parse(code), translations)
+
+
+_current: ContextVar[Language] = ContextVar("portal_language")
+
+
+def current() -> Language:
+    return _current.get(None) or language(DEFAULT)
+
+
+def current_code() -> str:
+    return current().code
+
+
+def activate(code: str):
+    """Speak ``code`` in this context from now on; returns the token for ``deactivate``."""
+    return _current.set(language(code))
+
+
+def deactivate(token) -> None:
+    _current.reset(token)
+
+
+@contextlib.contextmanager
+def speaking(code: str | None):
+    """Within the block, texts and formats are in ``code`` (the default when None)."""
+    token = activate(code or DEFAULT)
+    try:
+        yield current()
+    finally:
+        deactivate(token)
+
+
+def best_of(accepted: list[tuple[str, float]] | None) -> str | None:
+    """The first of a browser's accepted languages (code, quality; best first) that the
+    portal speaks: "fr-CA" gives "fr"."""
+    for tag, _quality in accepted or ():
+        code = tag.replace("_", "-").split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return None
+
+
+# --- marking and translating texts ---------------------------------------------------
+
+
+def gettext(message: str, **values) -> str:
+    """``message`` in the current language; ``%(name)s`` placeholders filled from
+    ``values`` after translation, so a translator may move them."""
+    text = current().translations.gettext(message)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, count: int, **values) -> str:
+    """The singular or plural form for ``count`` by the language's own plural rules
+    (``%(num)s`` is the count, formatted for the language)."""
+    text = current().translations.ngettext(singular, plural, count)
+    return text % {"num": number_text(count), **values}
+
+
+def pgettext(context: str, message: str, **values) -> str:
+    """``message`` in a named context, for a word that two places translate apart."""
+    text = current().translations.pgettext(context, message)
+    return text % values if values else text
+
+
+def lazy_gettext(message: str, **values) -> LazyProxy:
+    """A text translated when it is read, for labels defined at import time (forms,
+    module constants)."""
+    return LazyProxy(gettext, message, enable_cache=False, **values)
+
+
+_ = gettext
+_l = lazy_gettext
+
+
+# --- numbers ------------------------------------------------------------------------
+
+
+def number_text(value: int | float | Decimal) -> str:
+    """A count or a measure in the current language: "1,234.5", "1 234,5"."""
+    return format_decimal(value, locale=current().locale)
+
+
+def percent_text(fraction: float | Decimal, *, decimals: int = 0) -> str:
+    """A share (0.825) as a percentage in the current language: "82.5%", "82,5 %"."""
+    locale = current().locale
+    pattern = locale.percent_formats[None].pattern  # "#,##0%", "#,##0\u00a0%", ...
+    if decimals:
+        last = pattern.rindex("0")
+        pattern = pattern[:last + 1] + "." + "0" * decimals + pattern[last + 1:]
+    return format_percent(fraction, pattern, locale=locale)
