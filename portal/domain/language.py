@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,9 +48,28 @@ def language(code: str) -> Language:
     catalog loaded once per process."""
     if code not in LANGUAGES:
         code = DEFAULT
-    translations = NullTranslations() if code == DEFAULT else \
-        Translations.load(str(CATALOG_FOLDER), [code], DOMAIN)
+    translations = NullTranslations() if code == DEFAULT else _catalog(code)
     return Language(code, Locale.parse(code), translations)
+
+
+def _catalog(code: str) -> Translations:
+    """The compiled catalog (``make compile-translations``) when it is at least as new as
+    its .po file; otherwise the .po compiled in memory, so a checkout run without make
+    (a test run, a server started by hand) never shows stale or missing texts."""
+    po = CATALOG_FOLDER / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with open(mo, "rb") as compiled:
+            return Translations(compiled, DOMAIN)
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with open(po, "rb") as source:
+        catalog = read_po(source, locale=code)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy texts are left out, as pybabel compile does
+    compiled.seek(0)
+    return Translations(compiled, DOMAIN)
 
 
 _current: ContextVar[Language] = ContextVar("portal_language")
