@@ -31,7 +31,7 @@ from ..models import (
     TrainingSession,
     User,
 )
-from . import calendar, dates, grading, journal, outbox
+from . import calendar, dates, grading, journal, language, outbox
 from .access import (
     LearnerFacts,
     SessionRules,
@@ -281,7 +281,10 @@ def run_schedule(db: Session, *, now: datetime) -> None:
 # disk for each message (restart the worker after editing one).
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), auto_reload=False,
                            autoescape=select_autoescape(["html"]),
-                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                           extensions=["jinja2.ext.i18n"])
+# The same texts and catalogs as the pages; the language is the recipient's (render).
+_environment.install_gettext_callables(language.gettext, language.ngettext, newstyle=True)
 
 
 class RecipientGone(Exception):
@@ -361,10 +364,16 @@ class RenderCache:
 
 def render(db: Session, message: OutboxMessage, *, now: datetime,
            cache: RenderCache | None = None) -> None:
-    """Fill in the message for its recipient (their address, zone and the session as it
-    is now) and keep it: retries send exactly this."""
+    """Fill in the message for its recipient (their address, language, zone and the
+    session as it is now) and keep it: retries send exactly this."""
     cache = cache or RenderCache()
     user = db.get(User, message.user_id) if message.user_id else None
+    with language.speaking(user.language if user is not None else None):
+        _render_for(db, message, user, now, cache)
+
+
+def _render_for(db: Session, message: OutboxMessage, user: User | None, now: datetime,
+                cache: RenderCache) -> None:
     session = db.get(TrainingSession, message.session_id) if message.session_id else None
     if user is None or session is None:
         raise RecipientGone("the recipient or the session no longer exists")
@@ -378,6 +387,7 @@ def render(db: Session, message: OutboxMessage, *, now: datetime,
     if message.kind not in renderers:
         raise ValueError(f"unknown message kind {message.kind!r}")
     base = {"user": user, "session": session, "portal_url": settings.base_url,
+            "language_code": language.current_code(),
             "url": f"{settings.base_url.rstrip('/')}/sessions/{session.id}",
             "unsubscribe_url": unsubscribe_url(user.id, message.kind)}
     subject, template, context = renderers[message.kind](db, message, user, session, now, cache)
