@@ -138,3 +138,30 @@ def test_the_profile_sets_the_users_language_and_journals_it(client, make_user):
     client.post("/profile/language", {"language": ""})
     db.session.refresh(user)
     assert user.language is None
+
+
+@pytest.mark.parametrize(("code", "typed", "wanted"), [
+    ("en", "03/31/2027", datetime(2027, 3, 30, 22, 0, tzinfo=UTC)),
+    ("fr", "31/03/2027", datetime(2027, 3, 30, 22, 0, tzinfo=UTC)),
+    ("es", "31/03/2027 14:30", datetime(2027, 3, 31, 12, 30, tzinfo=UTC)),
+    ("fr", "2027-03-31", datetime(2027, 3, 30, 22, 0, tzinfo=UTC)),  # ISO in every language
+])
+def test_date_fields_read_the_languages_own_form(code, typed, wanted):
+    from portal.domain.dates import parse_local
+
+    with language.speaking(code):
+        assert parse_local(typed, PARIS, is_end=False) == wanted
+
+
+@pytest.mark.parametrize(("code", "typed", "hint"), [
+    ("en", "31/03/2027", "Write a date as 2027-03-31 or 03/31/2027"),
+    ("fr", "03/31/2027", "Écrivez une date sous la forme 2027-03-31 ou 31/03/2027"),
+    ("es", "31/02/2027", "Escriba una fecha como 2027-03-31 o 31/03/2027"),
+])
+def test_a_date_in_the_wrong_form_says_which_forms_are_read(code, typed, hint):
+    from portal.domain.dates import DateInputError, date_forms_hint, parse_local
+
+    with language.speaking(code):
+        with pytest.raises(DateInputError, match=hint):
+            parse_local(typed, PARIS, is_end=False)
+        assert "2027-03-31" in date_forms_hint()

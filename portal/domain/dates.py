@@ -54,7 +54,47 @@ _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%
 _WITH_OFFSET = re.compile(
     r"(?P<local>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*"
     r"(?P<offset>Z|UTC|[+-]\d{2}(?::?\d{2})?)", re.IGNORECASE | re.ASCII)
-UNREADABLE = "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."
+# Besides ISO dates, each language's own short form: month first in (US) English, day
+# first in French and Spanish. "31/03/2027" and "03/31/2027" are read accordingly.
+DAY_ORDER = {"en": "mdy", "fr": "dmy", "es": "dmy"}
+_LOCAL_FORM = re.compile(r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})"
+                         r"(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2})?))?", re.ASCII)
+_EXAMPLE_DAY = date(2027, 3, 31)
+
+
+def local_form(day: date) -> str:
+    """``day`` in the current language's short form: '03/31/2027', '31/03/2027'."""
+    if DAY_ORDER.get(current_code(), "dmy") == "mdy":
+        return f"{day.month:02d}/{day.day:02d}/{day.year}"
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def date_forms_hint() -> str:
+    """What a date field accepts, in the current language: 'A date (2027-03-31 or
+    03/31/2027) or a date and time (2027-03-31 14:30).'"""
+    return _("A date (%(iso)s or %(local)s) or a date and time (%(iso)s 14:30).",
+             iso=_EXAMPLE_DAY.isoformat(), local=local_form(_EXAMPLE_DAY))
+
+
+def unreadable_message() -> str:
+    return _("Write a date as %(iso)s or %(local)s, or a date and time as %(iso)s 14:30.",
+             iso=_EXAMPLE_DAY.isoformat(), local=local_form(_EXAMPLE_DAY))
+
+
+def _local_form_text(text: str) -> str | None:
+    """``text`` written in the language's short form, rewritten as ISO (None if it is
+    not in that form; DateInputError for a day that does not exist)."""
+    found = _LOCAL_FORM.fullmatch(text)
+    if not found:
+        return None
+    first, second = int(found["a"]), int(found["b"])
+    month, day = (first, second) if DAY_ORDER.get(current_code(), "dmy") == "mdy" \
+        else (second, first)
+    try:
+        iso = date(int(found["year"]), month, day).isoformat()
+    except ValueError:
+        raise DateInputError(unreadable_message()) from None
+    return f"{iso} {found['time']}" if found["time"] else iso
 OFFSET_RANGE = "Write a UTC offset from -18:00 to +18:00, e.g. +01:00."
 
 
@@ -80,6 +120,7 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
     text = (text or "").strip()
     if not text:
         return None
+    text = _local_form_text(text) or text
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -107,12 +148,14 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
 
 
 def _wall_time(text: str) -> datetime:
+    if len(text) == 15 and text[10] == " ":  # "2027-03-31 9:30" from "31/03/2027 9:30"
+        text = f"{text[:11]}0{text[11:]}"
     for fmt in _FORMATS:
         try:
             return datetime.strptime(text, fmt)  # noqa: DTZ007 - a wall time, zone given later
         except ValueError:
             continue
-    raise DateInputError(UNREADABLE)
+    raise DateInputError(unreadable_message())
 
 
 def _offset(text: str) -> timedelta:
