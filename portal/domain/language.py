@@ -145,6 +145,31 @@ _ = gettext
 _l = lazy_gettext
 
 
+# Jinja's i18n extension (newstyle) fills the placeholders itself, escaping the values,
+# and gives ``num`` to ngettext: templates get the bare lookups.
+def _template_gettext(message: str) -> str:
+    return current().translations.gettext(message)
+
+
+def _template_ngettext(singular: str, plural: str, count: int) -> str:
+    return current().translations.ngettext(singular, plural, count)
+
+
+def _template_pgettext(context: str, message: str) -> str:
+    return current().translations.pgettext(context, message)
+
+
+def install_in(environment) -> None:
+    """Give a Jinja environment (pages, e-mails) the portal's texts: ``_``, ``gettext``,
+    ``ngettext`` and ``pgettext``, in the language of the context they render in."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(_template_gettext, _template_ngettext,
+                                          newstyle=True, pgettext=_template_pgettext)
+    # {{ count | number }}, {{ share | percent }}: in the same language.
+    environment.filters["number"] = number_text
+    environment.filters["percent"] = percent_text
+
+
 # --- numbers ------------------------------------------------------------------------
 
 

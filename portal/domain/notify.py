@@ -281,10 +281,9 @@ def run_schedule(db: Session, *, now: datetime) -> None:
 # disk for each message (restart the worker after editing one).
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), auto_reload=False,
                            autoescape=select_autoescape(["html"]),
-                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                           extensions=["jinja2.ext.i18n"])
+                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 # The same texts and catalogs as the pages; the language is the recipient's (render).
-_environment.install_gettext_callables(language.gettext, language.ngettext, newstyle=True)
+language.install_in(_environment)
 
 
 class RecipientGone(Exception):

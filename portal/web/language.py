@@ -38,8 +38,8 @@ def register_language(app: Flask) -> None:
           default_translation_directories=str(language.CATALOG_FOLDER))
     # One set of catalogs for templates and code: the domain's functions, which read the
     # request's language from the context variable.
-    app.jinja_env.install_gettext_callables(language.gettext, language.ngettext, newstyle=True)
-    app.jinja_env.globals.update(pgettext=language.pgettext, languages=language.LANGUAGES)
+    language.install_in(app.jinja_env)
+    app.jinja_env.globals.update(languages=language.LANGUAGES)
 
     @app.before_request
     def speak_the_request_language():
