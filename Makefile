@@ -61,7 +61,7 @@ translations: install
 	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l --sort-by-file --project "session portal" \
 		--msgid-bugs-address= -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel --quiet update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
-		--no-fuzzy-matching --ignore-obsolete
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(MAKE) --no-print-directory compile-translations
 
 compile-translations: $(MO_FILES)
