@@ -59,7 +59,7 @@ _WITH_OFFSET = re.compile(
 DAY_ORDER = {"en": "mdy", "fr": "dmy", "es": "dmy"}
 _LOCAL_FORM = re.compile(r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})"
                          r"(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2})?))?", re.ASCII)
-_EXAMPLE_DAY = date(2027, 3, 31)
+_EXAMPLE_DAY = date(2026, 3, 31)
 
 
 def local_form(day: date) -> str:
@@ -71,7 +71,7 @@ def local_form(day: date) -> str:
 
 def date_forms_hint() -> str:
     """What a date field accepts, in the current language: 'A date (2027-03-31 or
-    03/31/2027) or a date and time (2027-03-31 14:30).'"""
+    03/31/2026) or a date and time (2026-03-31 14:30).'"""
     return _("A date (%(iso)s or %(local)s) or a date and time (%(iso)s 14:30).",
              iso=_EXAMPLE_DAY.isoformat(), local=local_form(_EXAMPLE_DAY))
 
@@ -226,9 +226,11 @@ def _hm(moment: datetime) -> str:
 def _change_text(change: ClockChange) -> str:
     """'from 02:00 to 03:00', with the days when the change skips or repeats a date."""
     if change.before.date() == change.after.date():
-        return f"from {_hm(change.before)} to {_hm(change.after)}"
-    return (f"from {_hm(change.before)} on {day_text(change.before.date())} "
-            f"to {_hm(change.after)} on {day_text(change.after.date())}")
+        return _("from %(before)s to %(after)s", before=_hm(change.before),
+                 after=_hm(change.after))
+    return _("from %(before)s on %(before_day)s to %(after)s on %(after_day)s",
+             before=_hm(change.before), before_day=day_text(change.before.date()),
+             after=_hm(change.after), after_day=day_text(change.after.date()))
 
 
 def _typed(moment: datetime) -> str:
@@ -246,9 +248,10 @@ def nonexistent_message(local: datetime, tz: ZoneInfo) -> str:
     to 03:00. Write 2027-03-28 03:30 (02:30 by the clock before the change) or another time.'"""
     change = clock_change_near(local, tz)
     moved = _as_utc(local, tz, 0).astimezone(tz)
-    return (f"{_hm(local)} on {day_text(local.date())} does not exist in {tz.key}: clocks go "
-            f"forward {_change_text(change)}. Write {_typed(moved)} "
-            f"({_hm(local)} by the clock before the change) or another time.")
+    return _("%(time)s on %(day)s does not exist in %(zone)s: clocks go forward %(change)s. "
+             "Write %(instead)s (%(time)s by the clock before the change) or another time.",
+             time=_hm(local), day=day_text(local.date()), zone=tz.key,
+             change=_change_text(change), instead=_typed(moved))
 
 
 def _reading(moment: datetime, other: datetime) -> str:
@@ -258,8 +261,11 @@ def _reading(moment: datetime, other: datetime) -> str:
     name = moment.tzname() or ""
     name = name if name.isalpha() else ""
     if moment.dst() != other.dst():
-        season = "summer time" if moment.dst() > other.dst() else "winter time"
-        return f"{season}, {name}" if name else season
+        summer = moment.dst() > other.dst()
+        if name:
+            return (_("summer time, %(name)s", name=name) if summer
+                    else _("winter time, %(name)s", name=name))
+        return _("summer time") if summer else _("winter time")
     return name or f"UTC{_offset_text(moment)}"
 
 
@@ -272,13 +278,14 @@ def ambiguous_message(local: datetime, tz: ZoneInfo) -> str:
 
     def spelling(moment, other) -> str:
         utc = moment.astimezone(UTC)
-        return (f"{_typed(local)} {_offset_text(moment)} "
-                f"({_reading(moment, other)}; {_hm(utc)} UTC)")
+        return _("%(typed)s %(offset)s (%(reading)s; %(utc)s UTC)", typed=_typed(local),
+                 offset=_offset_text(moment), reading=_reading(moment, other), utc=_hm(utc))
 
-    return (f"{_hm(local)} on {day_text(local.date())} happens twice in {tz.key}: clocks go "
-            f"back {_change_text(change)}. Write "
-            f"{spelling(first, second)} for the first or {spelling(second, first)} "
-            "for the second.")
+    return _("%(time)s on %(day)s happens twice in %(zone)s: clocks go back %(change)s. "
+             "Write %(first)s for the first or %(second)s for the second.",
+             time=_hm(local), day=day_text(local.date()), zone=tz.key,
+             change=_change_text(change), first=spelling(first, second),
+             second=spelling(second, first))
 
 
 def _in_zone(moment: datetime, tz: ZoneInfo) -> datetime:
