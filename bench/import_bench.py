@@ -12,8 +12,9 @@ of enrolled learners, removals, some by e-mail), then times:
   (the time of the writes alone is printed too), journal included: one head entry
   and one item per enrolment added, removed or changed.
 
-With --welcome every session sends welcome messages: the apply also queues one per
-enrolment it adds (one INSERT … SELECT).
+With --welcome every session sends welcome messages: the apply queues them as one job
+(portal.domain.welcome_jobs; more than notify.WELCOME_JOB_FROM enrolments), and the time
+the worker then takes to write them is printed apart.
 
 Peak memory is measured with tracemalloc in a separate pass (it slows Python down, so
 the timed pass runs without it); the process's peak RSS is printed too. Goal: each
@@ -35,6 +36,7 @@ from sqlalchemy import event, func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
+from portal.domain import jobs  # noqa: E402
 from portal.domain.csv_import import apply, preview, read_csv  # noqa: E402
 from portal.domain.journal import Actor  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -180,6 +182,12 @@ def run(database_url: str, rows: int, welcome: bool = False) -> dict:
         total = db.session.scalar(select(func.count()).select_from(Enrolment))
         entries = db.session.scalar(select(func.count()).select_from(JournalEntry))
         queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        # The welcome messages' job, as the worker runs it after the apply's commit.
+        started = time.perf_counter()
+        while jobs.run_due(db.session, now=NOW) is not None:
+            pass
+        job_seconds = time.perf_counter() - started
+        written = db.session.scalar(select(func.count()).select_from(OutboxMessage)) - queued
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
         print(f"preview rows: {counts}")
@@ -195,6 +203,9 @@ def run(database_url: str, rows: int, welcome: bool = False) -> dict:
               f"{apply_peak / 2**20:>8.1f}")
         print(f"(apply = re-read + re-validate {apply_seconds - write_seconds:.2f} s "
               f"+ write and commit {write_seconds:.2f} s; this process's CPU {apply_cpu:.2f} s)")
+        if written:
+            print(f"then the worker's job wrote {written:,} welcome messages in "
+                  f"{job_seconds:.2f} s")
         print(f"process peak RSS (including building the data): {rss:.0f} MB")
         db.session.remove()
         engine.dispose()
@@ -203,7 +214,8 @@ def run(database_url: str, rows: int, welcome: bool = False) -> dict:
                 "preview_peak_mb": preview_peak / 2**20, "apply_seconds": apply_seconds,
                 "apply_queries": apply_queries, "apply_peak_mb": apply_peak / 2**20,
                 "apply_cpu_seconds": apply_cpu,
-                "rss_mb": rss, "welcome_messages": queued}
+                "rss_mb": rss, "welcome_messages": queued + written,
+                "welcome_job_seconds": job_seconds}
 
 
 def main() -> None:

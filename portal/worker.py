@@ -1,7 +1,13 @@
-"""The worker: a process beside the web servers that delivers the outbox and runs the
-schedule. ``flask --app portal worker`` (several may run against PostgreSQL; one against
-SQLite). It stops cleanly on SIGTERM or Ctrl-C: the message being sent is finished and
-recorded, the others go back to the queue for the next start.
+"""The worker: a process beside the web servers that delivers the outbox, runs the
+schedule and runs background jobs (big imports, portal.domain.jobs). ``flask --app
+portal worker`` (several may run against PostgreSQL; one against SQLite). It stops
+cleanly on SIGTERM or Ctrl-C: the message being sent is finished and recorded, the
+others go back to the queue for the next start; a job being run is finished (a big
+import takes seconds, and stopping it half-way would only mean running it again).
+
+Between two outbox batches it runs at most one due job to its end: messages wait at
+most one job's length (a few seconds for the largest import), and a queue of jobs does
+not hold the outbox up for longer than that each turn.
 
 A batch is sent on one connection by a sender thread while this thread writes the next
 messages (renders them, commits what it rendered, turns them into MIME): the SMTP
@@ -26,7 +32,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from . import clock
-from .domain import notify, outbox
+from .domain import jobs, notify, outbox
 from .extensions import db
 from .mailer import Envelope, PermanentFailure, TemporaryFailure, transport_from_config
 from .models import MessageStatus, OutboxMessage
@@ -68,20 +74,22 @@ class Worker:
         self.sender_address = parseaddr(self.mail_from)[1]
         self.schedule_due_at: datetime | None = None
         self.delivered = 0
+        self.jobs_run = 0
 
     def stop(self, *_args) -> None:
         self.stopping.set()
 
     def run(self, *, drain: bool = False) -> int:
-        """Deliver until stopped; with ``drain``, until nothing is due. Returns the number
-        of messages handed over."""
+        """Deliver and run jobs until stopped; with ``drain``, until nothing is due.
+        Returns the number of messages handed over."""
         with self.app.app_context():
             while not self.stopping.is_set():
                 with db.engine.connect() as connection, _session(connection) as session:
                     now = clock.now()
                     self.run_schedule_if_due(session, now)
                     sent_any = self.deliver_batch(session, now)
-                if not sent_any:
+                ran_job = not self.stopping.is_set() and self.run_one_job()
+                if not sent_any and not ran_job:
                     if drain:
                         break
                     self.stopping.wait(self.poll_seconds)
@@ -95,6 +103,14 @@ class Worker:
         session.commit()
         # With --now the clock stands still: such a run does the schedule once.
         self.schedule_due_at = now + SCHEDULE_EVERY
+
+    def run_one_job(self) -> bool:
+        """Run one due job, if any, on a session of its own (ordinary durable commits:
+        an import's result must not be forgotten). True if one ran."""
+        with Session(db.engine) as session:
+            ran = jobs.run_due(session, now=clock.now(), clock_now=clock.now) is not None
+        self.jobs_run += ran
+        return ran
 
     def deliver_batch(self, session: Session, now: datetime) -> bool:
         messages = outbox.claim_due(session, now=now, limit=self.batch)

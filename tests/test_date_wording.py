@@ -229,17 +229,17 @@ def test_upcoming_card_says_the_opening_day(client, ended):
     assert "Opens on 13 Oct 2026 (in 11 days)" in " ".join(card.stripped_strings)
 
 
-def test_csv_export_words_bounds_for_people_and_gives_utc_for_programs(client, ended,
-                                                                       make_user):
+def test_csv_export_writes_the_last_included_day_in_the_viewers_zone(client, ended,
+                                                                     make_user):
     make_user("root", role="admin")
     client.login("root")
     response = client.get("/admin/sessions.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     row = rows[0]
-    assert (row["Access start"], row["Access end"]) == ("13 Oct 2026", "24 Nov 2026")
-    assert row["Access start (UTC, ISO 8601)"] == "2026-10-12T22:00:00+00:00"
-    assert row["Access end (UTC, ISO 8601)"] == "2026-11-24T23:00:00+00:00"  # exclusive
-    assert row["Display start"] == row["Display start (UTC, ISO 8601)"] == ""
+    # As the forms take them back: the end (24 Nov 23:00 UTC, exclusive) is its last day.
+    assert (row["access_start"], row["access_end"]) == ("2026-10-13", "2026-11-24")
+    assert row["timezone"] == "Europe/Paris"
+    assert row["display_start"] == row["display_end"] == ""
 
 
 def test_calendar_description_words_the_window_in_the_persons_zone():

@@ -164,7 +164,7 @@ def test_the_views_that_record_visits_say_so(app):
                        if getattr(view, "records_visit", False))
     assert recording == [
         "coach.grading", "coach.session_tracking", "coach.session_tracking_charts",
-        "coach.session_tracking_csv", "coach.submission", "coach.submission_cell",
+        "coach.session_tracking_export", "coach.submission", "coach.submission_cell",
         "coach.submission_file", "learner.course_page", "learner.session_page",
         "learner.submission_file",
     ]

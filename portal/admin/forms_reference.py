@@ -165,7 +165,8 @@ class UserForm(ReferenceForm):
             if self.password_required:
                 raise ValidationError("Set a password for the new user.")
             return
-        problem = password_problem(field.data)
+        problem = password_problem(field.data, (self.username.data, self.email.data,
+                                                self.first_name.data, self.last_name.data))
         if problem:
             raise ValidationError(problem)
 

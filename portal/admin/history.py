@@ -1,10 +1,10 @@
 """History: the journal read as sentences, across the portal, in one session, and for
-one learner in a session. Read only: no route edits or deletes an entry."""
+one learner in a session. No route edits or deletes an entry; an import's entry offers
+its undo (a new change, journaled like any other)."""
 
-from flask import Response, abort, g, render_template, request, stream_with_context
+from flask import Response, abort, g, render_template, request, url_for
 
 from .. import clock
-from ..domain.csv_export import csv_lines
 from ..domain.history import (
     ACTION_CHOICES,
     EXPORT_HEADER,
@@ -17,19 +17,32 @@ from ..domain.history import (
     learner_story,
     session_history_page,
 )
+from ..domain.import_undo import (
+    ENROLMENT_IMPORT,
+    UndoPlan,
+    UndoRefused,
+    import_file_name,
+    undo_import,
+    undo_plan,
+    undo_statuses,
+)
 from ..domain.pagination import PER_PAGE_CHOICES
 from ..extensions import db
 from ..models import User
 from ..web import wants_fragment
+from ..web.actor import current_actor
+from ..web.downloads import table_download
 from ..web.gate import session_gate
 from ..web.zone import viewer_zone
 from . import bp
+from .confirm import Confirmation
 
 
 def _render(template: str, filters: HistoryFilters, page, **context):
     """The list page, or with htmx only its results; 422 when a filter was refused."""
     context.update(filters=filters, page=page, what_choices=WHAT_CHOICES,
-                   action_choices=ACTION_CHOICES, per_page_choices=PER_PAGE_CHOICES)
+                   action_choices=ACTION_CHOICES, per_page_choices=PER_PAGE_CHOICES,
+                   undo=undo_statuses(db.session, page.items, clock.now()))
     status = 422 if filters.errors else 200
     if wants_fragment():
         return render_template("admin/history/_results.html", **context), status
@@ -44,19 +57,17 @@ def history():
                    list_endpoint="admin.history", list_args={})
 
 
-@bp.route("/history.csv")
-def history_export():
+@bp.route("/history.<any(csv, xlsx):file_format>")
+def history_export(file_format: str):
+    """The entries matching the filters (all pages), as CSV or as an Excel workbook."""
     tz = viewer_zone()
     filters = HistoryFilters.from_args(request.args)
     if filters.errors:
         return Response(" ".join(filters.errors), 422, mimetype="text/plain")
     stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
     rows = export_rows(history_entries(db.session, filters, tz), tz)
-    return Response(
-        stream_with_context(csv_lines(EXPORT_HEADER, rows)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="history-{stamp}.csv"'},
-    )
+    return table_download(file_format, f"history-{stamp}", EXPORT_HEADER, rows,
+                          sheet_title="History")
 
 
 @bp.route("/sessions/<int:session_id>/history")
@@ -80,3 +91,73 @@ def session_learner_history(session_id: int, user_id: int):
     return render_template("admin/session/learner_history.html",
                            training_session=g.training_session, session_tab="history",
                            learner=learner, entries=entries)
+
+
+# --- undo of an import -------------------------------------------------------------
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _undo_confirmation(head, plan: UndoPlan) -> Confirmation:
+    """The question before an undo: how many changes go back, how many stay, and what
+    happens to the learners' work and messages."""
+    revert = _plural(plan.revert, "change")
+    details = [f"{revert} will be reverted." if plan.exact
+               else f"Up to {revert} will be reverted (what changed since stays as it is)."]
+    if plan.keep:
+        stay = "stay as it is" if len(plan.keep) == 1 else "stay as they are"
+        details.append(f"{_plural(len(plan.keep), 'change')} will {stay}: changed since the "
+                       "import (the result lists them and why).")
+    if head.object_type == ENROLMENT_IMPORT:
+        details += [
+            "Learners the import enrolled are unenrolled (one also in a linked class stays, "
+            "through it); learners it unenrolled are enrolled again.",
+            "Hand-ins and grades are kept: a learner enrolled again finds them. Individual "
+            "dates the import took away with an enrolment do not come back.",
+            "Learners get the usual messages: a cancelled or a new invitation."]
+    return Confirmation(
+        id=f"undo-confirm-{head.id}", question=f"Undo the import of {import_file_name(head)}?",
+        details=tuple(details), action=url_for("admin.history_undo", entry_id=head.id),
+        button="Undo the import", keep=url_for("admin.history") + f"#entry-{head.id}",
+        section=f"#undo-{head.id}")
+
+
+def _undo_answer(entry_id: int, status: int = 200, **context):
+    """The result of an undo (or why none was done): the page, or for htmx the part of
+    the History entry it replaces."""
+    context.update(entry_id=entry_id, shown=20)
+    if wants_fragment():
+        return render_template("admin/history/_undo_result.html", **context), status
+    return render_template("admin/history/undo_result.html", **context), status
+
+
+@bp.route("/history/<int:entry_id>/undo")
+def history_undo_confirm(entry_id: int):
+    """Ask before undoing an import: a page, or for htmx a box under the entry."""
+    if wants_fragment() and request.args.get("keep"):
+        return ""
+    try:
+        head, plan = undo_plan(db.session, entry_id, now=clock.now(), tz=viewer_zone())
+    except UndoRefused as refused:
+        return _undo_answer(entry_id, 409, refused=str(refused))
+    confirmation = _undo_confirmation(head, plan)
+    if wants_fragment():
+        return render_template("admin/session/_confirm.html", confirm=confirmation,
+                               in_table=False, as_page=False)
+    return render_template("admin/history/undo_confirm.html", confirm=confirmation,
+                           in_table=False, as_page=True)
+
+
+@bp.route("/history/<int:entry_id>/undo", methods=["POST"])
+def history_undo(entry_id: int):
+    """Undo an import: what is still as it left it goes back, the rest is listed."""
+    try:
+        result = undo_import(db.session, entry_id, by=current_actor(), now=clock.now(),
+                             tz=viewer_zone())
+    except UndoRefused as refused:
+        db.session.rollback()
+        return _undo_answer(entry_id, 409, refused=str(refused))
+    db.session.commit()
+    return _undo_answer(entry_id, result=result)

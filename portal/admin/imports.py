@@ -17,6 +17,8 @@ from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import clock
+from ..domain import jobs
+from ..domain.account_import import TICK_LABEL
 from ..domain.csv_import import (
     MAX_BYTES,
     PASTED_LIST,
@@ -35,7 +37,7 @@ from ..extensions import db
 from ..models import ImportUpload, TrainingSession
 from ..web import current_actor, wants_fragment
 from ..web.gate import session_gate
-from . import bp
+from . import bp, import_jobs
 
 ROWS_SHOWN = 200  # per kind on the preview page; the counts cover every row
 KIND_LABELS = {
@@ -48,7 +50,9 @@ KIND_LABELS = {
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])
+    file = FileField("CSV or Excel file (.csv, .xlsx)", validators=[
+        FileRequired("Choose a CSV file or an Excel workbook to import.")])
+    create_accounts = BooleanField(TICK_LABEL)
 
 
 class PasteForm(FlaskForm):
@@ -60,6 +64,8 @@ class ApplyForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
     signature = HiddenField(validators=[Length(max=64)])
     valid_rows_only = BooleanField("Apply the valid rows only, and skip the rows in error")
+    # The preview's choice, carried to the apply (the signature covers the accounts).
+    create_accounts = HiddenField()
 
 
 # --- routes ---------------------------------------------------------------------
@@ -106,7 +112,8 @@ def _upload_step(session: TrainingSession | None):
     if isinstance(parsed, FileProblem):
         form.file.errors = [*form.file.errors, parsed.message]
         return _render(session, "_upload.html", form=form, status=422)
-    return _preview_step(session, data, parsed, _clean_name(form.file.data.filename))
+    return _preview_step(session, data, parsed, _clean_name(form.file.data.filename),
+                         create_accounts=bool(form.create_accounts.data))
 
 
 def _paste_step(session: TrainingSession):
@@ -125,9 +132,12 @@ def _paste_step(session: TrainingSession):
 
 
 def _preview_step(session: TrainingSession | None, data: bytes, parsed: ParsedFile,
-                  file_name: str):
+                  file_name: str, *, create_accounts: bool = False):
     """The preview of a file read; its bytes kept for the apply when it changes anything."""
-    result = preview(db.session, parsed, session)
+    if len(parsed.rows) > jobs.JOB_ROWS:  # a big file: previewed by the worker, with progress
+        return import_jobs.start_preview_job(session, data, file_name, len(parsed.rows),
+                                             {"create_accounts": create_accounts})
+    result = preview(db.session, parsed, session, create_accounts=create_accounts)
     upload = None
     if result.change_count:  # nothing to apply, nothing to keep
         upload = _store(data, file_name, session)
@@ -144,7 +154,13 @@ def _apply_step(session: TrainingSession | None):
     if isinstance(parsed, FileProblem):  # only if the limits changed since the upload
         return _render(session, "_upload.html", form=_upload_form_with(parsed.message),
                        status=422)
-    result = preview(db.session, parsed, session)
+    if len(parsed.rows) > jobs.JOB_ROWS:  # a big file: applied by the worker, with progress
+        return import_jobs.start_apply_job(
+            session, upload, len(parsed.rows), signature=form.signature.data or "",
+            valid_rows_only=bool(form.valid_rows_only.data),
+            preview_options={"create_accounts": form.create_accounts.data == "y"})
+    result = preview(db.session, parsed, session,
+                     create_accounts=form.create_accounts.data == "y")
     if form.signature.data != result.signature():
         return _render_preview(session, result, upload, status=409, notice=(
             "Something changed since the preview (users, sessions or enrolments): "
@@ -169,7 +185,8 @@ def _write(session: TrainingSession | None, upload: ImportUpload, parsed: Parsed
     except IntegrityError:
         # Someone enrolled one of these learners meanwhile: nothing of ours is kept.
         db.session.rollback()
-        return _render_preview(session, preview(db.session, parsed, session),
+        return _render_preview(session, preview(db.session, parsed, session,
+                                                create_accounts=result.create_accounts),
                                _own_upload(token, session), status=409, notice=(
                                    "Enrolments changed while applying; nothing was written. "
                                    "Check the new preview and apply again."))
@@ -230,7 +247,8 @@ def _render_preview(session, result: Preview, upload: ImportUpload | None, *, st
                     notice=None, file_name=None):
     apply_form = None
     if upload is not None:
-        apply_form = ApplyForm(formdata=None, token=upload.token, signature=result.signature())
+        apply_form = ApplyForm(formdata=None, token=upload.token, signature=result.signature(),
+                               create_accounts="y" if result.create_accounts else "")
     sections = [
         {"kind": kind.value, "label": label, "count": result.counts[kind],
          "rows": result.of_kind(kind, ROWS_SHOWN)}
@@ -247,4 +265,6 @@ def _render(session: TrainingSession | None, step: str, *, status: int = 200, **
     if session is not None:  # a session's import also takes a pasted list
         context.setdefault("paste_form", PasteForm(formdata=None))
     template = context["step"] if wants_fragment() else "admin/import/page.html"
+    if step == "_upload.html" and not wants_fragment():  # the admin's big imports, if any
+        context["recent_jobs"] = import_jobs.recent(session)
     return render_template(template, **context), status, {"Vary": "HX-Request"}

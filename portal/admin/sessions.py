@@ -2,10 +2,9 @@
 
 from types import SimpleNamespace
 
-from flask import Response, flash, g, render_template, request, url_for
+from flask import flash, g, render_template, request, url_for
 
 from .. import clock
-from ..domain.csv_export import csv_lines
 from ..domain.dates import format_bound
 from ..domain.journal import shift_words
 from ..domain.session_export import EXPORT_HEADER, export_rows
@@ -37,6 +36,7 @@ from ..domain.sessions import (
 from ..domain.timeline import session_timeline
 from ..extensions import db
 from ..web import current_actor, htmx_redirect, wants_fragment
+from ..web.downloads import table_download
 from ..web.gate import session_gate
 from ..web.zone import viewer_zone
 from . import bp
@@ -70,16 +70,14 @@ def sessions():
                            status_options=STATUS_OPTIONS, date_hint=DATE_HINT, **context)
 
 
-@bp.route("/sessions.csv")
-def sessions_export():
+@bp.route("/sessions.<any(csv, xlsx):file_format>")
+def sessions_export(file_format: str):
+    """The filtered list (all pages) as the table the sessions import reads back."""
     now, tz = clock.now(), viewer_zone()
     filters = SessionFilters.from_args(request.args, tz)  # refused dates: not applied
     stamp = now.astimezone(tz).strftime("%Y-%m-%d")
-    return Response(
-        csv_lines(list(EXPORT_HEADER), export_rows(db.session, filters, now, tz)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="sessions-{stamp}.csv"'},
-    )
+    return table_download(file_format, f"sessions-{stamp}", list(EXPORT_HEADER),
+                          export_rows(db.session, filters, now, tz), sheet_title="Sessions")
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])

@@ -19,3 +19,18 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Empty form: logging out is a POST with a CSRF token."""
+
+
+class SetPasswordForm(FlaskForm):
+    """The first password of an account made for its owner, typed twice."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(message="Choose a password."), Length(max=1024)],
+        render_kw={"autocomplete": "new-password", "autofocus": True},
+    )
+    repeat = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(message="Type the password again."), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )

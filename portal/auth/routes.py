@@ -1,4 +1,4 @@
-"""Log in and log out."""
+"""Log in and log out, and choose a first password through a set-password link."""
 
 from urllib.parse import urlsplit
 
@@ -6,6 +6,8 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock
+from ..domain import password_links
+from ..domain.journal import Actor
 from ..domain.language import LANGUAGES
 from ..domain.logins import end_login, record_login, start_login
 from ..domain.passwords import hash_password, needs_rehash, verify_password
@@ -19,7 +21,7 @@ from ..web.language import COOKIE as LANGUAGE_COOKIE
 from ..web.language import COOKIE_AGE as LANGUAGE_COOKIE_AGE
 from ..web.navigation import LOGIN_TOKEN, current_login_id
 from . import bp
-from .forms import LoginForm, LogoutForm
+from .forms import LoginForm, LogoutForm, SetPasswordForm
 
 BAD_LOGIN = "Wrong username or password."
 
@@ -144,3 +146,49 @@ def choose_language(code: str):
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE,
                             samesite="Lax", httponly=True, secure=request.is_secure)
     return response
+
+
+# What a person reads when their link no longer works, by reason.
+LINK_PROBLEMS = {
+    password_links.FORGED: "This link is not complete or not one the portal made: copy the "
+                           "whole link from the message, or ask an administrator for a new one.",
+    password_links.EXPIRED: f"This link has expired: links work for "
+                            f"{password_links.LIFETIME_TEXT}. Ask an administrator of the "
+                            "portal for a new one.",
+    password_links.USED: "This link was used already: a password was set since. Log in with "
+                         "it, or ask an administrator for a new link if you do not know it.",
+    password_links.GONE: "This account is no longer active. Ask an administrator of the "
+                         "portal if you think it should be.",
+}
+
+
+def _link_failed(response) -> bool:
+    return response.status_code != 303
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_ip_limit, methods=["POST"], deduct_when=_link_failed)
+def set_password(token: str):
+    """Choose a first password through the link an account's owner was sent; once set,
+    they are logged in (the link then stops working)."""
+    check = password_links.check_token(db.session, token,
+                                       secret_key=current_app.config["SECRET_KEY"],
+                                       now=clock.now())
+    if check.user is None:
+        return render_template("auth/set_password_invalid.html",
+                               message=LINK_PROBLEMS[check.problem]), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        problem = password_links.new_password_problem(check.user, form.password.data,
+                                                      form.repeat.data)
+        if problem is None:
+            user = check.user
+            password_links.set_password(db.session, user, form.password.data, by=Actor(
+                user.id, user.full_name, request_id(), request.remote_addr), now=clock.now())
+            _start_login(user)  # commits the password with the login
+            flash("Your password is set: you are logged in.", "info")
+            return redirect(url_for("main.home"), 303)
+        form.password.errors = [problem]
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/set_password.html", form=form, user=check.user), status

@@ -1,12 +1,11 @@
 """Tracking of a session, for admins (any session), its session coach (all of it) and its
-course coaches (their courses): the learners' table, three charts, the CSV export."""
+course coaches (their courses): the learners' table, three charts, the CSV and Excel export."""
 
-from flask import Response, g, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
 from ..domain.access import sees_whole_tracking
-from ..domain.csv_export import csv_lines
 from ..domain.pagination import PER_PAGE_CHOICES
 from ..domain.tracking_charts import tracking_charts
 from ..domain.tracking_table import (
@@ -21,6 +20,7 @@ from ..domain.tracking_table import (
 )
 from ..extensions import db
 from ..web import wants_fragment
+from ..web.downloads import table_download
 from ..web.gate import records_visit, session_gate
 from ..web.zone import viewer_zone
 from . import bp
@@ -88,11 +88,12 @@ def session_tracking_charts(session_id: int):
     return render_template("coach/_charts.html", charts=charts), {"Vary": "HX-Request"}
 
 
-@bp.route("/sessions/<int:session_id>/tracking.csv")
+@bp.route("/sessions/<int:session_id>/tracking.<any(csv, xlsx):file_format>")
 @session_gate(need="track")
 @records_visit
-def session_tracking_csv(session_id: int):
-    """The table as CSV: every learner matching the search, in the order shown."""
+def session_tracking_export(session_id: int, file_format: str):
+    """The table as CSV or as an Excel workbook: every learner matching the search, in the
+    order shown."""
     filters = TrackingFilters.from_args(request.args)
     scope = _scope(session_id, filters)
     tz = viewer_zone()
@@ -100,9 +101,5 @@ def session_tracking_csv(session_id: int):
                               session=g.training_session, now=clock.now(), tz=tz)
     header, rows = export_rows(stats, tz)
     stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
-    return Response(
-        csv_lines(header, rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition":
-                 f'attachment; filename="tracking-{session_id}-{stamp}.csv"'},
-    )
+    return table_download(file_format, f"tracking-{session_id}-{stamp}", header, rows,
+                          sheet_title="Tracking")

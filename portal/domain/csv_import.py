@@ -19,6 +19,7 @@ import io
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,15 +31,25 @@ from sqlalchemy import delete, func, select
 from sqlalchemy import text as sql_text
 
 from ..models import Enrolment, ImportUpload, TrainingSession, User
-from . import enrolment
+from . import account_import, enrolment
 from .enrolment import EnrolmentChanges, in_linked_class
 from .journal import Actor
-from .tabular import MAX_BYTES, FileProblem, TableError, open_table  # noqa: F401 (MAX_BYTES: the pages)
+from .tabular import (  # noqa: F401 (MAX_BYTES: the pages)
+    MAX_BYTES,
+    FileProblem,
+    TableError,
+    column_letter,
+    open_table,
+    place_in,
+)
 from .value_lists import one_of, pair_rows
 
 MAX_ROWS = 200_000
 
 COLUMNS = ("username", "email", "session", "action")
+# What a file adds to make the accounts it names (portal.domain.account_import).
+ACCOUNT_COLUMNS = ("first_name", "last_name", "class")
+ALL_COLUMNS = COLUMNS + ACCOUNT_COLUMNS
 ACTIONS = ("add", "remove")
 
 
@@ -49,6 +60,13 @@ class RowKind(StrEnum):
     NOT_ENROLLED = "not_enrolled"  # remove that changes nothing
     ERROR = "error"
 
+
+_COLUMN_NAME = re.compile(r"[a-z_]+")
+
+# A bulk step's progress, for the page of a big import run in the background:
+# progress(phase, rows done so far), called at each phase and every PROGRESS_EVERY rows.
+Progress = Callable[[str, int], None]
+PROGRESS_EVERY = 5_000
 
 KIND_ORDER = (RowKind.ERROR, RowKind.ADD, RowKind.ALREADY, RowKind.REMOVE, RowKind.NOT_ENROLLED)
 _KIND_CODES = {kind: code for code, kind in enumerate(KIND_ORDER)}
@@ -66,6 +84,9 @@ class Row(NamedTuple):
     session: str | None  # None when the file has no session column
     action: str
     extra_values: int  # non-empty cells beyond the header's columns
+    first_name: str = ""  # the account columns, for accounts made from the file
+    last_name: str = ""
+    class_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,12 @@ class ParsedFile:
     ignored_columns: tuple[str, ...]
     rows: list[Row]
     sheet: str | None = None  # the sheet read, for a workbook
+    positions: Mapping[str, int] = field(default_factory=dict)  # known column → 0-based index
+
+    def place(self, line: int, column: str | None = None) -> str:
+        """Where a row (and a known column) is: "line 12", or for a workbook
+        "row 12, column C of sheet “Learners”" (portal.domain.tabular)."""
+        return place_in(self.sheet, line, self.positions.get(column) if column else None)
 
 
 def without_gc(step):
@@ -101,7 +128,8 @@ def without_gc(step):
 
 
 @without_gc
-def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem:
+def read_csv(data: bytes, *, session_required: bool,
+             progress: Progress | None = None) -> ParsedFile | FileProblem:
     """Read ``data`` (a CSV text or an XLSX workbook, see portal.domain.tabular); a
     FileProblem when the file as a whole cannot be used.
 
@@ -116,6 +144,8 @@ def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem
     positions: dict[str, int] = {}
     pick = itemgetter(0)
     rows: list[Row] = []
+    # Without a progress callback the row count never reaches this: no report, no call.
+    report_at = PROGRESS_EVERY if progress is not None else MAX_ROWS + 1
     try:
         for line, record in table.records:
             if not "".join(record).strip():
@@ -127,8 +157,11 @@ def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem
                 if problem is not None:
                     return problem
                 # Index ``width`` is an empty cell added to every record: a missing column.
-                pick = itemgetter(*(positions.get(name, width) for name in COLUMNS))
+                pick = itemgetter(*(positions.get(name, width) for name in ALL_COLUMNS))
                 continue
+            if len(rows) >= report_at:
+                report_at += PROGRESS_EVERY
+                progress("reading", len(rows))
             if len(rows) >= MAX_ROWS:
                 return FileProblem(
                     f"The file has more than {MAX_ROWS:,} rows. "
@@ -141,29 +174,39 @@ def read_csv(data: bytes, *, session_required: bool) -> ParsedFile | FileProblem
             elif len(record) < width:
                 record.extend([""] * (width - len(record)))
             record.append("")
-            username, email, session, action = pick(record)
+            username, email, session, action, first_name, last_name, class_name = \
+                pick(record)
             rows.append(Row(line, username.strip(), email.strip(),
                             session.strip() if "session" in positions else None,
-                            action.strip(), extra))
+                            action.strip(), extra, first_name.strip(), last_name.strip(),
+                            class_name.strip()))
     except TableError as error:
         return FileProblem(str(error))
+    if header is None and table.sheet is not None:
+        return FileProblem(f"The first sheet of the workbook, “{table.sheet}”, is empty. It "
+                           "needs a header row (for example username, session, action) and "
+                           "one row per enrolment.")
     if header is None:
         return FileProblem("The file is empty. It needs a header line (for example "
                            "“username,session,action”) and one line per enrolment.")
     if not rows:
-        return FileProblem("The file has a header but no rows: add one line per enrolment "
-                           "below the header.")
+        record = "line" if table.sheet is None else "row"
+        return FileProblem(f"The file has a header but no rows: add one {record} per "
+                           "enrolment below the header.")
+    if progress is not None:
+        progress("reading", len(rows))
     known = tuple(sorted(positions, key=positions.get))
     ignored = tuple(name.strip() for index, name in enumerate(header)
                     if name.strip() and index not in positions.values())
-    return ParsedFile(table.separator_name, header_line, known, ignored, rows, table.sheet)
+    return ParsedFile(table.separator_name, header_line, known, ignored, rows, table.sheet,
+                      dict(positions))
 
 
 def _read_header(header: list[str], place: str, session_required: bool,
                  positions: dict[str, int]) -> FileProblem | None:
     for index, raw in enumerate(header):
         name = raw.strip().lower()
-        if name not in COLUMNS:
+        if name not in ALL_COLUMNS:
             continue
         if name in positions:
             return FileProblem(f"The header ({place}) names the column “{name}” twice "
@@ -200,6 +243,7 @@ class PreviewRow:
     session_id: int | None = None
     enrolment_id: int | None = None  # the existing enrolment an add or remove changes
     kept_by_class: bool = False  # remove: stays enrolled through a linked class
+    class_id: int | None = None  # the class the row's ``class`` column names
 
     def fail(self, column: str, message: str) -> None:
         if self.kind is RowKind.ERROR and self.message:
@@ -216,6 +260,25 @@ class Preview:
     ignored_columns: tuple[str, ...]
     fixed_session_id: int | None = None
     counts: Counter = field(default_factory=Counter)
+    # With "create the missing accounts" (``create_accounts``): those the apply makes
+    # (account_import.NewAccount).
+    accounts: list = field(default_factory=list)
+    create_accounts: bool = False
+    sheet: str | None = None  # a workbook's sheet, which places are named in
+    positions: Mapping[str, int] = field(default_factory=dict)  # as ParsedFile's
+
+    def place(self, row: PreviewRow) -> str:
+        """"Row 12 of sheet “Learners”" for a workbook, "Line 12" for a CSV."""
+        where = place_in(self.sheet, row.line)
+        return where[:1].upper() + where[1:]
+
+    def column_text(self, row: PreviewRow) -> str:
+        """The column(s) at fault, with a workbook's letters: "session (C)"."""
+        if self.sheet is None:
+            return row.column
+        return _COLUMN_NAME.sub(
+            lambda name: f"{name[0]} ({column_letter(self.positions[name[0]])})"
+            if name[0] in self.positions else name[0], row.column)
 
     @property
     def error_count(self) -> int:
@@ -234,28 +297,45 @@ class Preview:
 
     def signature(self) -> str:
         """Changes when re-validating the same file gives another outcome for any row."""
-        codes = bytes(_KIND_CODES[row.kind] for row in self.rows)
-        return hashlib.sha256(codes).hexdigest()[:32]
+        digest = hashlib.sha256(bytes(_KIND_CODES[row.kind] for row in self.rows))
+        # The accounts to make: another username chosen changes what applying writes.
+        digest.update("\n".join(account.username for account in self.accounts).encode())
+        return digest.hexdigest()[:32]
 
 
 @without_gc
-def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None) -> Preview:
+def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None, *,
+            create_accounts: bool = False, progress: Progress | None = None) -> Preview:
     """Sort each row of ``parsed`` into add / already / remove / not enrolled / error.
 
     With ``fixed_session`` (the session page) every row belongs to that session: a
-    ``session`` value naming another one is an error. Reads only, in three queries at
-    most (users, sessions, enrolments with their class links) whatever the size of the file.
+    ``session`` value naming another one is an error. With ``create_accounts``, a row
+    naming an unknown user whose account columns are filled in adds the account to make
+    (``Preview.accounts``, see portal.domain.account_import). Reads only, in a fixed
+    number of queries (users, sessions, enrolments with their class links; classes and
+    taken usernames for the account columns) whatever the size of the file.
     """
+    if progress is not None:
+        progress("checking", 0)
     rows = [_first_checks(row, parsed, fixed_session) for row in parsed.rows]
     people = _find_users(db, rows)
     sessions = {} if fixed_session is not None else \
         _find_sessions(db, {r.session_name.lower() for r in rows if r.session_name})
-    for row in rows:
-        _resolve_user(row, people)
+    accounts = account_import.AccountPlan(db, parsed, people, create=create_accounts)
+    for row, read in zip(rows, parsed.rows, strict=True):
+        _resolve_user(row, people, accounts, read)
         _resolve_session(row, sessions)
-    _sort_rows(db, rows)
+    accounts.settle(db, rows)
+    if progress is not None:
+        progress("checking", len(rows) // 2)  # users, sessions and accounts found
+    _sort_rows(db, rows, lambda row: parsed.place(row.line))
+    if progress is not None:
+        progress("checking", len(rows))
     result = Preview(rows, parsed.separator_name, parsed.ignored_columns,
-                     fixed_session.id if fixed_session is not None else None)
+                     fixed_session.id if fixed_session is not None else None,
+                     accounts=accounts.accounts(), create_accounts=create_accounts,
+                     sheet=parsed.sheet,
+                     positions=parsed.positions)
     result.counts.update(row.kind for row in rows)
     return result
 
@@ -264,7 +344,9 @@ def _sort_rows(db, rows: list[PreviewRow], place=None) -> None:
     """Duplicates and conflicts, then the kind of each row still valid (one query)."""
     _mark_duplicates(rows, place or _line)
     resolved = [row for row in rows if row.kind is not RowKind.ERROR]
-    enrolments = _enrolments(db, {(row.session_id, row.user_id) for row in resolved})
+    # Accounts still to make (negative stand-in ids) have no enrolments to look up.
+    enrolments = _enrolments(db, {(row.session_id, row.user_id) for row in resolved
+                                  if row.user_id > 0})
     for row in resolved:
         _classify(row, enrolments)
 
@@ -334,9 +416,10 @@ def _first_checks(row: Row, parsed: ParsedFile, fixed: TrainingSession | None) -
     out = PreviewRow(row.line, row.username or row.email, column, row.session or "", action,
                      kind=RowKind.ADD)
     if row.extra_values:
+        fix = (f"put quotes around values that contain a {parsed.separator_name}"
+               if parsed.sheet is None else "name those columns in the header row, or clear them")
         out.fail("—", f"Has {row.extra_values} more value{'s' if row.extra_values > 1 else ''}"
-                      f" than the header has columns: put quotes around values that "
-                      f"contain a {parsed.separator_name}.")
+                      f" than the header has columns: {fix}.")
     if not out.user_text:
         columns = [c for c in ("username", "email") if c in parsed.columns]
         out.fail(" or ".join(columns), "Empty value: give the learner's "
@@ -356,25 +439,27 @@ def _first_checks(row: Row, parsed: ParsedFile, fixed: TrainingSession | None) -
     return out
 
 
-def _find_users(db, rows: list[PreviewRow]) -> dict[str, dict[str, tuple[int, bool, str]]]:
-    """(id, active, username) by lower-cased username and by e-mail, for the keys the rows
-    use. One query."""
+def _find_users(db, rows: list[PreviewRow]) -> dict[str, dict[str, tuple]]:
+    """(id, active, username, first name, last name, e-mail) by lower-cased username and
+    by e-mail, for the keys the rows use. One query."""
     wanted = {"username": set(), "email": set()}
     for row in rows:
         if row.user_text:
             wanted[row.user_column].add(row.user_text.lower())
-    found: dict[str, dict[str, tuple[int, bool, str]]] = {"username": {}, "email": {}}
+    found: dict[str, dict[str, tuple]] = {"username": {}, "email": {}}
     if not wanted["username"] and not wanted["email"]:
         return found
     # Stored lower-cased (User._normalise): a plain comparison ignores case, and the
     # values come back ready to be keys.
-    statement = select(User.id, User.username, User.email, User.active).where(
+    statement = select(User.id, User.username, User.email, User.active, User.first_name,
+                       User.last_name).where(
         one_of(db, User.username, wanted["username"])
         | one_of(db, User.email, wanted["email"])
     )
     by_username, by_email = found["username"], found["email"]
-    for user_id, username, email, active in _core(db, statement):
-        by_username[username] = by_email[email] = (user_id, active, username)
+    for user_id, username, email, active, first_name, last_name in _core(db, statement):
+        by_username[username] = by_email[email] = (user_id, active, username, first_name,
+                                                   last_name, email)
     return found
 
 
@@ -394,13 +479,19 @@ def _find_sessions(db, names: set[str]) -> dict[str, list[tuple[int, str]]]:
     return found
 
 
-def _resolve_user(row: PreviewRow, people) -> None:
+def _resolve_user(row: PreviewRow, people, accounts=None, read: Row | None = None) -> None:
+    """The row's user found, or the account to make for it (``accounts``: an
+    account_import.AccountPlan, with ``read`` the row as written), or the row's error."""
     if row.user_text:
         column = row.user_column
         person = people[column].get(row.user_text.lower())
+        if accounts is not None and accounts.check(row, read, person):
+            return
         if person is None:
             label = "e-mail" if column == "email" else "username"
-            row.fail(column, f"Unknown user: no user has the {label} “{row.user_text}”.")
+            hint = accounts.hint(read) if accounts is not None else ""
+            row.fail(column, f"Unknown user: no user has the {label} “{row.user_text}”."
+                             + hint)
         elif not person[1]:
             row.fail(column, f"User {person[2]} is deactivated: reactivate the account "
                              "or take the row out.")
@@ -511,11 +602,13 @@ class ApplyResult:
     unchanged: int  # rows already in the wanted state
     skipped_errors: int
     changes: EnrolmentChanges = field(default_factory=EnrolmentChanges, compare=False)
+    accounts_created: int = 0  # learner accounts made from the file, each sent a link
+    joined_classes: int = 0  # memberships the ``class`` column added
 
 
 @without_gc
 def apply(db, preview: Preview, *, file_name: str, valid_rows_only: bool, by: Actor,
-          now: datetime) -> ApplyResult:
+          now: datetime, progress: Progress | None = None) -> ApplyResult:
     """Write the add and remove rows of ``preview``, all in the caller's transaction,
     through ``enrolment.apply_import`` (journaled under one entry naming ``file_name``).
 
@@ -526,10 +619,21 @@ def apply(db, preview: Preview, *, file_name: str, valid_rows_only: bool, by: Ac
     """
     if preview.error_count and not valid_rows_only:
         raise ImportRefused(f"{preview.error_count} rows are in error")
-    adds = {(row.session_id, row.user_id) for row in preview.rows if row.kind is RowKind.ADD}
+    if progress is not None:
+        # Before the first write: on SQLite another connection can still record it.
+        progress("writing", 0)
+    # New accounts first: their rows carry stand-in ids until then.
+    made = account_import.create_accounts(db, preview.accounts, file_name=file_name, by=by,
+                                          now=now)
+    adds = {(row.session_id, made.get(row.user_id, row.user_id)) for row in preview.rows
+            if row.kind is RowKind.ADD}
     removes = {(row.session_id, row.user_id) for row in preview.rows
                if row.kind is RowKind.REMOVE}
     changes = enrolment.apply_import(db, file_name, adds, removes, by=by, now=now)
+    joined = account_import.join_classes(db, {
+        (row.class_id, made.get(row.user_id, row.user_id)) for row in preview.rows
+        if row.class_id is not None and row.kind in (RowKind.ADD, RowKind.ALREADY)},
+        by=by, now=now)
     counts = preview.counts
     return ApplyResult(
         added=len(changes.added) + len(changes.made_direct),
@@ -539,6 +643,8 @@ def apply(db, preview: Preview, *, file_name: str, valid_rows_only: bool, by: Ac
         unchanged=counts[RowKind.ALREADY] + counts[RowKind.NOT_ENROLLED],
         skipped_errors=counts[RowKind.ERROR],
         changes=changes,
+        accounts_created=len(made),
+        joined_classes=joined,
     )
 
 

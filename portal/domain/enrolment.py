@@ -66,12 +66,14 @@ MEMBERSHIP = ClassMembership.__table__
 @dataclass(frozen=True)
 class How:
     """How an enrolment is held, or how a change was made: individually, by import
-    (of ``file``), or through a class (``class_id``, ``class_name``)."""
+    (of ``file``), or through a class (``class_id``, ``class_name``); ``undo``: by
+    undoing the import of ``file`` (the enrolment keeps the origin ``kind``)."""
 
     kind: str  # an EnrolmentSource value
     class_id: int | None = None
     class_name: str = ""
     file: str = ""
+    undo: bool = False
 
     def journal(self) -> dict:
         """As the journal records it: {'how': 'import', 'file': 'people.csv'}."""
@@ -80,6 +82,8 @@ class How:
             values["class"] = self.class_name
         if self.file:
             values["file"] = self.file
+        if self.undo:
+            values["undo"] = True
         return values
 
 
@@ -196,7 +200,8 @@ def change_enrolments(db, request: EnrolmentRequest, *, by: Actor, now: datetime
     changes = EnrolmentChanges(tuple(g for g in groups if g.pairs), class_rows)
     if changes:
         _journal(db, request, changes, class_how, by=by, now=now)
-        notify.queue_welcomes(db, {session_id for session_id, _ in changes.added}, now=now)
+        notify.queue_welcomes(db, {session_id for session_id, _ in changes.added}, now=now,
+                              count=len(changes.added))
         notify.queue_cancellations(db, changes.removed, now=now)
         refresh_learners_span(db, {session_id for group in changes.groups
                                    for session_id, _ in group.pairs}, now)

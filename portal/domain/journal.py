@@ -59,6 +59,10 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("enrolment", "add"): "enrolled a learner (after: {'how': individual|class|import})",
     ("enrolment", "remove"): "unenrolled a learner (before: {'how': ...})",
     ("enrolment", "change"): "changed how a learner is enrolled (before/after: {'how'})",
+    # The undo of an enrolment import: object_id its head, object_label the file; after:
+    # {'undoes': head id, 'file', 'reverted': n, 'not_reverted': n}; the pairs reverted
+    # as items (their how: {'how': ..., 'file': ..., 'undo': True}).
+    ("enrolments", "undo"): "undid an enrolment import",
     # Individual dates and suspensions: one item per learner (before/after: the enrolment's
     # extension_days, own_start, own_end, dates_reason / suspension_reason); several
     # learners at once get a head entry ("enrolments", same action, after: {'count': n}).
@@ -75,6 +79,8 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("user", "create"): "created a user",
     ("user", "update"): "changed a user",
     ("user", "delete"): "deleted a user",
+    ("accounts", "create"): "created learner accounts from a file (after: {'created', "
+                            "'file'}; the accounts are its items)",
     ("course", "create"): "created a course",
     ("course", "update"): "changed a course",
     ("course", "delete"): "deleted a course",
@@ -96,6 +102,15 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("login", "logout"): "logged out",
     ("outbox_message", "retry"): "sent a failed message again (object_label: its subject)",
     ("notifications", "update"): "chose the messages a user gets (before/after: {'off': kinds})",
+    # A sessions import: the head names the file (object_label; after: {'file', 'created',
+    # 'updated', 'categories': [names]}); one item per session it created or updated
+    # (before/after: the columns it changed, and 'courses_added', 'coaches_added',
+    # 'classes_linked' as ids); its undo is a head too (object_id and after 'undoes': the
+    # import's head; 'reverted', 'not_reverted': counts).
+    ("sessions_import", "apply"): "imported sessions from a file",
+    ("sessions_import", "undo"): "undid a sessions import",
+    ("session_import", "create"): "created a session by import (after: {'code'})",
+    ("session_import", "update"): "changed a session by import",
     ("api_token", "create"): "created an API token (after: scopes, expiry, owner)",
     ("api_token", "revoke"): "revoked an API token",
     ("assignment_due", "update"): "changed the due dates of a course's assignments in the "
@@ -335,6 +350,9 @@ _HOW = {"individual": "individually", "import": "by import", "class": "through a
 def _how_text(values: Mapping | None) -> str:
     values = values or {}
     how = values.get("how")
+    if values.get("undo"):
+        return f"by undoing the import of {values['file']}" if values.get("file") \
+            else "by undoing an import"
     if how == "import" and values.get("file"):
         return f"by importing {values['file']}"
     if how == "class" and values.get("class"):
@@ -379,6 +397,8 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return _session_what(e, tz)
     if kind in ("session_course", "course_coach", "session_class", "class_member"):
         return _link_what(e)
+    if kind == "enrolments" and e.action == "undo":
+        return _undo_what(e)
     if kind in ("enrolments", "enrolment") and e.action in _LEARNER_DATE_VERBS:
         return _learner_dates_what(e, tz)
     if kind == "enrolments":
@@ -391,6 +411,10 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return _login_what(e)
     if kind == "outbox_message":
         return f"sent the message “{e.object_label}” again"
+    if kind == "accounts":
+        created = (e.after or {}).get("created", 0)
+        return (f"created {created} learner account{'s' if created != 1 else ''} from "
+                f"{_quoted(e.object_label)}, each sent a link to choose a password")
     if kind == "notifications":
         return _notifications_what(e)
     if kind == "api_token":
@@ -398,6 +422,8 @@ def _what(e: JournalEntry, tz: ZoneInfo) -> str:
         return f"{verb} the API token {_quoted(e.object_label)}"
     if kind == "assignment_due":
         return _due_dates_what(e, tz)
+    if kind in ("sessions_import", "session_import"):
+        return _sessions_import_what(e, tz)
     noun = {"user": "user", "course": "course", "assignment": "assignment",
             "class": "class", "category": "category"}.get(kind, kind.replace("_", " "))
     thing = f"the {noun} {e.object_label}"
@@ -435,6 +461,29 @@ def _session_what(e: JournalEntry, tz: ZoneInfo) -> str:
     if e.action == "delete":
         return f"deleted the session {label}"
     return _changed_of("session", label, e.before or {}, after, tz)
+
+
+def _sessions_import_what(e: JournalEntry, tz: ZoneInfo) -> str:
+    """'imported sessions from terms.csv: 2 created, 1 updated', 'undid the sessions
+    import of terms.csv', 'created the session X by import', 'changed X by import: …'."""
+    after = e.after or {}
+    if e.object_type == "session_import":
+        if e.action == "create":
+            return f"created the session {e.object_label} by import"
+        fields = {k: v for k, v in after.items() if k in FIELD_LABELS}
+        phrases = change_phrases(e.before or {}, fields, tz)
+        added = [f"{_plural(len(after[k]), noun)} {verb}" for k, noun, verb in (
+            ("courses_added", "course", "added"), ("coaches_added", "course coach", "added"),
+            ("classes_linked", "class", "linked")) if after.get(k)]
+        return _tidy(f"changed {e.object_label} by import: {_join(phrases + added)}")
+    if e.action == "undo":
+        return (f"undid the sessions import of {e.object_label} "
+                f"({_plural(after.get('reverted', 0), 'change')} reverted, "
+                f"{after.get('not_reverted', 0)} left as they are)")
+    parts = [f"{after.get('created', 0)} created", f"{after.get('updated', 0)} updated"]
+    if after.get("categories"):
+        parts.append(f"{_plural(len(after['categories']), 'category', 'categories')} created")
+    return f"imported sessions from {e.object_label}: {', '.join(parts)}"
 
 
 def _link_what(e: JournalEntry) -> str:
@@ -549,6 +598,15 @@ def _logout_what(e: JournalEntry) -> str:
             return f"ended their {_plural(count, 'other login')} (password changed)"
         return f"ended {_plural(count, 'login')} of {e.learner_label} (password changed)"
     return f"logged {e.learner_label} out everywhere ({_plural(count, 'login')} ended)"
+
+
+def _undo_what(e: JournalEntry) -> str:
+    """'undid the import of spring.csv (3 changes reverted, 1 left as it is)'."""
+    after = e.after or {}
+    left = after.get("not_reverted", 0)
+    return (f"undid the import of {e.object_label} "
+            f"({_plural(after.get('reverted', 0), 'change')} reverted, "
+            f"{left} left as {'it is' if left == 1 else 'they are'})")
 
 
 def _bulk_sentence(e: JournalEntry) -> str:

@@ -1,44 +1,97 @@
-"""The admin session list as a CSV file: the rows the filters select, as people read them.
+"""The admin session list as a table file (CSV or XLSX) that the sessions import reads back.
 
-The first columns keep their names and order; their dates read as on the pages (an end
-at midnight is its last day: "15 Jul 2027", any other bound with its time, in the
-viewer's zone). Programs read the last columns instead: the same bounds as ISO 8601
-instants in UTC, ends exclusive ("2027-07-15T22:00:00+00:00"), empty when unbounded.
+The columns are exactly those of the sessions import (session_import.COLUMNS), written
+as its cells read them: dates as the forms show them, in the viewer's zone named in the
+``timezone`` column (an end at midnight is its last included day, "2027-07-15"; any
+other bound with its time), a duration-mode session with its duration, the courses
+with their coaches ("PY101 (ann, bob); WEB2"), the linked classes. So an export
+imported again changes nothing, and an edited cell changes that field only.
+
+The rows are the list's (its filters and order, all pages), read in a fixed number of
+queries whatever the number of sessions.
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .dates import format_bound
-from .session_list import STATUS_LABELS, SessionFilters, row_status, session_list_statement
+from sqlalchemy import select
 
-BOUNDS = ("display_start", "display_end", "access_start", "access_end")
-EXPORT_HEADER = ("Session name", "Category", "Display start", "Display end", "Access start",
-                 "Access end", "Courses", "Learners", "Status",
-                 "Display start (UTC, ISO 8601)", "Display end (UTC, ISO 8601)",
-                 "Access start (UTC, ISO 8601)", "Access end (UTC, ISO 8601)")
+from ..models import (
+    Course,
+    SessionCategory,
+    SessionClass,
+    SessionCourse,
+    SessionCourseCoach,
+    TrainingSession,
+    User,
+    UserClass,
+)
+from .dates import input_value
+from .session_form import DATE_FIELDS, MESSAGE_FLAGS, REMINDER_DAYS
+from .session_import import COLUMNS, classes_text, courses_text
+from .session_list import SessionFilters, session_list_statement
 
-
-def _for_people(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
-    return format_bound(moment, tz, is_end=is_end) if moment else ""
-
-
-def _for_programs(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).isoformat() if moment else ""
+EXPORT_HEADER = COLUMNS
+_SESSION_FIELDS = ("name", "code", "description", *DATE_FIELDS, "duration_days",
+                   "after_end_policy", *MESSAGE_FLAGS, *REMINDER_DAYS)
 
 
 def export_rows(db, filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Iterator[list]:
-    """One list of cells per session of the filtered list (all pages), in its order,
-    dates in ``tz``. The query runs now; its rows are read as the file is streamed."""
-    result = db.execute(session_list_statement(filters, now, tz))
-    return (_cells(row, now, tz) for row in result)
+    """One list of cells (EXPORT_HEADER) per session of the filtered list, in its order,
+    dates in ``tz``. Four queries: the list's ids in order, the sessions with their coach
+    and category, their courses with the course coaches, their classes."""
+    listed = session_list_statement(filters, now, tz)
+    order = [row.id for row in db.execute(listed)]
+    chosen = listed.with_only_columns(TrainingSession.id).order_by(None)
+    # Plain rows, not entities: the file is written after the request's session ended.
+    fields = [getattr(TrainingSession, name) for name in _SESSION_FIELDS]
+    sessions = {row.id: row for row in db.execute(
+        select(TrainingSession.id, *fields, User.username,
+               SessionCategory.name.label("category"))
+        .join(User, User.id == TrainingSession.coach_id)
+        .outerjoin(SessionCategory, SessionCategory.id == TrainingSession.category_id)
+        .where(TrainingSession.id.in_(chosen)))}
+    courses: dict[int, dict[str, list[str]]] = {}
+    for session_id, code, username in db.execute(
+            select(SessionCourse.session_id, Course.code, User.username)
+            .join(Course, Course.id == SessionCourse.course_id)
+            .outerjoin(SessionCourseCoach, (SessionCourseCoach.session_id
+                                            == SessionCourse.session_id)
+                       & (SessionCourseCoach.course_id == SessionCourse.course_id))
+            .outerjoin(User, User.id == SessionCourseCoach.user_id)
+            .where(SessionCourse.session_id.in_(chosen))
+            .order_by(SessionCourse.session_id, SessionCourse.position, SessionCourse.id,
+                      User.username)):
+        coaches = courses.setdefault(session_id, {}).setdefault(code, [])
+        if username:
+            coaches.append(username)
+    classes: dict[int, list[str]] = {}
+    for session_id, name in db.execute(
+            select(SessionClass.session_id, UserClass.name)
+            .join(UserClass, UserClass.id == SessionClass.class_id)
+            .where(SessionClass.session_id.in_(chosen)).order_by(UserClass.name)):
+        classes.setdefault(session_id, []).append(name)
+    return (_cells(sessions[i], courses.get(i, {}), classes.get(i, []), tz)
+            for i in order if i in sessions)
 
 
-def _cells(row, now: datetime, tz: ZoneInfo) -> list:
-    bounds = [getattr(row, name) for name in BOUNDS]
-    return [row.name, row.category or "",
-            *(_for_people(m, tz, is_end=name.endswith("_end")) for m, name in zip(
-                bounds, BOUNDS, strict=True)),
-            row.n_courses, row.n_learners, STATUS_LABELS[row_status(row, now)],
-            *(_for_programs(m) for m in bounds)]
+def _cells(session, courses: dict[str, list[str]], classes: list[str], tz: ZoneInfo) -> list:
+    values = {
+        "name": session.name,
+        "code": session.code or "",
+        "category": session.category or "",
+        "description": session.description or "",
+        "session_coach": session.username,
+        "timezone": tz.key,
+        **{name: input_value(getattr(session, name), tz, is_end=name.endswith("_end"))
+           for name in DATE_FIELDS},
+        "duration_days": session.duration_days if session.duration_days else "",
+        "after_end_policy": session.after_end_policy,
+        **{name: "yes" if getattr(session, name) else "no" for name in MESSAGE_FLAGS},
+        **{name: getattr(session, name) if getattr(session, name) else ""
+           for name in REMINDER_DAYS},
+        "courses": courses_text(list(courses.items())),
+        "classes": classes_text(classes),
+    }
+    return [values[name] for name in EXPORT_HEADER]

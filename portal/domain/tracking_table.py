@@ -550,7 +550,8 @@ def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], lis
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     def number(value):
-        return "" if value is None else f"{value:.1f}"
+        # A number (the workbook keeps it one), written as the CSV always has: "87.5".
+        return "" if value is None else round(float(value), 1)
 
     rows = [[s.name, s.username, s.email, when(s.first_access), when(s.last_access),
              s.seconds_spent // 60, s.courses_visited, s.handed_in, number(s.average_grade),

@@ -111,7 +111,9 @@ def change_password():
     if form.validate():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors = ["This is not your current password."]
-        elif problem := password_problem(form.new_password.data):
+        elif problem := password_problem(form.new_password.data, (
+                current_user.username, current_user.email, current_user.first_name,
+                current_user.last_name)):
             form.new_password.errors = [problem]
         else:
             users.change_own_password(db.session, current_user, form.new_password.data,

@@ -7,6 +7,7 @@ from .category import SessionCategory
 from .course import Assignment, Course
 from .enrolment import Enrolment, EnrolmentSource, SessionClass
 from .import_upload import ImportUpload
+from .job import Job, JobStatus
 from .journal import JournalEntry
 from .login_session import LoginSession
 from .notification_opt_out import NotificationOptOut
@@ -30,6 +31,8 @@ __all__ = [
     "EnrolmentSource",
     "Grade",
     "ImportUpload",
+    "Job",
+    "JobStatus",
     "JournalEntry",
     "LoginSession",
     "MessageStatus",

@@ -47,6 +47,10 @@ class TrainingSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # An external code (e.g. the training department's) that names the session across
+    # imports: a sessions import finds the session by it when given, else by name.
+    # A unique index (not a constraint): SQLite adds it without rebuilding the table.
+    code: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("session_category.id", ondelete="SET NULL"), index=True

@@ -29,7 +29,7 @@ def register_cli(app: Flask) -> None:
 @click.option("--last-name", default="", help="Last name.")
 def create_admin(username, email, password, first_name, last_name):
     """Create a platform administrator, or make an existing user one and reset their password."""
-    problem = password_problem(password)
+    problem = password_problem(password, (username, email, first_name, last_name))
     if problem:
         raise click.BadParameter(problem, param_hint="--password")
     username = User.normalise_username(username)

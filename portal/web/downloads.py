@@ -22,5 +22,8 @@ def table_download(file_format: str, base_name: str, header: list[str],
     if file_format == "xlsx":
         return Response(xlsx_bytes(list(header), rows, sheet_title=sheet_title),
                         mimetype=_XLSX_TYPE, headers=disposition)
-    return Response(stream_with_context(csv_lines(list(header), rows)), mimetype="text/csv",
-                    headers=disposition)
+    lines = csv_lines(list(header), rows)
+    # Rows read lazily need the request's database session while streaming; a list does not,
+    # and then the response does not hold the request open either.
+    body = lines if isinstance(rows, (list, tuple)) else stream_with_context(lines)
+    return Response(body, mimetype="text/csv", headers=disposition)

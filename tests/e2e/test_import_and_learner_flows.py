@@ -36,7 +36,7 @@ def test_admin_imports_enrolments_from_csv(page, seed, tmp_path):
     login(page, "root")
     page.goto(f"/admin/sessions/{session_id}")
     page.get_by_role("link", name="Import enrolments (CSV)").click()
-    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_label("CSV or Excel file").set_input_files(str(csv_file))
     page.get_by_role("button", name="Preview the import").click()
     expect(page.get_by_role("heading", name="Preview of learners.csv")).to_be_visible()
     expect(page.locator("#import-area")).to_contain_text("ghost")
