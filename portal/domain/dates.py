@@ -443,18 +443,14 @@ def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
 
 
 def humanize_delta(delta: timedelta) -> str:
-    """'in 4 days', 'in 3 hours', 'in 12 minutes' for a positive delta."""
+    """'4 days', '3 hours', '12 minutes' for a positive delta (the phrases around it say
+    'in …' or '… left'), in the current language."""
     seconds = int(delta.total_seconds())
-    if seconds >= 2 * 86400:
-        return f"{seconds // 86400} days"
     if seconds >= 86400:
-        return "1 day"
-    if seconds >= 7200:
-        return f"{seconds // 3600} hours"
+        return days_text(seconds // 86400)
     if seconds >= 3600:
-        return "1 hour"
-    minutes = max(1, seconds // 60)
-    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    return ngettext("%(num)s minute", "%(num)s minutes", max(1, seconds // 60))
 
 
 FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."
