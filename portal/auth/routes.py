@@ -9,6 +9,8 @@ from .. import clock
 from ..domain import password_links
 from ..domain.journal import Actor
 from ..domain.language import LANGUAGES
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
 from ..domain.logins import end_login, record_login, start_login
 from ..domain.passwords import hash_password, needs_rehash, verify_password
 from ..domain.text_search import find_user
@@ -23,7 +25,7 @@ from ..web.navigation import LOGIN_TOKEN, current_login_id
 from . import bp
 from .forms import LoginForm, LogoutForm, SetPasswordForm
 
-BAD_LOGIN = "Wrong username or password."
+BAD_LOGIN = _l("Wrong username or password.")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -70,7 +72,7 @@ def login():
         if user is not None:
             _start_login(user)
             return redirect(safe_next(form.next.data) or url_for("main.home"))
-        form.password.errors.append(BAD_LOGIN)
+        form.password.errors.append(str(BAD_LOGIN))
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -133,7 +135,7 @@ def logout():
             db.session.commit()
         _fresh_session()
         logout_user()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
