@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --py
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_ARGS)
 PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes -r
 
-.PHONY: run test install install-dev lock audit migrate demo lint ci clean
+.PHONY: run test install install-dev lock audit migrate demo lint ci clean translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,26 @@ audit: $(VENV)/.installed-dev
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip --vulnerability-service pypi \
 		--progress-spinner off -r $(LOCK) -r $(DEV_LOCK)
 
-migrate: install
+# The catalogs of the languages the portal speaks; the compiled .mo files are made from the
+# .po files by `make run` and `make test` (not kept in git).
+TRANSLATIONS := portal/translations
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -i $< -o $@
+
+## After changing texts: extract them from the code and templates (messages.pot), merge them into
+## each language's catalog (new and changed texts arrive empty: translate them), compile.
+translations: install
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l --sort-by-file --project "session portal" \
+		--msgid-bugs-address= -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel --quiet update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(MAKE) --no-print-directory compile-translations
+
+compile-translations: $(MO_FILES)
+
+migrate: install compile-translations
 	$(FLASK) db upgrade
 
 demo: migrate
@@ -62,7 +81,7 @@ run: demo
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## The whole suite (SQLite unless DATABASE_URL is set).
-test: install-dev
+test: install-dev compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev

@@ -29,6 +29,8 @@ from werkzeug.routing import IntegerConverter
 
 from . import config as portal_config
 from .domain import notify, passwords
+from .domain.language import lazy_gettext as _l
+from .domain.language import speaking
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .web.guards import guard_of
 from .web.htmx import is_htmx, wants_fragment
@@ -115,7 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
     from . import sqlite_pragmas
@@ -123,8 +125,10 @@ def create_app(config: dict | None = None) -> Flask:
     sqlite_pragmas.install(app)
 
     from .web import register_web
+    from .web.language import register_language
 
     register_web(app)
+    register_language(app)
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
@@ -158,21 +162,22 @@ def create_app(config: dict | None = None) -> Flask:
     @login_manager.unauthorized_handler
     def unauthorized():
         if wants_fragment():
-            return _error_page(401, "You are logged out",
-                               "Your login has ended (you logged out, maybe in another tab). "
-                               "Log in again to continue; nothing was changed.",
+            return _error_page(401, _l("You are logged out"),
+                               _l("Your login has ended (you logged out, maybe in another "
+                                  "tab). Log in again to continue; nothing was changed."),
                                login_url=_login_url())
-        flash(login_manager.login_message, login_manager.login_message_category)
+        flash(str(login_manager.login_message), login_manager.login_message_category)
         if is_htmx():  # a history restore: the browser goes to the login page itself
             return "", 200, {"HX-Redirect": _login_url()}
         return redirect(_login_url())
 
     for code, title, text in (
-        (403, "Not allowed", "You cannot do this here."),
-        (404, "Not found", "There is nothing at this address."),
-        (413, "Too large", "The file you sent is too large: a hand-in file or a CSV import "
-                           "may be at most 10 MB."),
-        (429, "Too many attempts", "Too many attempts. Wait a few minutes and try again."),
+        (403, _l("Not allowed"), _l("You cannot do this here.")),
+        (404, _l("Not found"), _l("There is nothing at this address.")),
+        (413, _l("Too large"), _l("The file you sent is too large: a hand-in file or a CSV "
+                                  "import may be at most 10 MB.")),
+        (429, _l("Too many attempts"), _l("Too many attempts. Wait a few minutes and try "
+                                          "again.")),
     ):
         app.register_error_handler(code, _error_handler(code, title, text))
     for lost_connection in (OperationalError, InterfaceError):
@@ -198,7 +203,7 @@ def _register_api(app: Flask, api_bp) -> None:
             error = NotFound()  # e.g. an id beyond any database id, which no rule takes
         if not _is_api_request():
             return error if error.code != 404 else _error_page(
-                404, "Not found", "There is nothing at this address.")
+                404, _l("Not found"), _l("There is nothing at this address."))
         return problem(error.code or 500, error.name, error.description,
                        headers={"Allow": error.valid_methods and ", ".join(error.valid_methods)}
                        if getattr(error, "valid_methods", None) else None)
@@ -240,14 +245,18 @@ def _is_api_request() -> bool:
     return request.path.startswith("/api/v1/") or request.path == "/api/v1"
 
 
-def _error_page(code: int, title: str, text: str, **context):
+def _error_page(code: int, title, text, **context):
     """A full error page, or for htmx an alert put in the page's message area: the
     fragment the request meant to replace is left as it was. A history restore (Back)
-    replaces the whole page, so it gets the full page. The API answers problem details."""
+    replaces the whole page, so it gets the full page. The API answers problem details.
+    ``title`` and ``text`` are lazy texts: read in the request's language for pages, in
+    English for the API (which stays English)."""
     if _is_api_request():
         from .api.core import problem
 
-        return problem(code, title, text)
+        with speaking(None):
+            return problem(code, str(title), str(text))
+    title, text = str(title), str(text)
     if wants_fragment():
         html = render_template("errors/_error.html", code=code, title=title, text=text,
                                **context)
@@ -293,8 +302,8 @@ def _database_unavailable(error):
     limiter.context.conditional_deductions.clear()
     limiter.context.view_rate_limit = None
     response = make_response(_error_page(
-        503, "The portal is briefly unavailable",
-        "Its database is restarting or cannot be reached. Wait a few seconds and try "
-        "again; if you had just sent a form, check afterwards that it was saved."))
+        503, _l("The portal is briefly unavailable"),
+        _l("Its database is restarting or cannot be reached. Wait a few seconds and try "
+           "again; if you had just sent a form, check afterwards that it was saved.")))
     response.headers["Retry-After"] = "5"
     return response

@@ -7,6 +7,9 @@ from pathlib import Path
 
 class Defaults:
     PORTAL_TIMEZONE = "Europe/Paris"
+    # The language of pages and e-mails for people who chose none and whose browser asks
+    # for none the portal speaks: en, fr or es.
+    PORTAL_LANGUAGE = "en"
     # Pooled connections are tested before use (one a restart of the database cut is
     # replaced, so only requests made while it is down get the 503 page) and renewed after
     # 30 min (before a firewall or the server drops them for being idle).
@@ -90,8 +93,8 @@ def from_environment(environ: os._Environ | dict) -> dict:
     settings: dict = {}
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(environ["DATABASE_URL"])
-    for name in ("SECRET_KEY", "PORTAL_TIMEZONE", "RATELIMIT_STORAGE_URI", "SMTP_URL", "MAIL_FROM",
-                 "MAIL_FOLDER", "PORTAL_URL"):
+    for name in ("SECRET_KEY", "PORTAL_TIMEZONE", "PORTAL_LANGUAGE", "RATELIMIT_STORAGE_URI",
+                 "SMTP_URL", "MAIL_FROM", "MAIL_FOLDER", "PORTAL_URL"):
         if environ.get(name):
             settings[name] = environ[name]
     if environ.get("PORTAL_PROXY_COUNT"):

@@ -448,7 +448,7 @@ def test_far_dates_stored_never_break_the_page_or_the_forms(client, world):
     db.session.commit()
     page = client.get_page(url(world))
     assert "individual dates: far" in access_cell(page, "Lea Learner")
-    assert "extended by 3650 days: far" in access_cell(page, "Leo Second")
+    assert "extended by 3,650 days: far" in access_cell(page, "Leo Second")
     for user_id in (world["lea"], world["leo"]):
         assert client.htmx_get(url(world, f"/learners/{user_id}/dates")).status_code == 200
     response = client.post(url(world, f"/learners/{world['leo']}/dates"), EXTEND, htmx=True)

@@ -28,8 +28,8 @@ def test_profile_page_for_any_logged_in_user(client, make_user):
     client.login("ada")
     page = client.get_page("/profile")
     assert page.select_one("h1").text == "Profile"
-    assert [h.text for h in page.select("h2")] == ["Your details", "Time zone", "Notifications",
-                                                   "Password", "Calendar"]
+    assert [h.text for h in page.select("h2")] == ["Your details", "Language", "Time zone",
+                                                   "Notifications", "Password", "Calendar"]
     for control in page.select("main input:not([type=hidden]), main select"):
         label = page.select_one(f"label[for={control['id']}]")
         assert label is not None, control  # every input labelled

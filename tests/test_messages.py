@@ -213,3 +213,16 @@ def test_an_admin_chooses_a_sessions_messages_in_its_messages_row(spring, client
     assert "No message has been sent for this session." in page.text
     history = client.get_page(f"/admin/sessions/{s.id}/history").text
     assert "welcome message" in history and "reminder before the end" in history
+
+
+def test_a_message_is_written_in_its_recipients_language(spring):
+    """Léa reads French: her welcome message's dates and its html lang are French."""
+    lea, s = spring["lea"], spring["session"]
+    lea.language = "fr"
+    db.session.commit()
+    enrolment.enrol_users(db.session, s.id, [lea.id], by=journal.SYSTEM, now=NOW)
+    db.session.commit()
+    deliver_all(NOW)
+    (welcome,) = messages(notify.WELCOME)
+    assert '<html lang="fr">' in welcome.html_body
+    assert "Access: 4 janv. à 09:00 – 1 févr. 2027" in welcome.text_body  # in Paris

@@ -297,7 +297,7 @@ SAME_MESSAGE = [
     ("category", {"category_id": "9999"}, "category_id", "Not a valid choice."),
     ("policy", {"after_end_policy": "sometimes"}, "after_end_policy", "Not a valid choice."),
     ("display", {"display_start": "soon"}, "display_start",
-     "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."),
+     "Write a date as 2026-03-31 or 03/31/2026, or a date and time as 2026-03-31 14:30."),
     ("display", {"display_start": "2027-01-01", "display_end": "2026-12-01"}, "display_end",
      "The end must be after the start."),
     ("access", {"access_start": "2026-12-10", "access_end": "2026-12-01"}, "access_end",

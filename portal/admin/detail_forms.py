@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo
 from wtforms import HiddenField
 
 from ..domain.dates import date_range
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
+from ..domain.language import ngettext
 from ..domain.markdown_text import render_markdown
 from ..domain.session_form import POLICY_LABELS, form_values
 from ..models import TrainingSession
@@ -52,52 +55,52 @@ class Row:
 
 def _access(s: TrainingSession, tz: ZoneInfo) -> str:
     if s.duration_days:
-        return f"{s.duration_days} days from each learner's first access"
+        return ngettext("%(num)s day from each learner's first access",
+                        "%(num)s days from each learner's first access", s.duration_days)
     return date_range(s.access_start, s.access_end, tz)
 
 
 def _coach_window(s: TrainingSession, tz: ZoneInfo) -> str:
     if s.coach_start or s.coach_end:
         return date_range(s.coach_start, s.coach_end, tz)
-    return "Same as access"
+    return _("Same as access")
 
 
 def _messages(s: TrainingSession, tz: ZoneInfo) -> str:
     sent = []
     if s.welcome_message:
-        sent.append("welcome with invitation")
+        sent.append(_("welcome with invitation"))
     if s.remind_days_before_end:
-        sent.append(f"reminder {_days(s.remind_days_before_end)} before the end")
+        sent.append(ngettext("reminder %(num)s day before the end",
+                             "reminder %(num)s days before the end", s.remind_days_before_end))
     if s.coach_remind_days_before_end:
-        sent.append(f"coach reminder {_days(s.coach_remind_days_before_end)} before the end")
+        sent.append(ngettext("coach reminder %(num)s day before the end",
+                             "coach reminder %(num)s days before the end",
+                             s.coach_remind_days_before_end))
     if s.grade_released_message:
-        sent.append("each grade")
-    return "E-mails: " + ", ".join(sent) if sent else "No e-mail"
-
-
-def _days(n: int) -> str:
-    return f"{n} day{'s' if n != 1 else ''}"
+        sent.append(_("each grade"))
+    return _("E-mails: %(list)s", list=", ".join(sent)) if sent else _("No e-mail")
 
 
 ROWS = {
     row.key: row
     for row in (
-        Row("name", "Session name", (("name", "text"),), lambda s, tz: s.name),
-        Row("description", "Description", (("description", "textarea"),),
+        Row("name", _l("Session name"), (("name", "text"),), lambda s, tz: s.name),
+        Row("description", _l("Description"), (("description", "textarea"),),
             lambda s, tz: render_markdown(s.description) if s.description else "—"),
-        Row("category", "Category", (("category_id", "text"),),
+        Row("category", _l("Category"), (("category_id", "text"),),
             lambda s, tz: s.category.name if s.category else "—"),
-        Row("coach", "Session coach", (("coach", "user_picker"),),
+        Row("coach", _l("Session coach"), (("coach", "user_picker"),),
             lambda s, tz: f"{s.coach.full_name} ({s.coach.username})"),
-        Row("policy", "After the access end", (("after_end_policy", "radios"),),
+        Row("policy", _l("After the access end"), (("after_end_policy", "radios"),),
             lambda s, tz: POLICY_LABELS[s.after_end_policy]),
-        Row("display", "Display dates", (("display_start", "text"), ("display_end", "text")),
+        Row("display", _l("Display dates"), (("display_start", "text"), ("display_end", "text")),
             lambda s, tz: date_range(s.display_start, s.display_end, tz)),
-        Row("access", "Access dates", (("access_start", "text"), ("access_end", "text"),
+        Row("access", _l("Access dates"), (("access_start", "text"), ("access_end", "text"),
                                        ("duration_days", "text")), _access),
-        Row("coach_window", "Coach access dates",
+        Row("coach_window", _l("Coach access dates"),
             (("coach_start", "text"), ("coach_end", "text")), _coach_window),
-        Row("messages", "Messages", (("welcome_message", "text"),
+        Row("messages", _l("Messages"), (("welcome_message", "text"),
                                      ("remind_days_before_end", "text"),
                                      ("coach_remind_days_before_end", "text"),
                                      ("grade_released_message", "text")), _messages),

@@ -5,6 +5,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import clock
 from ..domain import due_dates
 from ..domain.grading import course_assignments
+from ..domain.language import gettext as _
+from ..domain.language import ngettext
 from ..extensions import db
 from ..models import Course
 from ..web import current_actor, wants_fragment
@@ -37,7 +39,7 @@ def session_course_due_dates(session_id: int, course_id: int):
     typed, values, errors = due_dates.read_due_form(request.form, ids, tz)
     if errors:
         return _render(course, assignments, typed, errors, status=422,
-                       message="Nothing was saved: correct the fields marked below.")
+                       message=_("Nothing was saved: correct the fields marked below."))
     saved = due_dates.set_due_dates(db.session, session_id, course_id, values,
                                     by=current_actor(), now=clock.now())
     db.session.commit()
@@ -54,6 +56,7 @@ def session_course_due_dates(session_id: int, course_id: int):
 
 def _saved_message(course: Course, saved: due_dates.DueDatesSaved) -> str:
     if not saved.changed:
-        return f"Due dates of {course.title} saved: nothing changed."
-    count = f"{saved.changed} assignment{'s' if saved.changed != 1 else ''}"
-    return f"Due dates of {course.title} saved ({count} changed)."
+        return _("Due dates of %(course)s saved: nothing changed.", course=course.title)
+    return ngettext("Due dates of %(course)s saved (%(num)s assignment changed).",
+                    "Due dates of %(course)s saved (%(num)s assignments changed).",
+                    saved.changed, course=course.title)

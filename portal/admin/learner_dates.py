@@ -14,6 +14,9 @@ from flask import g, render_template, request, url_for
 from .. import clock
 from ..domain import enrolment
 from ..domain.access import LearnerFacts, SessionRules
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
+from ..domain.language import ngettext
 from ..domain.learner_dates import REMOVAL, DatesChange, LearnerDatesError, dates_words
 from ..domain.people import MAX_NAMED, access_words, enrolled_learners, linked_class
 from ..extensions import db
@@ -30,20 +33,19 @@ from .learner_dates_forms import (
     DatesForm,
     SuspendForm,
     current_dates,
-    learners_label,
     read_ids,
 )
 from .session_people import LEARNER_COLUMNS, people_answer
 
 FORMS = ("dates", "suspend", "lift")
-HEADINGS = {"dates": "Individual dates of {}", "suspend": "Suspend {}",
-            "lift": "Lift the suspension of {}?"}
-NOT_A_LEARNER = "This user is not a learner of this session."
-NOT_LINKED = "This class is not linked to this session."
-UNKNOWN_TICKED = "These are not learners of this session: {}. Reload the page and tick again."
-TOO_MANY = f"Tick at most {MAX_NAMED} learners at a time."
-NONE_SUSPENDED = "None of them is suspended."
-CHOOSE_ACTION = "Choose what to do with the ticked learners."
+HEADINGS = {"dates": _l("Individual dates of %(who)s", who="%(who)s"),
+            "suspend": _l("Suspend %(who)s", who="%(who)s"),
+            "lift": _l("Lift the suspension of %(who)s?", who="%(who)s")}
+NOT_A_LEARNER = _l("This user is not a learner of this session.")
+NOT_LINKED = _l("This class is not linked to this session.")
+TOO_MANY = _l("Tick at most %(max)s learners at a time.", max=MAX_NAMED)
+NONE_SUSPENDED = _l("None of them is suspended.")
+CHOOSE_ACTION = _l("Choose what to do with the ticked learners.")
 
 
 class Refused(Exception):
@@ -52,7 +54,7 @@ class Refused(Exception):
 
     def __init__(self, message: str, status: int, chosen: Chosen):
         super().__init__(message)
-        self.message, self.status, self.chosen = message, status, chosen
+        self.message, self.status, self.chosen = str(message), status, chosen
 
 
 # --- the routes -----------------------------------------------------------------------------
@@ -135,8 +137,10 @@ def _ticked(session, values: list[str]) -> Chosen:
     found = enrolled_learners(db.session, session.id, ids)
     missing = bad + [str(i) for i in sorted(set(ids) - {e.user_id for e in found})]
     if missing:
-        raise Refused(UNKNOWN_TICKED.format(", ".join(missing[:10])), 422, _nobody(TICKED))
-    label = found[0].user.full_name if len(found) == 1 else f"{len(found)} ticked learners"
+        raise Refused(_("These are not learners of this session: %(ids)s. Reload the page and "
+                        "tick again.", ids=", ".join(missing[:10])), 422, _nobody(TICKED))
+    label = (found[0].user.full_name if len(found) == 1
+             else ngettext("%(num)s ticked learner", "%(num)s ticked learners", len(found)))
     return Chosen(TICKED, tuple(e.user_id for e in found), label, tuple(found))
 
 
@@ -146,11 +150,11 @@ def _class_members(session, class_id: int) -> Chosen:
         raise Refused(NOT_LINKED, 404, _nobody(CLASS, class_id=class_id))
     ids = enrolment.class_learner_ids(db.session, session.id, class_id)
     if not ids:
-        raise Refused(f"No member of the class {user_class.name} is a learner of this "
-                      f"session.", 422, _nobody(CLASS, class_id=class_id))
-    members = f"member{'s' if len(ids) != 1 else ''}"
-    return Chosen(CLASS, tuple(ids), f"the {len(ids)} {members} of the class {user_class.name}",
-                  class_id=class_id)
+        raise Refused(_("No member of the class %(name)s is a learner of this session.",
+                        name=user_class.name), 422, _nobody(CLASS, class_id=class_id))
+    label = ngettext("the %(num)s member of the class %(name)s",
+                     "the %(num)s members of the class %(name)s", len(ids), name=user_class.name)
+    return Chosen(CLASS, tuple(ids), label, class_id=class_id)
 
 
 # --- opening and saving -------------------------------------------------------------------
@@ -214,9 +218,14 @@ def _suspend(session, chosen: Chosen):
                                           by=current_actor(), now=clock.now())
     db.session.commit()
     if not changed:
-        return people_answer(session, f"Already suspended: {reason}.", kind="info")
-    who = chosen.label if chosen.learner is not None else learners_label(len(changed))
-    return people_answer(session, f"{who} suspended: {reason}.")
+        return people_answer(session, _("Already suspended: %(reason)s.", reason=reason),
+                             kind="info")
+    if chosen.learner is not None:
+        return people_answer(session, _("%(name)s suspended: %(reason)s.", name=chosen.label,
+                                        reason=reason))
+    return people_answer(session, ngettext("%(num)s learner suspended: %(reason)s.",
+                                           "%(num)s learners suspended: %(reason)s.",
+                                           len(changed), reason=reason))
 
 
 def _lift(session, chosen: Chosen):
@@ -225,11 +234,14 @@ def _lift(session, chosen: Chosen):
     db.session.commit()
     if chosen.learner is not None:
         if not changed:
-            return people_answer(session, f"{chosen.label} is not suspended.", kind="info")
-        return people_answer(session, f"{chosen.label}: suspension lifted.")
+            return people_answer(session, _("%(name)s is not suspended.", name=chosen.label),
+                                 kind="info")
+        return people_answer(session, _("%(name)s: suspension lifted.", name=chosen.label))
     if not changed:
-        return people_answer(session, NONE_SUSPENDED, kind="info")
-    return people_answer(session, f"Suspension lifted for {learners_label(len(changed))}.")
+        return people_answer(session, str(NONE_SUSPENDED), kind="info")
+    return people_answer(session, ngettext("Suspension lifted for %(num)s learner.",
+                                           "Suspension lifted for %(num)s learners.",
+                                           len(changed)))
 
 
 def _dates_message(session, chosen: Chosen, change: DatesChange, changed: list[int]):
@@ -237,21 +249,28 @@ def _dates_message(session, chosen: Chosen, change: DatesChange, changed: list[i
     one = chosen.learner
     if change == REMOVAL:
         if one is not None:
-            return ((f"{one.user.full_name}: individual dates removed; the session's dates "
-                     f"apply.", "success") if changed
-                    else (f"{one.user.full_name} has no individual dates.", "info"))
-        return ((f"Individual dates removed for {learners_label(len(changed))}.", "success")
-                if changed else ("None of them had individual dates.", "info"))
+            return ((_("%(name)s: individual dates removed; the session's dates apply.",
+                       name=one.user.full_name), "success") if changed
+                    else (_("%(name)s has no individual dates.", name=one.user.full_name),
+                          "info"))
+        return ((ngettext("Individual dates removed for %(num)s learner.",
+                          "Individual dates removed for %(num)s learners.", len(changed)),
+                 "success")
+                if changed else (_("None of them had individual dates."), "info"))
     facts = LearnerFacts(one.first_access_at if one is not None else None,
                          change.extension_days, change.own_start, change.own_end)
     words = dates_words(SessionRules.of(session), facts, change.reason, clock.now(),
                         viewer_zone())
     if one is not None:
-        return ((f"{one.user.full_name}: {words}", "success") if changed
-                else (f"{one.user.full_name} already has these dates: {words}", "info"))
+        return ((_("%(name)s: %(dates)s", name=one.user.full_name, dates=words), "success")
+                if changed
+                else (_("%(name)s already has these dates: %(dates)s", name=one.user.full_name,
+                        dates=words), "info"))
     if not changed:
-        return f"They already have these dates: {words}", "info"
-    return f"Individual dates set for {learners_label(len(changed))}: {words}", "success"
+        return _("They already have these dates: %(dates)s", dates=words), "info"
+    return ngettext("Individual dates set for %(num)s learner: %(dates)s",
+                    "Individual dates set for %(num)s learners: %(dates)s", len(changed),
+                    dates=words), "success"
 
 
 # --- the form where it opens --------------------------------------------------------------
@@ -274,8 +293,8 @@ def _action(session, chosen: Chosen, what: str) -> str:
 def _heading(chosen: Chosen, what: str) -> str:
     learner = chosen.learner
     if what == "suspend" and learner is not None and learner.suspended_at is not None:
-        return f"Suspension of {chosen.label}"
-    return HEADINGS[what].format(chosen.label)
+        return _("Suspension of %(who)s", who=chosen.label)
+    return str(HEADINGS[what]) % {"who": chosen.label}
 
 
 def _cancel_url(session, chosen: Chosen, what: str) -> str:
@@ -292,8 +311,8 @@ def _box(session, chosen: Chosen, what: str, *, form=None, problem=None, status=
     context = {
         "training_session": session, "chosen": chosen, "what": what, "form": form,
         "problem": problem, "heading": _heading(chosen, what),
-        "key": chosen.key(what), "columns": LEARNER_COLUMNS, "date_hint": DATE_HINT.format(
-            zone=tz.key),
+        "key": chosen.key(what), "columns": LEARNER_COLUMNS, "date_hint": str(DATE_HINT) % {
+            "zone": tz.key},
         "action": _action(session, chosen, what) if not problem else None,
         "cancel_url": _cancel_url(session, chosen, what),
         "current": (access_words(session, [learner], clock.now(), tz)[learner.user_id]

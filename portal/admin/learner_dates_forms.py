@@ -14,6 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import NumberInput
 
 from ..domain.dates import DateInputError, input_value, parse_local
+from ..domain.language import lazy_gettext as _l
+from ..domain.language import ngettext
 from ..domain.learner_dates import (
     EXTEND,
     MAX_DAYS,
@@ -28,35 +30,37 @@ from ..domain.learner_dates import (
 from ..domain.session_form import DATE_MAX, too_long
 from ..models import Enrolment
 
-NOT_A_NUMBER = "Write a whole number of days, for example 5."
-DATE_HINT = ("For an individual window: a date (2027-03-31) or a date and time (2027-03-31 "
-             "14:30), in {zone}. An end date alone includes that whole day. Leave one empty "
-             "to keep the session's.")
-NOTHING_TICKED = "Tick one or more learners in the list first."
+NOT_A_NUMBER = _l("Write a whole number of days, for example 5.")
+# The hint under the individual dates, for the zone ``zone``: DATE_HINT % {"zone": ...}
+# after translation (see portal/admin/learner_dates.py).
+DATE_HINT = _l("For an individual window: a date (2027-03-31) or a date and time (2027-03-31 "
+               "14:30), in %(zone)s. An end date alone includes that whole day. Leave one "
+               "empty to keep the session's.", zone="%(zone)s")
+NOTHING_TICKED = _l("Tick one or more learners in the list first.")
 _WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 
 
 class DatesForm(FlaskForm):
     # The limits repeat the rules' for the browser; domain.learner_dates checks them.
-    kind = RadioField("What to do", validate_choice=False, default=EXTEND, choices=[
-        SelectChoice(EXTEND, "Add days to the access end"),
-        SelectChoice(WINDOW, "Individual access window"),
-        SelectChoice(REMOVE, "Remove the individual dates (the session's dates apply)"),
+    kind = RadioField(_l("What to do"), validate_choice=False, default=EXTEND, choices=[
+        SelectChoice(EXTEND, _l("Add days to the access end")),
+        SelectChoice(WINDOW, _l("Individual access window")),
+        SelectChoice(REMOVE, _l("Remove the individual dates (the session's dates apply)")),
     ])
-    days = StringField("Days to add", widget=NumberInput(),
+    days = StringField(_l("Days to add"), widget=NumberInput(),
                        render_kw={"min": 1, "max": MAX_DAYS},
-                       description=f"To add days: from 1 to {MAX_DAYS}.")
-    start = StringField("Individual start", render_kw={"maxlength": DATE_MAX})
-    end = StringField("Individual end", render_kw={"maxlength": DATE_MAX})
-    reason = StringField("Reason", render_kw={"maxlength": MAX_REASON},
-                         description="Shown with the dates; not needed to remove them.")
+                       description=_l("To add days: from 1 to %(max)s.", max=MAX_DAYS))
+    start = StringField(_l("Individual start"), render_kw={"maxlength": DATE_MAX})
+    end = StringField(_l("Individual end"), render_kw={"maxlength": DATE_MAX})
+    reason = StringField(_l("Reason"), render_kw={"maxlength": MAX_REASON},
+                         description=_l("Shown with the dates; not needed to remove them."))
 
     def for_session(self, key: str, duration_mode: bool) -> "DatesForm":
         """Give the inputs ids unique on the page (``key``: the form's id) and word the
         extension for the session: in duration mode it lengthens the N days."""
         _give_ids(self, key)
         if duration_mode:
-            self.kind.choices = [SelectChoice(EXTEND, "Add days to the duration"),
+            self.kind.choices = [SelectChoice(EXTEND, _l("Add days to the duration")),
                                  *self.kind.choices[1:]]
         return self
 
@@ -96,7 +100,7 @@ def _days(text: str | None, errors: dict[str, str]) -> int | None:
     if not text:
         return None
     if not _WHOLE_NUMBER.fullmatch(text):
-        errors["days"] = NOT_A_NUMBER
+        errors["days"] = str(NOT_A_NUMBER)
         return None
     return int(text)
 
@@ -125,8 +129,8 @@ def current_dates(e: Enrolment, tz: ZoneInfo) -> dict[str, str]:
 
 
 class SuspendForm(FlaskForm):
-    reason = StringField("Reason", render_kw={"maxlength": MAX_REASON},
-                         description="Kept with the suspension, and in the History.")
+    reason = StringField(_l("Reason"), render_kw={"maxlength": MAX_REASON},
+                         description=_l("Kept with the suspension, and in the History."))
 
     def for_session(self, key: str) -> "SuspendForm":
         _give_ids(self, key)
@@ -215,8 +219,9 @@ class Chosen:
                  if not suspended_only or e.suspended_at is not None]
         shown = ", ".join(names[:NAMES_LISTED])
         more = len(names) - NAMES_LISTED
-        return f"{shown} and {more} other{'s' if more != 1 else ''}" if more > 0 else shown
+        return ngettext("%(names)s and %(num)s other", "%(names)s and %(num)s others", more,
+                        names=shown) if more > 0 else shown
 
 
 def learners_label(count: int) -> str:
-    return f"{count} learner{'s' if count != 1 else ''}"
+    return ngettext("%(num)s learner", "%(num)s learners", count)

@@ -4,6 +4,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..domain import sessions
+from ..domain.language import gettext as _
+from ..domain.language import ngettext
 from ..domain.session_form import unknown_user_message
 from ..domain.text_search import find_course, find_user
 from ..extensions import db
@@ -31,14 +33,16 @@ def session_course_add(session_id: int):
     code = request.form.get("add_course", "").strip()
     course = find_course(db.session, code)
     if course is None:
-        message = f"No course has the code “{code}”." if code else "Type a course code to add."
+        message = (_("No course has the code “%(code)s”.", code=code) if code
+                   else _("Type a course code to add."))
         return _answer(session_id, message, status=422, errors={"add_course": message})
     added = sessions.add_course(db.session, g.training_session, course, by=current_actor(),
                                 now=clock.now())
     db.session.commit()
     if added is None:
-        return _answer(session_id, f"{course.title} is already in this session.", kind="info")
-    return _answer(session_id, f"{course.title} added.")
+        return _answer(session_id, _("%(course)s is already in this session.", course=course.title),
+                       kind="info")
+    return _answer(session_id, _("%(course)s added.", course=course.title))
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/move", methods=["POST"])
@@ -49,10 +53,12 @@ def session_course_move(session_id: int, course_id: int):
     moved = sessions.move_course(db.session, g.training_session, course, offset,
                                  by=current_actor(), now=clock.now())
     db.session.commit()
-    word = "up" if offset < 0 else "down"
     if moved is None:
-        return _answer(session_id, f"{course.title} cannot move further {word}.", kind="info")
-    return _answer(session_id, f"{course.title} moved {word}.")
+        message = (_("%(course)s cannot move further up.", course=course.title) if offset < 0
+                   else _("%(course)s cannot move further down.", course=course.title))
+        return _answer(session_id, message, kind="info")
+    return _answer(session_id, _("%(course)s moved up.", course=course.title) if offset < 0
+                   else _("%(course)s moved down.", course=course.title))
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/remove", methods=["GET", "POST"])
@@ -64,22 +70,25 @@ def session_course_remove(session_id: int, course_id: int):
     sessions.remove_course(db.session, g.training_session, course, by=current_actor(),
                            now=clock.now())
     db.session.commit()
-    return _answer(session_id, f"{course.title} removed from the session. Its hand-ins are kept "
-                               f"and come back if you add the course again.")
+    return _answer(session_id, _("%(course)s removed from the session. Its hand-ins are kept "
+                                 "and come back if you add the course again.",
+                                 course=course.title))
 
 
 def _removal(session_id: int, course: Course) -> Confirmation:
     hidden = sessions.hidden_submissions(db.session, session_id, course.id)
-    kept = (f"{hidden} hand-in{'s' if hidden != 1 else ''} of this session will be hidden "
-            f"(kept, and shown again if you add the course back)." if hidden
-            else "No hand-in is attached to it.")
+    kept = (ngettext("%(num)s hand-in of this session will be hidden (kept, and shown again "
+                     "if you add the course back).",
+                     "%(num)s hand-ins of this session will be hidden (kept, and shown again "
+                     "if you add the course back).", hidden) if hidden
+            else _("No hand-in is attached to it."))
     return Confirmation(
         id=f"confirm-course-{course.id}",
-        question=f"Remove {course.title} from this session?",
-        details=(kept, "Its course coaches are removed too."),
+        question=_("Remove %(course)s from this session?", course=course.title),
+        details=(kept, _("Its course coaches are removed too.")),
         action=url_for("admin.session_course_remove", session_id=session_id,
                        course_id=course.id),
-        button=f"Remove {course.title}",
+        button=_("Remove %(course)s", course=course.title),
         keep=url_for("admin.session_page", session_id=session_id) + "#courses",
         section="#courses",
     )
@@ -102,9 +111,11 @@ def session_course_coach_add(session_id: int, course_id: int):
         return _answer(session_id, str(refused), status=422, errors={field: str(refused)})
     db.session.commit()
     if not added:
-        return _answer(session_id, f"{user.full_name} already coaches {course.title}.",
+        return _answer(session_id, _("%(name)s already coaches %(course)s.",
+                                     name=user.full_name, course=course.title),
                        kind="info")
-    return _answer(session_id, f"{user.full_name} now coaches {course.title}.")
+    return _answer(session_id, _("%(name)s now coaches %(course)s.", name=user.full_name,
+                                 course=course.title))
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/coaches/<int:user_id>/remove",
@@ -115,4 +126,4 @@ def session_course_coach_remove(session_id: int, course_id: int, user_id: int):
     sessions.remove_course_coach(db.session, g.training_session, course, user_id,
                                  by=current_actor(), now=clock.now())
     db.session.commit()
-    return _answer(session_id, "Course coach removed.")
+    return _answer(session_id, _("Course coach removed."))

@@ -11,6 +11,8 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import NumberInput
 
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
 from ..domain.session_form import (
     COACH_MAX,
     DATE_MAX,
@@ -29,7 +31,7 @@ from ..domain.text_search import find_class, find_course, find_user
 from ..models import Course, User, UserClass
 
 POLICY_CHOICES = [SelectChoice(value, label) for value, label in POLICY_LABELS.items()]
-DATE_HINT = "A date (2026-03-31) or a date and time (2026-03-31 14:30)."
+DATE_HINT = _l("A date (2026-03-31) or a date and time (2026-03-31 14:30).")
 
 
 def _date(label: str) -> StringField:
@@ -51,7 +53,7 @@ class SessionInputs(FlaskForm):
 
     def load_categories(self, db) -> None:
         if "category_id" in self:
-            self.category_id.choices = [SelectChoice("0", "No category")] + [
+            self.category_id.choices = [SelectChoice("0", _("No category"))] + [
                 SelectChoice(str(i), n) for i, n in category_choices(db)
             ]
 
@@ -59,42 +61,42 @@ class SessionInputs(FlaskForm):
 class SessionForm(SessionInputs):
     # The attributes repeat the validator's limits for the browser; the rules are checked
     # by the validator, so a field here has no WTForms validators.
-    name = StringField("Session name", render_kw={"required": True, "maxlength": NAME_MAX})
-    description = TextAreaField("Description", render_kw={"maxlength": DESCRIPTION_MAX},
-                                description="Markdown: **bold**, lists, links.")
-    display_start = _date("Display start")
-    display_end = _date("Display end")
-    access_start = _date("Access start")
-    access_end = _date("Access end")
-    coach_start = _date("Coach access start")
-    coach_end = _date("Coach access end")
-    coach = StringField("Session coach", render_kw={"required": True, "maxlength": COACH_MAX})
-    category_id = SelectField("Category", validate_choice=False)
-    after_end_policy = RadioField("After the access end", choices=POLICY_CHOICES,
+    name = StringField(_l("Session name"), render_kw={"required": True, "maxlength": NAME_MAX})
+    description = TextAreaField(_l("Description"), render_kw={"maxlength": DESCRIPTION_MAX},
+                                description=_l("Markdown: **bold**, lists, links."))
+    display_start = _date(_l("Display start"))
+    display_end = _date(_l("Display end"))
+    access_start = _date(_l("Access start"))
+    access_end = _date(_l("Access end"))
+    coach_start = _date(_l("Coach access start"))
+    coach_end = _date(_l("Coach access end"))
+    coach = StringField(_l("Session coach"), render_kw={"required": True, "maxlength": COACH_MAX})
+    category_id = SelectField(_l("Category"), validate_choice=False)
+    after_end_policy = RadioField(_l("After the access end"), choices=POLICY_CHOICES,
                                   default="read_only", validate_choice=False)
-    duration_days = StringField("Duration (days)", widget=NumberInput(),
+    duration_days = StringField(_l("Duration (days)"), widget=NumberInput(),
                                 render_kw={"min": 1, "max": DURATION_MAX})
     welcome_message = BooleanField(
-        "Welcome each learner by e-mail when enrolled, with a calendar invitation "
-        "(updated when the dates change)")
+        _l("Welcome each learner by e-mail when enrolled, with a calendar invitation "
+           "(updated when the dates change)"))
     remind_days_before_end = StringField(
-        "Remind learners this many days before their access ends", widget=NumberInput(),
+        _l("Remind learners this many days before their access ends"), widget=NumberInput(),
         render_kw={"min": 1, "max": REMINDER_MAX})
     coach_remind_days_before_end = StringField(
-        "Remind coaches this many days before their access ends", widget=NumberInput(),
+        _l("Remind coaches this many days before their access ends"), widget=NumberInput(),
         render_kw={"min": 1, "max": REMINDER_MAX})
-    grade_released_message = BooleanField("Tell learners by e-mail when their work is graded")
+    grade_released_message = BooleanField(_l("Tell learners by e-mail when their work is graded"))
 
 
 class CopyForm(FlaskForm):
     """The copy form: the copy's name, the new start its dates move to, and what else to
     copy. The rules are ``domain.session_form.validate_copy``."""
 
-    name = StringField("Name of the copy", render_kw={"required": True, "maxlength": NAME_MAX})
-    new_start = StringField("New access start", render_kw={"maxlength": DATE_MAX})
-    copy_coaches = BooleanField("Copy the course coaches", default=True)
-    copy_learners = BooleanField("Copy the learners")
-    copy_classes = BooleanField("Copy the class links")
+    name = StringField(_l("Name of the copy"), render_kw={"required": True, "maxlength": NAME_MAX})
+    new_start = StringField(_l("New access start"), render_kw={"maxlength": DATE_MAX})
+    copy_coaches = BooleanField(_l("Copy the course coaches"), default=True)
+    copy_learners = BooleanField(_l("Copy the learners"))
+    copy_classes = BooleanField(_l("Copy the class links"))
 
     def raw(self) -> dict:
         return {name: self[name].data for name in
@@ -107,7 +109,7 @@ class CopyForm(FlaskForm):
         if label is None:
             del self.new_start
         else:
-            self.new_start.label.text = f"New {label}"
+            self.new_start.label.text = _("New %(date)s", date=label)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, message in errors.items():
@@ -163,13 +165,13 @@ class Draft:
 
     def apply(self, db, action: str, form) -> None:
         """Carry out an add/remove ``action``; problems go to ``self.errors``."""
-        verb, _, arg = action.partition(":")
+        verb, _sep, arg = action.partition(":")
         if verb == "add_course":
             code = form.get("add_course", "").strip()
             course = find_course(db, code)
             if course is None:
-                self.errors["add_course"] = (f"No course has the code “{code}”." if code
-                                             else "Type a course code to add.")
+                self.errors["add_course"] = (_("No course has the code “%(code)s”.", code=code)
+                                             if code else _("Type a course code to add."))
             elif course.id not in self.course_ids:
                 self.course_ids.append(course.id)
         elif verb == "remove_course" and arg.isdigit():
@@ -185,7 +187,7 @@ class Draft:
             elif (int(arg), user.id) not in self.coach_pairs:
                 self.coach_pairs.append((int(arg), user.id))
         elif verb == "remove_course_coach":
-            course_id, _, user_id = arg.partition(":")
+            course_id, _sep, user_id = arg.partition(":")
             if course_id.isdigit() and user_id.isdigit():
                 self.coach_pairs = [p for p in self.coach_pairs
                                     if p != (int(course_id), int(user_id))]
@@ -202,8 +204,8 @@ class Draft:
             name = form.get("add_class", "").strip()
             user_class = find_class(db, name)
             if user_class is None:
-                self.errors["add_class"] = (f"No class is called “{name}”." if name
-                                            else "Type a class name to add.")
+                self.errors["add_class"] = (_("No class is called “%(name)s”.", name=name)
+                                            if name else _("Type a class name to add."))
             elif user_class.id not in self.class_ids:
                 self.class_ids.append(user_class.id)
         elif verb == "remove_class" and arg.isdigit():

@@ -8,6 +8,8 @@ name, status and category, the timeline, and the browser's title).
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from .. import clock
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
 from ..domain.outbox_list import STATUS_LABELS as STATUS_NAMES
 from ..domain.outbox_list import session_counts
 from ..domain.session_form import validate_session_values
@@ -23,8 +25,8 @@ from . import bp
 from .detail_forms import ROWS, form_for, posted_version, shown_values
 from .session_people import people_context
 
-CONFLICT = ("This session was changed by someone else since you opened this form. "
-            "Reload the page to see the current values, then make your change again.")
+CONFLICT = _l("This session was changed by someone else since you opened this form. "
+              "Reload the page to see the current values, then make your change again.")
 
 
 def page_context(session: TrainingSession) -> dict:
@@ -103,7 +105,7 @@ def _read_row(row, session):
 def _saved_row(row, session_id: int):
     """After a save: the row, page header, timeline and title for htmx; else the page."""
     if not wants_fragment():
-        flash(f"{row.label} saved.", "success")
+        flash(_("%(row)s saved.", row=row.label), "success")
         return redirect(url_for("admin.session_page", session_id=session_id)
                         + f"#detail-{row.key}", 303)
     return render_template("admin/session/_detail_saved.html", row=row,

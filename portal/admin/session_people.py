@@ -5,6 +5,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..domain import enrolment
+from ..domain.language import gettext as _
+from ..domain.language import ngettext
 from ..domain.pagination import read_page_args
 from ..domain.people import access_words, how_enrolled, session_people
 from ..domain.text_search import find_class, find_user
@@ -50,10 +52,6 @@ def people_answer(session, message, kind="success", status=200, offer_unlink=())
     return redirect(url_for("admin.session_page", session_id=session.id) + "#people", 303)
 
 
-def _learners(count: int) -> str:
-    return f"{count} learner{'s' if count != 1 else ''}"
-
-
 @bp.route("/sessions/<int:session_id>/learners")
 @session_gate(need="view")
 def session_learners(session_id: int):
@@ -76,9 +74,10 @@ def session_learner_add(session_id: int):
                                     now=clock.now())
     db.session.commit()
     if changes.added:
-        return people_answer(session, f"{user.full_name} enrolled.")
+        return people_answer(session, _("%(name)s enrolled.", name=user.full_name))
     return people_answer(session,
-                         f"{user.full_name} was already enrolled; now also individually.",
+                         _("%(name)s was already enrolled; now also individually.",
+                           name=user.full_name),
                          kind="info")
 
 
@@ -89,7 +88,7 @@ def session_learner_remove(session_id: int, user_id: int):
     session = g.training_session
     user = db.session.get(User, user_id)
     if user is None:
-        return people_answer(session, "This learner no longer exists.", status=404)
+        return people_answer(session, _("This learner no longer exists."), status=404)
     if request.method == "GET":
         return ask(_learner_removal(session, user), session)
     removal = enrolment.unenrol_user(db.session, session.id, user_id, by=current_actor(),
@@ -98,15 +97,16 @@ def session_learner_remove(session_id: int, user_id: int):
     if removal.kept_by_classes:
         return people_answer(
             session,
-            f"{user.full_name} stays enrolled through the class "
-            f"{', '.join(removal.kept_by_classes)}: the class link keeps them. To remove them, "
-            f"unlink the class (this also unenrols its other members who have no other reason "
-            f"to be here) or take them out of the class.",
+            _("%(name)s stays enrolled through the class %(classes)s: the class link keeps "
+              "them. To remove them, unlink the class (this also unenrols its other members "
+              "who have no other reason to be here) or take them out of the class.",
+              name=user.full_name, classes=", ".join(removal.kept_by_classes)),
             kind="warning", offer_unlink=removal.kept_by,
         )
     if not removal.removed:
-        return people_answer(session, f"{user.full_name} was not enrolled.", kind="info")
-    return people_answer(session, f"{user.full_name} removed from the session.")
+        return people_answer(session, _("%(name)s was not enrolled.", name=user.full_name),
+                             kind="info")
+    return people_answer(session, _("%(name)s removed from the session.", name=user.full_name))
 
 
 @bp.route("/sessions/<int:session_id>/classes", methods=["POST"])
@@ -116,13 +116,16 @@ def session_class_link(session_id: int):
     name = request.form.get("add_class", "").strip()
     user_class = find_class(db.session, name)
     if user_class is None:
-        message = f"No class is called “{name}”." if name else "Type a class name to link."
+        message = (_("No class is called “%(name)s”.", name=name) if name
+                   else _("Type a class name to link."))
         return people_answer(session, message, status=422)
     changes = enrolment.link_class(db.session, session.id, user_class.id, by=current_actor(),
                                    now=clock.now())
     db.session.commit()
-    return people_answer(session, f"Class {user_class.name} linked: "
-                                  f"{_learners(len(changes.added))} newly enrolled.")
+    return people_answer(session, ngettext(
+        "Class %(name)s linked: %(num)s learner newly enrolled.",
+        "Class %(name)s linked: %(num)s learners newly enrolled.",
+        len(changes.added), name=user_class.name))
 
 
 @bp.route("/sessions/<int:session_id>/classes/<int:class_id>/unlink", methods=["GET", "POST"])
@@ -132,15 +135,18 @@ def session_class_unlink(session_id: int, class_id: int):
     session = g.training_session
     user_class = db.session.get(UserClass, class_id)
     if user_class is None:
-        return people_answer(session, "This class no longer exists.", status=404)
+        return people_answer(session, _("This class no longer exists."), status=404)
     if request.method == "GET":
         return ask(_unlinking(session, user_class), session)
     changes = enrolment.unlink_class(db.session, session.id, class_id, by=current_actor(),
                                      now=clock.now())
     db.session.commit()
-    return people_answer(session, f"Class {user_class.name} unlinked: "
-                                  f"{_learners(len(changes.removed))} unenrolled; members "
-                                  f"enrolled another way stay.")
+    return people_answer(session, ngettext(
+        "Class %(name)s unlinked: %(num)s learner unenrolled; members enrolled another way "
+        "stay.",
+        "Class %(name)s unlinked: %(num)s learners unenrolled; members enrolled another way "
+        "stay.",
+        len(changes.removed), name=user_class.name))
 
 
 def _keep_url(session) -> str:
@@ -150,17 +156,18 @@ def _keep_url(session) -> str:
 def _learner_removal(session, user: User) -> Confirmation:
     kept_by = enrolment.classes_holding(db.session, session.id, user.id)
     details = (
-        (f"{user.full_name} is also in the linked class {', '.join(c.name for c in kept_by)}, "
-         f"so they stay enrolled through it. To remove them, unlink the class or take them "
-         f"out of it.",) if kept_by
-        else (f"{user.full_name} can no longer open this session. You can enrol them again "
-              f"later.",))
+        (_("%(name)s is also in the linked class %(classes)s, so they stay enrolled through "
+           "it. To remove them, unlink the class or take them out of it.",
+           name=user.full_name, classes=", ".join(c.name for c in kept_by)),) if kept_by
+        else (_("%(name)s can no longer open this session. You can enrol them again later.",
+                name=user.full_name),))
     return Confirmation(
         id=f"confirm-learner-{user.id}",
-        question=f"Remove {user.full_name} from this session?", details=details,
+        question=_("Remove %(name)s from this session?", name=user.full_name), details=details,
         action=url_for("admin.session_learner_remove", session_id=session.id,
                        user_id=user.id),
-        button=f"Remove {user.full_name}", keep=_keep_url(session), section="#people",
+        button=_("Remove %(name)s", name=user.full_name), keep=_keep_url(session),
+        section="#people",
         columns=LEARNER_COLUMNS,
     )
 
@@ -169,11 +176,15 @@ def _unlinking(session, user_class: UserClass) -> Confirmation:
     leaving = enrolment.unlink_impact(db.session, session.id, user_class.id)
     return Confirmation(
         id=f"confirm-class-{user_class.id}",
-        question=f"Unlink the class {user_class.name} from this session?",
-        details=(f"This unenrols {_learners(leaving)} enrolled only through the class. "
-                 f"Members enrolled another way stay; people who join the class later are "
-                 f"no longer enrolled here.",),
+        question=_("Unlink the class %(name)s from this session?", name=user_class.name),
+        details=(ngettext(
+            "This unenrols %(num)s learner enrolled only through the class. Members enrolled "
+            "another way stay; people who join the class later are no longer enrolled here.",
+            "This unenrols %(num)s learners enrolled only through the class. Members enrolled "
+            "another way stay; people who join the class later are no longer enrolled here.",
+            leaving),),
         action=url_for("admin.session_class_unlink", session_id=session.id,
                        class_id=user_class.id),
-        button=f"Unlink {user_class.name}", keep=_keep_url(session), section="#people",
+        button=_("Unlink %(name)s", name=user_class.name), keep=_keep_url(session),
+        section="#people",
     )

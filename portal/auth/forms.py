@@ -2,16 +2,18 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..domain.language import lazy_gettext as _l
+
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "Username or e-mail",
-        validators=[DataRequired(message="Enter your username or e-mail."), Length(max=254)],
+        _l("Username or e-mail"),
+        validators=[DataRequired(message=_l("Enter your username or e-mail.")), Length(max=254)],
         render_kw={"autocomplete": "username", "autofocus": True},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired(message="Enter your password."), Length(max=1024)],
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()

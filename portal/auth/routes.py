@@ -8,6 +8,9 @@ from flask_login import current_user, login_user, logout_user
 from .. import clock
 from ..domain import password_links
 from ..domain.journal import Actor
+from ..domain.language import LANGUAGES
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
 from ..domain.logins import end_login, record_login, start_login
 from ..domain.passwords import hash_password, needs_rehash, verify_password
 from ..domain.text_search import find_user
@@ -16,11 +19,13 @@ from ..models import User
 from ..web import current_actor
 from ..web.actor import request_id
 from ..web.guards import public
+from ..web.language import COOKIE as LANGUAGE_COOKIE
+from ..web.language import COOKIE_AGE as LANGUAGE_COOKIE_AGE
 from ..web.navigation import LOGIN_TOKEN, current_login_id
 from . import bp
 from .forms import LoginForm, LogoutForm, SetPasswordForm
 
-BAD_LOGIN = "Wrong username or password."
+BAD_LOGIN = _l("Wrong username or password.")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -67,7 +72,7 @@ def login():
         if user is not None:
             _start_login(user)
             return redirect(safe_next(form.next.data) or url_for("main.home"))
-        form.password.errors.append(BAD_LOGIN)
+        form.password.errors.append(str(BAD_LOGIN))
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -130,8 +135,19 @@ def logout():
             db.session.commit()
         _fresh_session()
         logout_user()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>")
+@public  # a language for the pages, chosen before logging in (the login page's links)
+def choose_language(code: str):
+    """Remember ``code`` in a cookie and go back; an unknown code changes nothing."""
+    response = redirect(safe_next(request.args.get("next")) or url_for("auth.login"))
+    if code in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE,
+                            samesite="Lax", httponly=True, secure=request.is_secure)
+    return response
 
 
 # What a person reads when their link no longer works, by reason.

@@ -1,10 +1,12 @@
 """Forms of the coach area."""
 
+from babel.support import LazyProxy
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from ..domain.grading import MAX_FEEDBACK_CHARS, GradeError, parse_score
+from ..domain.grading import MAX_FEEDBACK_CHARS, GradeError, feedback_too_long, parse_score
+from ..domain.language import lazy_gettext as _l
 
 
 class GradeForm(FlaskForm):
@@ -14,12 +16,13 @@ class GradeForm(FlaskForm):
     ``max_score`` is set before validation; ``score_value`` holds the parsed score.
     """
 
-    score = StringField("Score", render_kw={"inputmode": "decimal", "autocomplete": "off",
-                                            "size": 6})
+    score = StringField(_l("Score"), render_kw={"inputmode": "decimal", "autocomplete": "off",
+                                                "size": 6})
     feedback = TextAreaField(
-        "Feedback (optional)",
+        _l("Feedback (optional)"),
+        # Read when shown, in the reader's language, with the number written in it.
         validators=[Length(max=MAX_FEEDBACK_CHARS,
-                           message=f"Write at most {MAX_FEEDBACK_CHARS:,} characters.")],
+                           message=LazyProxy(feedback_too_long, enable_cache=False))],
         render_kw={"rows": 4},
     )
 

@@ -10,7 +10,6 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from .. import clock
 from ..domain.dates import format_bound
 from ..domain.grading import (
-    SUSPENDED_READ_ONLY,
     GradeError,
     cell_of,
     count_to_grade,
@@ -19,7 +18,9 @@ from ..domain.grading import (
     save_grade,
     submission_context,
     submission_in_course,
+    suspended_read_only,
 )
+from ..domain.language import gettext as _
 from ..domain.pagination import PER_PAGE_CHOICES, link_args, read_page_args
 from ..extensions import db
 from ..models import Course
@@ -60,10 +61,12 @@ def _closed_text() -> str | None:
     access = g.access
     if access.can_grade:
         return None
-    ended = (f" on {format_bound(access.ended_at, viewer_zone(), is_end=True)}"
-             if access.ended_at else "")
-    return (f"Your coach access ended{ended}: you can see the work and the grades, "
-            "but grading is closed.")
+    if access.ended_at:
+        return _("Your coach access ended on %(bound)s: you can see the work and the grades, "
+                 "but grading is closed.",
+                 bound=format_bound(access.ended_at, viewer_zone(), is_end=True))
+    return _("Your coach access ended: you can see the work and the grades, "
+             "but grading is closed.")
 
 
 @bp.route("/sessions/<int:session_id>/courses/<int:course_id>/grading")
@@ -107,7 +110,7 @@ def _open_cell(submission, form: GradeForm | None, status: int = 200):
     """The submission with its grade form (none for a suspended learner's work, which
     stays visible read only): a cell of the grid (htmx) or a page."""
     found = submission_context(db.session, submission, clock.now())
-    suspended_text = SUSPENDED_READ_ONLY.format(name=submission.user.full_name)
+    suspended_text = suspended_read_only(submission.user.full_name)
     context = {
         "training_session": g.training_session,
         "submission": submission,
@@ -162,7 +165,8 @@ def grade_submission(session_id: int, course_id: int, submission_id: int):
     found = _submission_or_404(session_id, course_id, submission_id)
     args = _grid_args(request.form)
     if not wants_fragment():
-        flash(f"Grade saved: {found.user.full_name}, “{found.assignment.title}”.", "success")
+        flash(_("Grade saved: %(learner)s, “%(assignment)s”.", learner=found.user.full_name,
+                assignment=found.assignment.title), "success")
         url = url_for("coach.grading", session_id=session_id, course_id=course_id, **args)
         return redirect(f"{url}#cell-{found.user_id}-{found.assignment_id}", 303)
     # The cell, and out of band the count above the grid, which may have changed.

@@ -1,5 +1,6 @@
 """Calendar files (.ics, RFC 5545) of sessions' access windows, built with icalendar."""
 
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from icalendar import Calendar, Event, vText
 
 from .access import Window
 from .dates import window_words
+from .language import gettext as _
+from .language import speaking
 
 PRODID = "-//Session portal//Sessions//EN"
 UTC_ZONE = ZoneInfo("UTC")
@@ -40,8 +43,8 @@ def description(entry: CalendarEntry, tz: ZoneInfo) -> str:
     """The event's text: the window worded as on the pages (an end at midnight is its
     last day), in ``tz``, named since a calendar shows times in its own zone."""
     dates = window_words(entry.window.start, entry.window.end, tz)
-    return (f"Your access to the session “{entry.name}”: {dates} ({tz.key} time). "
-            f"{entry.url}")
+    return _("Your access to the session “%(name)s”: %(dates)s (%(zone)s time). %(url)s",
+             name=entry.name, dates=dates, zone=tz.key, url=entry.url)
 
 
 def entry_event(entry: CalendarEntry, now: datetime, tz: ZoneInfo = UTC_ZONE) -> Event | None:
@@ -60,10 +63,10 @@ def entry_event(entry: CalendarEntry, now: datetime, tz: ZoneInfo = UTC_ZONE) ->
         event.add("dtstart", start)
         event.add("dtend", end)
     elif start is not None:
-        event.add("summary", text(f"{entry.name} opens"))
+        event.add("summary", text(_("%(name)s opens", name=entry.name)))
         event.add("dtstart", start)
     else:
-        event.add("summary", text(f"{entry.name} ends"))
+        event.add("summary", text(_("%(name)s ends", name=entry.name)))
         event.add("dtstart", end)
     event.add("url", entry.url)
     event.add("description", text(description(entry, tz)))
@@ -72,9 +75,15 @@ def entry_event(entry: CalendarEntry, now: datetime, tz: ZoneInfo = UTC_ZONE) ->
 
 
 def build_calendar(entries: list[CalendarEntry], now: datetime, name: str,
-                   tz: ZoneInfo = UTC_ZONE) -> bytes:
+                   tz: ZoneInfo = UTC_ZONE, language: str | None = None) -> bytes:
     """The .ics bytes for ``entries`` (those without any date are left out); their
-    descriptions word the dates in ``tz``, the person's zone."""
+    descriptions word the dates in ``tz``, the person's zone, in ``language`` (the
+    person's; None: the language in force, e.g. the request's)."""
+    with speaking(language) if language else contextlib.nullcontext():
+        return _calendar(entries, now, name, tz)
+
+
+def _calendar(entries: list[CalendarEntry], now: datetime, name: str, tz: ZoneInfo) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -8,7 +8,11 @@ numbers as a table for people who do not see the picture.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from .language import gettext as _
+from .language import number_text
 
 # The picture is drawn narrow and its words large, in the picture's own units: it is
 # scaled to the width of its column, so on a 390 px phone (about 350 px of picture) a
@@ -109,6 +113,7 @@ def nice_step(top: int) -> int:
 
 
 def _plural(count: int, unit: str) -> str:
+    """English only: a chart of the portal passes ``count_text`` (ngettext) instead."""
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
@@ -135,11 +140,15 @@ def _inside(position: float, label: str) -> Tick:
 
 
 def build_chart(key: str, title: str, description: str, labels: list[str], values: list[int],
-                *, kind: str = "bar", unit: str = "item", columns: tuple[str, str] = ("", ""),
+                *, kind: str = "bar", unit: str = "item",
+                count_text: Callable[[int], str] | None = None,
+                columns: tuple[str, str] = ("", ""),
                 axis_labels: list[str] | None = None, edge_labels: list[str] | None = None,
                 max_axis_labels: int = 6) -> Chart:
     """Lay out ``values`` (counts, one per label) as bars or a line.
 
+    A value is said in words by ``count_text`` ("12 learners", in the reader's
+    language), else by ``unit`` with an English plural.
     ``labels`` name each value in tooltips and the data table; ``axis_labels``
     (default: ``labels``) are the shorter words under each value, or ``edge_labels``
     (one more than values) the words at the edges between them, as on a histogram.
@@ -154,7 +163,8 @@ def build_chart(key: str, title: str, description: str, labels: list[str], value
     step = nice_step(top_value)
     y_max = step * max(1, -(-top_value // step))
     y_values = range(0, y_max + 1, step)
-    left = math.ceil(max(text_width(str(v)) for v in y_values)) + TICK_ROOM + 1
+    value_labels = {v: number_text(v) for v in y_values}  # "1,000", "1 000"
+    left = math.ceil(max(text_width(label) for label in value_labels.values())) + TICK_ROOM + 1
     baseline = HEIGHT - BOTTOM
     plot_height = baseline - TOP
     plot_width = WIDTH - RIGHT - left
@@ -174,9 +184,10 @@ def build_chart(key: str, title: str, description: str, labels: list[str], value
         y = y_of(value)
         marks.append(Mark(x=round(x, 1), y=y, width=round(width, 1),
                           height=round(baseline - y, 1), label=label, value=value,
-                          text=f"{label}: {_plural(value, unit)}"))
+                          text=_("%(label)s: %(count)s", label=label,
+                                 count=count_text(value) if count_text else _plural(value, unit))))
     points = " ".join(f"{m.x},{m.y}" for m in marks) if kind == "line" else ""
-    y_ticks = [Tick(y_of(v), str(v), "end") for v in y_values]
+    y_ticks = [Tick(y_of(v), value_labels[v], "end") for v in y_values]
     if edge_labels is not None:
         # Every k-th edge, so that the edges named are evenly spaced (0%, 20%, … 100%).
         fit = min(max_axis_labels, _fitting(edge_labels, WIDTH))

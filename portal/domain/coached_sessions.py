@@ -37,10 +37,13 @@ from .access import (
     decide,
 )
 from .dates import date_range, format_bound, humanize_delta
+from .language import gettext as _
+from .language import lazy_gettext as _l
+from .language import ngettext
 from .pagination import Page, paginate
 
 TABS = {"current": Status.CURRENT, "past": Status.PAST, "upcoming": Status.UPCOMING}
-TAB_LABELS = {"current": "Current", "past": "Past", "upcoming": "Upcoming"}
+TAB_LABELS = {"current": _l("Current"), "past": _l("Past"), "upcoming": _l("Upcoming")}
 PER_PAGE = 25
 
 
@@ -186,26 +189,30 @@ def _courses(db_session, user_id: int, session_ids: list[int]) -> dict[int, list
 def role_text(is_session_coach: bool, mine: list[CoachedCourse]) -> str:
     titles = ", ".join(course.title for course in mine)
     if is_session_coach:
-        return "Session coach" + (f"; course coach of {titles}" if titles else "")
-    return f"Course coach of {titles}"
+        if titles:
+            return _("Session coach; course coach of %(courses)s", courses=titles)
+        return _("Session coach")
+    return _("Course coach of %(courses)s", courses=titles)
 
 
 def state_text(status: Status, window: Window, policy: str, now: datetime, tz: ZoneInfo) -> str:
     """What a coach can do now, and until when, in words."""
     if status is Status.UPCOMING:
-        return (f"Coach access opens on {format_bound(window.start, tz, is_end=False)} "
-                f"(in {humanize_delta(window.start - now)})")
+        return _("Coach access opens on %(bound)s (in %(wait)s)",
+                 bound=format_bound(window.start, tz, is_end=False),
+                 wait=humanize_delta(window.start - now))
     if status is Status.CURRENT:
         if window.end is None:
-            return "Open for grading, no end date"
-        return (f"Open for grading until {format_bound(window.end, tz, is_end=True)} "
-                f"({humanize_delta(window.end - now)} left)")
-    ended = f"Coach access ended on {format_bound(window.end, tz, is_end=True)}"
+            return _("Open for grading, no end date")
+        return _("Open for grading until %(bound)s (%(left)s left)",
+                 bound=format_bound(window.end, tz, is_end=True),
+                 left=humanize_delta(window.end - now))
+    ended = format_bound(window.end, tz, is_end=True)
     if policy == AfterEndPolicy.CLOSED:
-        return f"{ended} — closed"
+        return _("Coach access ended on %(bound)s — closed", bound=ended)
     if policy == AfterEndPolicy.OPEN:
-        return f"{ended} — still open for grading"
-    return f"{ended} — you can look, not grade"
+        return _("Coach access ended on %(bound)s — still open for grading", bound=ended)
+    return _("Coach access ended on %(bound)s — you can look, not grade", bound=ended)
 
 
 def _card(row, user_id: int, courses: list[CoachedCourse], now: datetime,
@@ -217,7 +224,9 @@ def _card(row, user_id: int, courses: list[CoachedCourse], now: datetime,
     is_session_coach = session.coach_id == user_id
     mine = [course for course in courses if course.mine]
     if session.duration_days:
-        learner_dates = f"{session.duration_days} days from each learner's first visit"
+        learner_dates = ngettext("%(num)s day from each learner's first visit",
+                                 "%(num)s days from each learner's first visit",
+                                 session.duration_days)
     else:
         learner_dates = date_range(session.access_start, session.access_end, tz)
     return CoachCard(

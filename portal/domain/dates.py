@@ -3,7 +3,13 @@
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.dates import format_date
+
+from .language import current_code, language, ngettext
+from .language import gettext as _
 
 
 class DateInputError(ValueError):
@@ -48,7 +54,47 @@ _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%
 _WITH_OFFSET = re.compile(
     r"(?P<local>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*"
     r"(?P<offset>Z|UTC|[+-]\d{2}(?::?\d{2})?)", re.IGNORECASE | re.ASCII)
-UNREADABLE = "Write a date as 2026-03-31 or a date and time as 2026-03-31 14:30."
+# Besides ISO dates, each language's own short form: month first in (US) English, day
+# first in French and Spanish. "31/03/2027" and "03/31/2027" are read accordingly.
+DAY_ORDER = {"en": "mdy", "fr": "dmy", "es": "dmy"}
+_LOCAL_FORM = re.compile(r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})"
+                         r"(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2})?))?", re.ASCII)
+_EXAMPLE_DAY = date(2026, 3, 31)
+
+
+def local_form(day: date) -> str:
+    """``day`` in the current language's short form: '03/31/2027', '31/03/2027'."""
+    if DAY_ORDER.get(current_code(), "dmy") == "mdy":
+        return f"{day.month:02d}/{day.day:02d}/{day.year}"
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def date_forms_hint() -> str:
+    """What a date field accepts, in the current language: 'A date (2027-03-31 or
+    03/31/2026) or a date and time (2026-03-31 14:30).'"""
+    return _("A date (%(iso)s or %(local)s) or a date and time (%(iso)s 14:30).",
+             iso=_EXAMPLE_DAY.isoformat(), local=local_form(_EXAMPLE_DAY))
+
+
+def unreadable_message() -> str:
+    return _("Write a date as %(iso)s or %(local)s, or a date and time as %(iso)s 14:30.",
+             iso=_EXAMPLE_DAY.isoformat(), local=local_form(_EXAMPLE_DAY))
+
+
+def _local_form_text(text: str) -> str | None:
+    """``text`` written in the language's short form, rewritten as ISO (None if it is
+    not in that form; DateInputError for a day that does not exist)."""
+    found = _LOCAL_FORM.fullmatch(text)
+    if not found:
+        return None
+    first, second = int(found["a"]), int(found["b"])
+    month, day = (first, second) if DAY_ORDER.get(current_code(), "dmy") == "mdy" \
+        else (second, first)
+    try:
+        iso = date(int(found["year"]), month, day).isoformat()
+    except ValueError:
+        raise DateInputError(unreadable_message()) from None
+    return f"{iso} {found['time']}" if found["time"] else iso
 OFFSET_RANGE = "Write a UTC offset from -18:00 to +18:00, e.g. +01:00."
 
 
@@ -74,6 +120,7 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
     text = (text or "").strip()
     if not text:
         return None
+    text = _local_form_text(text) or text
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -101,12 +148,14 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
 
 
 def _wall_time(text: str) -> datetime:
+    if len(text) == 15 and text[10] == " ":  # "2027-03-31 9:30" from "31/03/2027 9:30"
+        text = f"{text[:11]}0{text[11:]}"
     for fmt in _FORMATS:
         try:
             return datetime.strptime(text, fmt)  # noqa: DTZ007 - a wall time, zone given later
         except ValueError:
             continue
-    raise DateInputError(UNREADABLE)
+    raise DateInputError(unreadable_message())
 
 
 def _offset(text: str) -> timedelta:
@@ -177,9 +226,11 @@ def _hm(moment: datetime) -> str:
 def _change_text(change: ClockChange) -> str:
     """'from 02:00 to 03:00', with the days when the change skips or repeats a date."""
     if change.before.date() == change.after.date():
-        return f"from {_hm(change.before)} to {_hm(change.after)}"
-    return (f"from {_hm(change.before)} on {day_text(change.before.date())} "
-            f"to {_hm(change.after)} on {day_text(change.after.date())}")
+        return _("from %(before)s to %(after)s", before=_hm(change.before),
+                 after=_hm(change.after))
+    return _("from %(before)s on %(before_day)s to %(after)s on %(after_day)s",
+             before=_hm(change.before), before_day=day_text(change.before.date()),
+             after=_hm(change.after), after_day=day_text(change.after.date()))
 
 
 def _typed(moment: datetime) -> str:
@@ -197,9 +248,10 @@ def nonexistent_message(local: datetime, tz: ZoneInfo) -> str:
     to 03:00. Write 2027-03-28 03:30 (02:30 by the clock before the change) or another time.'"""
     change = clock_change_near(local, tz)
     moved = _as_utc(local, tz, 0).astimezone(tz)
-    return (f"{_hm(local)} on {day_text(local.date())} does not exist in {tz.key}: clocks go "
-            f"forward {_change_text(change)}. Write {_typed(moved)} "
-            f"({_hm(local)} by the clock before the change) or another time.")
+    return _("%(time)s on %(day)s does not exist in %(zone)s: clocks go forward %(change)s. "
+             "Write %(instead)s (%(time)s by the clock before the change) or another time.",
+             time=_hm(local), day=day_text(local.date()), zone=tz.key,
+             change=_change_text(change), instead=_typed(moved))
 
 
 def _reading(moment: datetime, other: datetime) -> str:
@@ -209,8 +261,11 @@ def _reading(moment: datetime, other: datetime) -> str:
     name = moment.tzname() or ""
     name = name if name.isalpha() else ""
     if moment.dst() != other.dst():
-        season = "summer time" if moment.dst() > other.dst() else "winter time"
-        return f"{season}, {name}" if name else season
+        summer = moment.dst() > other.dst()
+        if name:
+            return (_("summer time, %(name)s", name=name) if summer
+                    else _("winter time, %(name)s", name=name))
+        return _("summer time") if summer else _("winter time")
     return name or f"UTC{_offset_text(moment)}"
 
 
@@ -223,13 +278,14 @@ def ambiguous_message(local: datetime, tz: ZoneInfo) -> str:
 
     def spelling(moment, other) -> str:
         utc = moment.astimezone(UTC)
-        return (f"{_typed(local)} {_offset_text(moment)} "
-                f"({_reading(moment, other)}; {_hm(utc)} UTC)")
+        return _("%(typed)s %(offset)s (%(reading)s; %(utc)s UTC)", typed=_typed(local),
+                 offset=_offset_text(moment), reading=_reading(moment, other), utc=_hm(utc))
 
-    return (f"{_hm(local)} on {day_text(local.date())} happens twice in {tz.key}: clocks go "
-            f"back {_change_text(change)}. Write "
-            f"{spelling(first, second)} for the first or {spelling(second, first)} "
-            "for the second.")
+    return _("%(time)s on %(day)s happens twice in %(zone)s: clocks go back %(change)s. "
+             "Write %(first)s for the first or %(second)s for the second.",
+             time=_hm(local), day=day_text(local.date()), zone=tz.key,
+             change=_change_text(change), first=spelling(first, second),
+             second=spelling(second, first))
 
 
 def _in_zone(moment: datetime, tz: ZoneInfo) -> datetime:
@@ -255,13 +311,27 @@ def to_local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 def days_text(count: int) -> str:
-    """'1 day', '5 days'."""
-    return f"{count} day{'' if count == 1 else 's'}"
+    """'1 day', '5 days' ('1 jour', '5 días')."""
+    return ngettext("%(num)s day", "%(num)s days", count)
 
 
 def day_text(day: date, *, with_year: bool = True) -> str:
-    """'3 Dec 2026', or '3 Dec' without the year."""
-    return f"{day.day} {day.strftime('%b %Y' if with_year else '%b')}"
+    """'3 Dec 2026', or '3 Dec' without the year ('3 déc. 2026', '3 dic 2026'), in the
+    current language."""
+    return _day_text(day, with_year, current_code())
+
+
+@lru_cache(maxsize=8192)
+def _day_text(day: date, with_year: bool, code: str) -> str:
+    # Babel's formatting costs tens of microseconds; an export of 10,000 sessions shows
+    # a few hundred distinct days, so each is formatted once.
+    return format_date(day, "d MMM y" if with_year else "d MMM", locale=language(code).locale)
+
+
+def at_time(day: str, clock: str) -> str:
+    """A day and a time of day: '3 Dec 2026 at 09:00', '3 déc. 2026 à 09:00',
+    '3 dic 2026, 09:00'."""
+    return _("%(day)s at %(time)s", day=day, time=clock)
 
 
 def format_local(moment: datetime | None, tz: ZoneInfo, *, with_time: bool = True) -> str:
@@ -271,7 +341,7 @@ def format_local(moment: datetime | None, tz: ZoneInfo, *, with_time: bool = Tru
         return ""
     local = _in_zone(moment, tz)
     day = day_text(local.date())
-    return f"{day} at {local.strftime('%H:%M')}" if with_time else day
+    return at_time(day, local.strftime("%H:%M")) if with_time else day
 
 
 def is_day_start(moment: datetime, tz: ZoneInfo) -> bool:
@@ -303,7 +373,7 @@ def format_bound(moment: datetime, tz: ZoneInfo, *, is_end: bool, with_year: boo
     if day is not None:
         return day_text(day, with_year=with_year)
     local = _in_zone(moment, tz)
-    return f"{day_text(local.date(), with_year=with_year)} at {local.strftime('%H:%M')}"
+    return at_time(day_text(local.date(), with_year=with_year), local.strftime("%H:%M"))
 
 
 def _shown_year(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> int:
@@ -313,17 +383,17 @@ def _shown_year(moment: datetime, tz: ZoneInfo, *, is_end: bool) -> int:
 
 def until_text(end: datetime, tz: ZoneInfo) -> str:
     """'until 15 Jul 2027' (the whole of 15 Jul), 'until 15 Jul 2027 at 09:30'."""
-    return "until " + format_bound(end, tz, is_end=True)
+    return _("until %(bound)s", bound=format_bound(end, tz, is_end=True))
 
 
 def ended_text(end: datetime, tz: ZoneInfo) -> str:
     """'ended on 24 Nov 2026' (the last day it was open), 'ended on 3 Dec 2026 at 09:00'."""
-    return "ended on " + format_bound(end, tz, is_end=True)
+    return _("ended on %(bound)s", bound=format_bound(end, tz, is_end=True))
 
 
 def opens_text(start: datetime, tz: ZoneInfo) -> str:
     """'opens on 3 Dec 2026', 'opens on 3 Dec 2026 at 09:00'."""
-    return "opens on " + format_bound(start, tz, is_end=False)
+    return _("opens on %(bound)s", bound=format_bound(start, tz, is_end=False))
 
 
 def window_words(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> str:
@@ -331,11 +401,11 @@ def window_words(start: datetime | None, end: datetime | None, tz: ZoneInfo) -> 
     '13 Oct – 24 Nov 2026' (the year once when both days are in it), '3 Dec 2026 –
     10 Jan 2027', '3 Dec 2026' (one whole day), '3 Dec 2026 at 09:00 – 17:00'."""
     if start is None and end is None:
-        return "always"
+        return _("always")
     if start is None:
         return until_text(end, tz)
     if end is None:
-        return "from " + format_bound(start, tz, is_end=False)
+        return _("from %(bound)s", bound=format_bound(start, tz, is_end=False))
     first = bound_day(start, tz, is_end=False)
     last = bound_day(end, tz, is_end=True)
     if first is not None and first == last:
@@ -373,18 +443,14 @@ def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
 
 
 def humanize_delta(delta: timedelta) -> str:
-    """'in 4 days', 'in 3 hours', 'in 12 minutes' for a positive delta."""
+    """'4 days', '3 hours', '12 minutes' for a positive delta (the phrases around it say
+    'in …' or '… left'), in the current language."""
     seconds = int(delta.total_seconds())
-    if seconds >= 2 * 86400:
-        return f"{seconds // 86400} days"
     if seconds >= 86400:
-        return "1 day"
-    if seconds >= 7200:
-        return f"{seconds // 3600} hours"
+        return days_text(seconds // 86400)
     if seconds >= 3600:
-        return "1 hour"
-    minutes = max(1, seconds // 60)
-    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    return ngettext("%(num)s minute", "%(num)s minutes", max(1, seconds // 60))
 
 
 FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."

@@ -40,13 +40,16 @@ from .dates import (
     to_local,
 )
 from .journal import Actor
+from .language import gettext as _
+from .language import lazy_gettext as _l
+from .language import ngettext
 
 MAX_DUE_DAYS = 3650
 FIXED, RELATIVE, NO_DUE = "fixed", "relative", "none"
 KINDS = (NO_DUE, FIXED, RELATIVE)
-KIND_UNKNOWN = "Choose no due date, a date and time, or a number of days."
-DATE_MISSING = "Write the due date, e.g. 2026-12-03 or 2026-12-03 17:00."
-DAYS_RANGE = f"Write a whole number of days from 1 to {MAX_DUE_DAYS}."
+KIND_UNKNOWN = _l("Choose no due date, a date and time, or a number of days.")
+DATE_MISSING = _l("Write the due date, e.g. 2026-12-03 or 2026-12-03 17:00.")
+DAYS_RANGE = _l("Write a whole number of days from 1 to %(max)s.", max=MAX_DUE_DAYS)
 _DAYS = re.compile(r"\d{1,6}", re.ASCII)
 
 
@@ -98,7 +101,7 @@ def is_late(submitted_at: datetime | None, due: datetime | None) -> bool:
 
 def late_words(submitted_at: datetime, due: datetime) -> str:
     """'2 days late', '3 hours late'."""
-    return f"{humanize_delta(submitted_at - due)} late"
+    return _("%(delta)s late", delta=humanize_delta(submitted_at - due))
 
 
 def due_text(due: datetime, tz: ZoneInfo) -> str:
@@ -115,26 +118,26 @@ def due_words(due: datetime, now: datetime, tz: ZoneInfo) -> str:
     local = to_local(due, tz)
     day = whole_day if whole_day is not None else local.date()
     days = (day - to_local(now, tz).date()).days
-    at = "" if whole_day is not None else f" at {local.strftime('%H:%M')}"
+    at = None if whole_day is not None else local.strftime("%H:%M")
     if due > now:
         if days <= 0:
-            return f"due today{at}"
+            return _("due today at %(time)s", time=at) if at else _("due today")
         if days == 1:
-            return f"due tomorrow{at}"
-        return f"due in {days} days"
+            return _("due tomorrow at %(time)s", time=at) if at else _("due tomorrow")
+        return ngettext("due in %(num)s day", "due in %(num)s days", days)
     if days >= 0:
-        return f"was due today{at}"
+        return _("was due today at %(time)s", time=at) if at else _("was due today")
     if days == -1:
-        return "due yesterday"
-    return f"was due {-days} days ago"
+        return _("due yesterday")
+    return ngettext("was due %(num)s day ago", "was due %(num)s days ago", -days)
 
 
 def rule_words(rule: DueRule, tz: ZoneInfo) -> str:
     """The rule as staff read it: 'Due 3 Dec 2026 at 17:00', 'Due 7 days after each
     learner's access start'."""
     if rule.due_at is not None:
-        return f"Due {due_text(rule.due_at, tz)}"
-    return f"Due {days_text(rule.due_days)} after each learner's access start"
+        return _("Due %(due)s", due=due_text(rule.due_at, tz))
+    return _("Due %(days)s after each learner's access start", days=days_text(rule.due_days))
 
 
 
@@ -156,10 +159,12 @@ def learner_due_view(rule: DueRule | None, rules: SessionRules, facts: LearnerFa
         return None
     due = learner_due(rule, rules, facts, now)
     if due is None:
-        return LearnerDue(None, f"Due {days_text(rule.due_days)} after your access starts", "", "")
-    late = f"Handed in {late_words(submitted_at, due)}" if is_late(submitted_at, due) else ""
+        return LearnerDue(None, _("Due %(days)s after your access starts",
+                                  days=days_text(rule.due_days)), "", "")
+    late = (_("Handed in %(late)s", late=late_words(submitted_at, due))
+            if is_late(submitted_at, due) else "")
     words = due_words(due, now, tz) if submitted_at is None else ""
-    return LearnerDue(due, f"Due {due_text(due, tz)}", words, late)
+    return LearnerDue(due, _("Due %(due)s", due=due_text(due, tz)), words, late)
 
 
 # --- reading ----------------------------------------------------------------------
@@ -263,17 +268,17 @@ def read_due_form(form: Mapping, assignment_ids: Iterable[int], tz: ZoneInfo
                 errors[at_name] = str(error)
                 continue
             if due_at is None:
-                errors[at_name] = DATE_MISSING
+                errors[at_name] = str(DATE_MISSING)
                 continue
             values[assignment_id] = DueRule(assignment_id, due_at=due_at)
         elif entry.kind == RELATIVE:
             days = int(entry.days) if _DAYS.fullmatch(entry.days) else None
             if days is None or not 1 <= days <= MAX_DUE_DAYS:
-                errors[days_name] = DAYS_RANGE
+                errors[days_name] = str(DAYS_RANGE)
                 continue
             values[assignment_id] = DueRule(assignment_id, due_days=days)
         else:
-            errors[kind_name] = KIND_UNKNOWN
+            errors[kind_name] = str(KIND_UNKNOWN)
     return typed, values, errors
 
 
@@ -290,19 +295,19 @@ def due_warnings(session: TrainingSession, values: Mapping[int, DueRule | None],
         title = titles.get(assignment_id, "")
         if rule.due_at is not None and session.access_end is not None \
                 and rule.due_at > session.access_end:
-            notes.append(f"“{title}” is due after the access window ends "
-                         f"({format_bound(session.access_end, tz, is_end=True)}): "
-                         "no hand-in can be late.")
+            notes.append(_("“%(title)s” is due after the access window ends (%(end)s): no "
+                           "hand-in can be late.", title=title,
+                           end=format_bound(session.access_end, tz, is_end=True)))
         elif rule.due_at is not None and session.access_start is not None \
                 and rule.due_at <= session.access_start:
-            notes.append(f"“{title}” is due before the access window opens "
-                         f"({format_bound(session.access_start, tz, is_end=False)}): "
-                         "every hand-in will be late.")
+            notes.append(_("“%(title)s” is due before the access window opens (%(start)s): "
+                           "every hand-in will be late.", title=title,
+                           start=format_bound(session.access_start, tz, is_end=False)))
         elif rule.due_days is not None and session.duration_days is not None \
                 and rule.due_days > session.duration_days:
-            notes.append(f"“{title}” is due after each learner's {days_text(session.duration_days)}"
-                         " of access: no hand-in can be late, unless the learner gets "
-                         "an extension.")
+            notes.append(_("“%(title)s” is due after each learner's %(days)s of access: no "
+                           "hand-in can be late, unless the learner gets an extension.",
+                           title=title, days=days_text(session.duration_days)))
     return notes
 
 

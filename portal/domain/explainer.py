@@ -55,19 +55,56 @@ from .dates import (
     parse_local,
     window_words,
 )
+from .language import gettext as _
+from .language import lazy_gettext as _l
 from .my_sessions import TAB_LABELS, TABS, place, read_tab
 from .text_search import clean_search, find_user
 
 # The needs of the gate an admin asks about, with the words for each.
-NEED_LABELS = {"view": "View the session", "submit": "Hand in work", "grade": "Grade",
-               "track": "See tracking"}
-_MAY = {"view": "may open it", "submit": "may hand in work", "grade": "may grade",
-        "track": "may see tracking"}
-_READ_ONLY = {"view": "may read it but change nothing", "submit": "nothing can be handed in",
-              "grade": "no grade can be changed", "track": "may still see tracking"}
+NEED_LABELS = {"view": _l("View the session"), "submit": _l("Hand in work"),
+               "grade": _l("Grade"), "track": _l("See tracking")}
+# What each may do, by who ("coaches" or "this learner") and need.
+_MAY = {
+    "coaches": {"view": _l("coaches may open it"), "submit": _l("coaches may hand in work"),
+                "grade": _l("coaches may grade"), "track": _l("coaches may see tracking")},
+    "this learner": {"view": _l("this learner may open it"),
+                     "submit": _l("this learner may hand in work"),
+                     "grade": _l("this learner may grade"),
+                     "track": _l("this learner may see tracking")},
+}
+_MAY_AFTER_END = {
+    "coaches": {
+        "view": _l("after its end the session stays open (after-end policy): coaches may "
+                   "open it"),
+        "submit": _l("after its end the session stays open (after-end policy): coaches may "
+                     "hand in work"),
+        "grade": _l("after its end the session stays open (after-end policy): coaches may "
+                    "grade"),
+        "track": _l("after its end the session stays open (after-end policy): coaches may "
+                    "see tracking")},
+    "this learner": {
+        "view": _l("after its end the session stays open (after-end policy): this learner "
+                   "may open it"),
+        "submit": _l("after its end the session stays open (after-end policy): this learner "
+                     "may hand in work"),
+        "grade": _l("after its end the session stays open (after-end policy): this learner "
+                    "may grade"),
+        "track": _l("after its end the session stays open (after-end policy): this learner "
+                    "may see tracking")},
+}
+_READ_ONLY = {
+    "view": _l("after its end the session is read only (after-end policy): may read it but "
+               "change nothing"),
+    "submit": _l("after its end the session is read only (after-end policy): nothing can be "
+                 "handed in"),
+    "grade": _l("after its end the session is read only (after-end policy): no grade can be "
+                "changed"),
+    "track": _l("after its end the session is read only (after-end policy): may still see "
+                "tracking")}
 _ROLE_OF_NEED = {"submit": "learner", "grade": "coach", "track": "coach", "view": "any"}
 LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-MOMENT_YEAR_OUT_OF_RANGE = f"Use a year from {FIRST_YEAR} to {LAST_YEAR}; leave it empty for now."
+MOMENT_YEAR_OUT_OF_RANGE = _l("Use a year from %(first)s to %(last)s; leave it empty for now.",
+                              first=FIRST_YEAR, last=LAST_YEAR)
 
 
 @dataclass(frozen=True)
@@ -139,10 +176,12 @@ class _Words:
     def position(self, window: Window) -> str:
         status = window.status(self.at)
         if status is Status.UPCOMING:
-            return f"the moment is before it (it {opens_text(window.start, self.admin_tz)})"
+            return _("the moment is before it (it %(opens)s)",
+                     opens=opens_text(window.start, self.admin_tz))
         if status is Status.PAST:
-            return f"the moment is after its end (it {ended_text(window.end, self.admin_tz)})"
-        return "the moment is inside it"
+            return _("the moment is after its end (it %(ended)s)",
+                     ended=ended_text(window.end, self.admin_tz))
+        return _("the moment is inside it")
 
     def words(self, window: Window) -> str:
         return window_words(window.start, window.end, self.admin_tz)
@@ -161,9 +200,9 @@ def explain(db, session: TrainingSession, user: User, at: datetime, admin_tz: Zo
     coach_span = _coach_span(words, rules) if relation.is_coach else None
     needs = tuple(_answer(need, words, rules, relation, access, learner_span, coach_span,
                           enrolment) for need in NEED_LABELS)
-    windows = [words.span("display", "Display window",
+    windows = [words.span("display", _("Display window"),
                           Window(session.display_start, session.display_end)),
-               words.span("access", "Access window", rules.access),
+               words.span("access", _("Access window"), rules.access),
                coach_span or _coach_span(words, rules)]
     if learner_span is not None and learner_span.kind != "access":
         windows.append(learner_span)
@@ -198,22 +237,31 @@ def _learner_span(words: _Words, rules: SessionRules, relation: Relation,
         return None
     window = learner_window(rules, facts, words.at)
     kind = learner_window_kind(rules, facts)
-    reason = f" ({enrolment.dates_reason})" if enrolment and enrolment.dates_reason else ""
+    reason = enrolment.dates_reason if enrolment else None
     if kind is WindowKind.INDIVIDUAL:
-        label = f"Individual window{reason}"
+        label = _("Individual window")
     elif kind is WindowKind.EXTENDED:
-        label = f"Access window extended by {days_text(facts.extension_days)}{reason}"
+        label = _("Access window extended by %(days)s", days=days_text(facts.extension_days))
+    elif kind is WindowKind.DURATION and facts.extension_days:
+        label = _("Duration: %(days)s plus %(extra)s from the first visit",
+                  days=days_text(rules.duration_days), extra=days_text(facts.extension_days))
     elif kind is WindowKind.DURATION:
-        extra = f" plus {days_text(facts.extension_days)}{reason}" if facts.extension_days else ""
-        label = f"Duration: {days_text(rules.duration_days)}{extra} from the first visit"
+        label = _("Duration: %(days)s from the first visit", days=days_text(rules.duration_days))
     else:
-        label = "Access window"
+        label = _("Access window")
+        reason = None
+    if reason and kind is not WindowKind.DURATION:
+        label = _("%(window)s (%(reason)s)", window=label, reason=reason)
+    elif reason and facts.extension_days:
+        label = _("Duration: %(days)s plus %(extra)s (%(reason)s) from the first visit",
+                  days=days_text(rules.duration_days), extra=days_text(facts.extension_days),
+                  reason=reason)
     return words.span(kind.value, label, window)
 
 
 def _coach_span(words: _Words, rules: SessionRules) -> Span:
-    label = "Coach window" if rules.coach is not None else (
-        "Coach window (unset: the access window applies)")
+    label = _("Coach window") if rules.coach is not None else (
+        _("Coach window (unset: the access window applies)"))
     return words.span("coach", label, coach_window(rules))
 
 
@@ -231,13 +279,13 @@ def _answer(need: str, words: _Words, rules: SessionRules, relation: Relation, a
     label = NEED_LABELS[need]
     if access.is_admin:
         if outcome is Outcome.NOT_FOUND:
-            return NeedAnswer(need, label, outcome, "Not found (404)", Decision.NONE, None, (
-                "Admins may do everything but hand in work: that is for learners, and the "
-                "gate reads no enrolment for an admin.",))
-        return NeedAnswer(need, label, outcome, "Allowed", Decision.OPEN, None,
-                          ("Admins may do everything, at any moment.",))
+            return NeedAnswer(need, label, outcome, _("Not found (404)"), Decision.NONE, None, (
+                _("Admins may do everything but hand in work: that is for learners, and the "
+                  "gate reads no enrolment for an admin."),))
+        return NeedAnswer(need, label, outcome, _("Allowed"), Decision.OPEN, None,
+                          (_("Admins may do everything, at any moment."),))
     if outcome is Outcome.NOT_FOUND:
-        return NeedAnswer(need, label, outcome, "Not found (404)", access.as_coach
+        return NeedAnswer(need, label, outcome, _("Not found (404)"), access.as_coach
                           if _ROLE_OF_NEED[need] == "coach" else access.as_learner, None,
                           (_no_role(need),))
     parts = []  # (role, its decision, its window)
@@ -251,9 +299,9 @@ def _answer(need: str, words: _Words, rules: SessionRules, relation: Relation, a
     if len(parts) == 2:
         coach, learner = parts
         applied = coach if coach[1] is access.decision else learner
-        sentences.append(f"Both roles: the more generous answer wins (as coach: "
-                         f"{_decision_words(coach[1])}; as learner: "
-                         f"{_decision_words(learner[1])}).")
+        sentences.append(_("Both roles: the more generous answer wins (as coach: %(coach)s; as "
+                           "learner: %(learner)s).", coach=_decision_words(coach[1]),
+                           learner=_decision_words(learner[1])))
     role, decision, span = applied
     window = _window_of(span, rules, relation, words.at)
     if role == "learner" and decision is Decision.SUSPENDED:
@@ -264,130 +312,156 @@ def _answer(need: str, words: _Words, rules: SessionRules, relation: Relation, a
 
 def _suspension_span(enrolment: _Enrolment, words: _Words) -> Span:
     since = enrolment.suspended_at
-    label = "Suspension" + (f" ({enrolment.suspension_reason})"
-                            if enrolment.suspension_reason else "")
+    label = (_("Suspension (%(reason)s)", reason=enrolment.suspension_reason)
+             if enrolment.suspension_reason else _("Suspension"))
     return Span("suspension", label, _since(since, words.admin_tz),
                 _since(since, words.user_tz), None)
 
 
 def _since(moment: datetime | None, tz: ZoneInfo) -> str:
-    return f"Since {format_local(moment, tz)}" if moment is not None else "Suspended"
+    return (_("Since %(moment)s", moment=format_local(moment, tz)) if moment is not None
+            else _("Suspended"))
 
 
 def _no_role(need: str) -> str:
     if need == "submit":
-        return "Not enrolled as a learner: only learners hand in work, others get Not found."
+        return _("Not enrolled as a learner: only learners hand in work, others get Not found.")
     if need in ("grade", "track"):
-        return "Not a coach of this session: only coaches and admins may, others get Not found."
-    return ("Not enrolled and not a coach of this session: its pages answer Not found, "
-            "with no hint that the session exists.")
+        return _("Not a coach of this session: only coaches and admins may, others get Not "
+                 "found.")
+    return _("Not enrolled and not a coach of this session: its pages answer Not found, "
+             "with no hint that the session exists.")
 
 
 def _part_sentence(role: str, decision: Decision, span: Span, need: str, words: _Words,
                    rules: SessionRules, relation: Relation, enrolment: _Enrolment | None) -> str:
     if role == "learner" and decision is Decision.SUSPENDED:
-        since = (f" since {format_local(enrolment.suspended_at, words.admin_tz)}"
-                 if enrolment and enrolment.suspended_at else "")
-        reason = f" ({enrolment.suspension_reason})" if enrolment.suspension_reason else ""
-        return (f"Suspended{since}{reason}: a suspended learner opens nothing inside the "
-                "session; they keep their hand-ins and grades.")
+        if enrolment and enrolment.suspended_at:
+            state = _("Suspended since %(moment)s",
+                      moment=format_local(enrolment.suspended_at, words.admin_tz))
+        else:
+            state = _("Suspended")
+        if enrolment and enrolment.suspension_reason:
+            state = _("%(state)s (%(reason)s)", state=state, reason=enrolment.suspension_reason)
+        return _("%(state)s: a suspended learner opens nothing inside the session; they keep "
+                 "their hand-ins and grades.", state=state)
     window = _window_of(span, rules, relation, words.at)
     who = "coaches" if role == "coach" else "this learner"
-    head = f"{span.label}: {words.words(window)}; {words.position(window)}"
-    extra = ""
-    if span.kind == "duration" and relation.learner.first_access_at is None:
-        extra = " Not visited yet: opening the session at this moment starts the days."
     ended = window.status(words.at) is Status.PAST
-    return f"{head}; {_consequence(decision, need, who, ended)}.{extra}"
+    sentence = _("%(window)s: %(dates)s; %(position)s; %(consequence)s.", window=span.label,
+                 dates=words.words(window), position=words.position(window),
+                 consequence=_consequence(decision, need, who, ended))
+    if span.kind == "duration" and relation.learner.first_access_at is None:
+        sentence = _("%(sentence)s Not visited yet: opening the session at this moment starts "
+                     "the days.", sentence=sentence)
+    return sentence
 
 
 def _consequence(decision: Decision, need: str, who: str, ended: bool) -> str:
-    gets = f"{who} get" if who == "coaches" else f"{who} gets"
+    coaches = who == "coaches"
     if decision is Decision.NOT_YET:
-        return f"{gets} the locked page that says when it opens"
+        return (_("coaches get the locked page that says when it opens") if coaches
+                else _("this learner gets the locked page that says when it opens"))
     if decision is Decision.CLOSED:
-        return f"after its end the session is closed (after-end policy): {gets} the locked page"
+        return (_("after its end the session is closed (after-end policy): coaches get the "
+                  "locked page") if coaches
+                else _("after its end the session is closed (after-end policy): this learner "
+                       "gets the locked page"))
     if decision is Decision.READ_ONLY:
-        return f"after its end the session is read only (after-end policy): {_READ_ONLY[need]}"
+        return str(_READ_ONLY[need])
     if ended:  # open after the end: the after-end policy is open
-        return f"after its end the session stays open (after-end policy): {who} {_MAY[need]}"
-    return f"{who} {_MAY[need]}"
+        return str(_MAY_AFTER_END[who][need])
+    return str(_MAY[who][need])
 
 
 def _decision_words(decision: Decision) -> str:
-    return decision.value.replace("_", " ")
+    return str({
+        Decision.OPEN: _l("open"), Decision.NOT_YET: _l("not yet"), Decision.CLOSED: _l("closed"),
+        Decision.READ_ONLY: _l("read only"), Decision.SUSPENDED: _l("suspended"),
+        Decision.NONE: _l("none"),
+    }.get(decision, decision.value.replace("_", " ")))
 
 
 def _outcome_text(outcome: Outcome, decision: Decision, window: Window | None,
                   words: _Words) -> str:
     if outcome is Outcome.ALLOWED:
-        return "Allowed, read only" if decision is Decision.READ_ONLY else "Allowed"
-    reason = {
-        Decision.NOT_YET: "not open yet",
-        Decision.CLOSED: "ended, closed",
-        Decision.READ_ONLY: "ended, read only",
-        Decision.SUSPENDED: "suspended",
-    }.get(decision, "not available")
+        return _("Allowed, read only") if decision is Decision.READ_ONLY else _("Allowed")
     if window is not None and decision is Decision.NOT_YET:
-        wait = humanize_delta(window.start - words.at)
-        reason += (f": opens on {format_bound(window.start, words.admin_tz, is_end=False)}"
-                   f" (in {wait})")
-    elif window is not None and decision in (Decision.CLOSED, Decision.READ_ONLY):
-        reason += f": ended on {format_bound(window.end, words.admin_tz, is_end=True)}"
-    return f"Locked page (403): {reason}"
+        return _("Locked page (403): not open yet: opens on %(start)s (in %(wait)s)",
+                 start=format_bound(window.start, words.admin_tz, is_end=False),
+                 wait=humanize_delta(window.start - words.at))
+    if window is not None and decision is Decision.CLOSED:
+        return _("Locked page (403): ended, closed: ended on %(end)s",
+                 end=format_bound(window.end, words.admin_tz, is_end=True))
+    if window is not None and decision is Decision.READ_ONLY:
+        return _("Locked page (403): ended, read only: ended on %(end)s",
+                 end=format_bound(window.end, words.admin_tz, is_end=True))
+    return {
+        Decision.NOT_YET: _("Locked page (403): not open yet"),
+        Decision.CLOSED: _("Locked page (403): ended, closed"),
+        Decision.READ_ONLY: _("Locked page (403): ended, read only"),
+        Decision.SUSPENDED: _("Locked page (403): suspended"),
+    }.get(decision) or _("Locked page (403): not available")
 
 
 def _roles(session: TrainingSession, user: User, relation: Relation) -> tuple[str, ...]:
     name = user.full_name
     roles = []
     if not user.active:
-        roles.append(f"{name}'s account is inactive: they cannot sign in, whatever the "
-                     "decision below.")
+        roles.append(_("%(name)s's account is inactive: they cannot sign in, whatever the "
+                       "decision below.", name=name))
     if relation.is_admin:
-        roles.append(f"{name} is a platform admin. Admins may do everything (but hand in "
-                     "work).")
+        roles.append(_("%(name)s is a platform admin. Admins may do everything (but hand in "
+                       "work).", name=name))
         return tuple(roles)
     if session.coach_id == user.id:
-        roles.append(f"{name} is the session coach.")
+        roles.append(_("%(name)s is the session coach.", name=name))
     elif relation.is_coach:
-        roles.append(f"{name} is a course coach in this session.")
+        roles.append(_("%(name)s is a course coach in this session.", name=name))
     if relation.learner is not None:
-        suspended = " (suspended)" if relation.learner.suspended else ""
-        roles.append(f"{name} is enrolled as a learner{suspended}.")
+        roles.append(_("%(name)s is enrolled as a learner (suspended).", name=name)
+                     if relation.learner.suspended
+                     else _("%(name)s is enrolled as a learner.", name=name))
     if not roles or (not user.active and len(roles) == 1):
-        roles.append(f"{name} is neither enrolled nor a coach in this session.")
+        roles.append(_("%(name)s is neither enrolled nor a coach in this session.", name=name))
     return tuple(roles)
 
 
 def _listing(words: _Words, session: TrainingSession, rules: SessionRules, relation: Relation,
              user: User, view: NeedAnswer) -> Listing:
     display = Window(session.display_start, session.display_end)
-    head = f"Display window: {words.words(display)}; {words.position(display)}"
+    head = _("Display window: %(dates)s; %(position)s", dates=words.words(display),
+             position=words.position(display))
     if relation.learner is None:
-        where = (" Coaches find it under Coaching." if relation.is_coach else "")
-        return Listing(False, None, (
-            f"{head}. My sessions lists only the sessions a user is enrolled in as a "
-            f"learner: this session is not in {user.full_name}'s.{where}",))
+        sentence = _("%(head)s. My sessions lists only the sessions a user is enrolled in as a "
+                     "learner: this session is not in %(name)s's.", head=head,
+                     name=user.full_name)
+        if relation.is_coach:
+            sentence = _("%(sentence)s Coaches find it under Coaching.", sentence=sentence)
+        return Listing(False, None, (sentence,))
     status = display.status(words.at)
-    opening = f"A learner who opens its address at this moment gets {_gets(view)}."
+    opening = _("A learner who opens its address at this moment gets %(what)s.",
+                what=_gets(view))
     if status is Status.UPCOMING:
-        return Listing(False, None, (f"{head}: the session is not listed in My sessions "
-                                     "until then.", opening))
+        return Listing(False, None, (_("%(head)s: the session is not listed in My sessions "
+                                       "until then.", head=head), opening))
     if status is Status.PAST:
-        return Listing(False, None, (f"{head}: the session is no longer listed in My "
-                                     "sessions.", opening))
-    _, tab_status, _ = place(rules, relation.learner, words.at)
+        return Listing(False, None, (_("%(head)s: the session is no longer listed in My "
+                                       "sessions.", head=head), opening))
+    _first, tab_status, _last = place(rules, relation.learner, words.at)
     tab = next(name for name, value in TABS.items() if value is tab_status)
-    return Listing(True, tab, (f"{head}: the session is listed in My sessions, under "
-                               f"{TAB_LABELS[tab]}.",))
+    return Listing(True, tab, (_("%(head)s: the session is listed in My sessions, under "
+                                 "%(tab)s.", head=head, tab=TAB_LABELS[tab]),))
 
 
 def _gets(view: NeedAnswer) -> str:
     if view.outcome is Outcome.ALLOWED:
-        return "the session" + (", read only" if view.decision is Decision.READ_ONLY else "")
+        return (_("the session, read only") if view.decision is Decision.READ_ONLY
+                else _("the session"))
     if view.outcome is Outcome.LOCKED:
-        return "the " + view.outcome_text[0].lower() + view.outcome_text[1:]
-    return "Not found (404)"
+        return _("the %(locked_page)s",
+                 locked_page=view.outcome_text[0].lower() + view.outcome_text[1:])
+    return _("Not found (404)")
 
 
 def _course_notes(db, session: TrainingSession, user: User, relation: Relation,
@@ -408,22 +482,23 @@ def _course_notes(db, session: TrainingSession, user: User, relation: Relation,
     ).all()
     mine = [row.code for row in rows if row.coached]
     others = [row for row in rows if not row.coached]
-    notes = [f"Course coaches are judged per course: {user.full_name} coaches "
-             f"{', '.join(mine)}; on those courses' pages the answers above hold."]
+    notes = [_("Course coaches are judged per course: %(name)s coaches %(courses)s; on those "
+               "courses' pages the answers above hold.", name=user.full_name,
+               courses=", ".join(mine))]
     if others:
         rules = SessionRules.of(session)
         other_access = decide(relation_for(db, user, session, others[0].id), rules, at)
-        answers = "; ".join(f"{NEED_LABELS[need].lower()}: "
-                            f"{_short(gate_outcome(other_access, need))}"
+        answers = "; ".join(_("%(need)s: %(answer)s", need=str(NEED_LABELS[need]).lower(),
+                              answer=_short(gate_outcome(other_access, need)))
                             for need in NEED_LABELS)
-        notes.append(f"On the pages of {', '.join(row.code for row in others)} they are not "
-                     f"a coach: {answers}.")
+        notes.append(_("On the pages of %(courses)s they are not a coach: %(answers)s.",
+                       courses=", ".join(row.code for row in others), answers=answers))
     return tuple(notes)
 
 
 def _short(outcome: Outcome) -> str:
-    return {Outcome.ALLOWED: "allowed", Outcome.LOCKED: "locked page (403)",
-            Outcome.NOT_FOUND: "not found (404)"}[outcome]
+    return {Outcome.ALLOWED: _("allowed"), Outcome.LOCKED: _("locked page (403)"),
+            Outcome.NOT_FOUND: _("not found (404)")}[outcome]
 
 
 # --- reading the form -------------------------------------------------------------
@@ -454,12 +529,13 @@ def read_query(db, args: Mapping[str, str], tz: ZoneInfo, now: datetime) -> Expl
     errors = {}
     user = find_person(db, typed_user) if typed_user else None
     if typed_user and user is None:
-        errors["user"] = f"No user has the username, e-mail or id “{typed_user}”."
+        errors["user"] = _("No user has the username, e-mail or id “%(typed)s”.",
+                           typed=typed_user)
     at = now
     try:
         at = parse_local(typed_at, tz, is_end=False) or now
     except DateInputError as error:
-        errors["at"] = (MOMENT_YEAR_OUT_OF_RANGE if str(error) == YEAR_OUT_OF_RANGE
+        errors["at"] = (str(MOMENT_YEAR_OUT_OF_RANGE) if str(error) == str(YEAR_OUT_OF_RANGE)
                         else str(error))
         at = None
     return ExplainerQuery(typed_user, typed_at, read_tab(args.get("tab")), user, at, errors)

@@ -22,14 +22,15 @@ from ..models import Assignment, Enrolment, Grade, Submission, TrainingSession, 
 from . import due_dates, journal, notify
 from .access import SessionRules, learner_fact_columns, learner_facts_of
 from .journal import Actor
+from .language import gettext as _
+from .language import lazy_gettext as _l
+from .language import number_text
 from .pagination import Page, paginate
 
 MAX_FEEDBACK_CHARS = 10_000
 JOURNAL_FEEDBACK_CHARS = 60  # of the feedback, the journal keeps the beginning
-NOT_A_NUMBER = "Enter a number, e.g. 14 or 14.5."
-TOO_PRECISE = "Use at most two decimals, e.g. 14.25."
-SUSPENDED_READ_ONLY = ("{name} is suspended from this session: their work and grades stay "
-                       "visible, but they cannot be graded until an admin lifts the suspension.")
+NOT_A_NUMBER = _l("Enter a number, e.g. 14 or 14.5.")
+TOO_PRECISE = _l("Use at most two decimals, e.g. 14.25.")
 
 # Digits with an optional decimal part; a comma is read as a decimal point.
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
@@ -44,7 +45,17 @@ class GradeError(ValueError):
 
 
 def out_of_range(max_score: int) -> str:
-    return f"The score must be between 0 and {max_score}."
+    return _("The score must be between 0 and %(max)s.", max=number_text(max_score))
+
+
+def suspended_read_only(name: str) -> str:
+    """Why the work of the suspended learner ``name`` cannot be graded."""
+    return _("%(name)s is suspended from this session: their work and grades stay visible, "
+             "but they cannot be graded until an admin lifts the suspension.", name=name)
+
+
+def feedback_too_long() -> str:
+    return _("Write at most %(count)s characters.", count=number_text(MAX_FEEDBACK_CHARS))
 
 
 def parse_score(text: str | None, max_score: int) -> Decimal:
@@ -54,12 +65,12 @@ def parse_score(text: str | None, max_score: int) -> Decimal:
     """
     text = (text or "").strip()
     if not _NUMBER.match(text):
-        raise GradeError(NOT_A_NUMBER)
+        raise GradeError(str(NOT_A_NUMBER))
     value = Decimal(text.replace(",", "."))
     if value < 0 or value > max_score:
         raise GradeError(out_of_range(max_score))
     if value != value.quantize(Decimal("0.01")):
-        raise GradeError(TOO_PRECISE)
+        raise GradeError(str(TOO_PRECISE))
     return value
 
 
@@ -68,6 +79,12 @@ def format_score(score: float | Decimal | None) -> str:
     if score is None:
         return ""
     return f"{float(score):.2f}".rstrip("0").rstrip(".")
+
+
+def score_text(score: float | Decimal | None) -> str:
+    """format_score in the current language, for reading: '14.5' in English, '14,5' in
+    French (format_score stays the form's and the journal's value)."""
+    return number_text(Decimal(format_score(score))) if score is not None else ""
 
 
 # --- the grid -----------------------------------------------------------------
@@ -108,7 +125,8 @@ class Cell:
 
     @property
     def score_text(self) -> str:
-        return format_score(self.score)
+        """The score as people read it in their language ('14.5', '14,5')."""
+        return score_text(self.score)
 
 
 @dataclass(frozen=True)
@@ -318,10 +336,10 @@ def save_grade(db_session, submission: Submission, score: Decimal, feedback: str
     would for two updates.
     """
     if _suspended(db_session, submission):
-        raise GradeError(SUSPENDED_READ_ONLY.format(name=submission.user.full_name))
+        raise GradeError(suspended_read_only(submission.user.full_name))
     feedback = (feedback or "").strip()
     if len(feedback) > MAX_FEEDBACK_CHARS:
-        raise GradeError(f"Write at most {MAX_FEEDBACK_CHARS:,} characters.")
+        raise GradeError(feedback_too_long())
     values = {"score": float(score), "feedback": feedback, "grader_id": by.user_id,
               "graded_at": now}
     new = _journal_values(score, feedback)

@@ -24,6 +24,8 @@ from ..models import Assignment, Grade, Submission, TrainingSession, User
 from . import journal
 from .dates import format_local
 from .journal import Actor
+from .language import gettext as _
+from .language import number_text
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ANSWER_CHARS = 50_000
@@ -67,13 +69,17 @@ def extension_problem(name: str) -> str | None:
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     if ext in ALLOWED_EXTENSIONS:
         return None
-    kind = f"“.{ext}” files" if ext else "Files without an extension"
-    return f"{kind} cannot be handed in. Use one of: {', '.join(ALLOWED_EXTENSIONS)}."
+    types = ", ".join(ALLOWED_EXTENSIONS)
+    if ext:
+        return _("“.%(ext)s” files cannot be handed in. Use one of: %(types)s.",
+                 ext=ext, types=types)
+    return _("Files without an extension cannot be handed in. Use one of: %(types)s.",
+             types=types)
 
 
 def graded_message(graded_at: datetime, tz: ZoneInfo) -> str:
-    return (f"Your work was graded on {format_local(graded_at, tz, with_time=False)}; "
-            "it can no longer be changed.")
+    return _("Your work was graded on %(day)s; it can no longer be changed.",
+             day=format_local(graded_at, tz, with_time=False))
 
 
 def file_path(folder: Path, key: str) -> Path:
@@ -132,17 +138,19 @@ def _store(upload: Upload, folder: Path) -> tuple[str, int]:
         log.error("A hand-in file could not be written to %s: %s", folder, error)
         _remove(folder, key)
         raise HandInRefused(
-            "Your file could not be saved: the portal's storage is full or unavailable. "
-            "Nothing was handed in; try again later, or hand in your answer without the file.",
+            _("Your file could not be saved: the portal's storage is full or unavailable. "
+              "Nothing was handed in; try again later, or hand in your answer without the "
+              "file."),
             "attachment") from None
     if size > MAX_FILE_BYTES or size == 0:
         path.unlink(missing_ok=True)
         if size == 0:
-            raise HandInRefused("The file is empty. Attach the file with your work.",
+            raise HandInRefused(_("The file is empty. Attach the file with your work."),
                                 "attachment")
         raise HandInRefused(
-            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. "
-            "Make it smaller (a PDF export, or a zip) and try again.", "attachment")
+            _("The file is larger than %(size)s MB. Make it smaller (a PDF export, or a "
+              "zip) and try again.", size=number_text(MAX_FILE_BYTES // (1024 * 1024))),
+            "attachment")
     return key, size
 
 
@@ -167,10 +175,11 @@ def _check(existing: Submission | None, answer: str, upload: Upload | None,
     if existing is not None and existing.grade is not None:
         raise HandInRefused(graded_message(existing.grade.graded_at, tz))
     if len(answer) > MAX_ANSWER_CHARS:
-        raise HandInRefused(f"Write at most {MAX_ANSWER_CHARS:,} characters.", "answer")
+        raise HandInRefused(_("Write at most %(count)s characters.",
+                              count=number_text(MAX_ANSWER_CHARS)), "answer")
     keeps_file = existing is not None and existing.file_key is not None
     if not answer.strip() and upload is None and not keeps_file:
-        raise HandInRefused("Write an answer or attach a file.", "answer")
+        raise HandInRefused(_("Write an answer or attach a file."), "answer")
 
 
 def hand_in(db_session, *, session: TrainingSession, assignment: Assignment, user: User,
@@ -208,8 +217,8 @@ def hand_in(db_session, *, session: TrainingSession, assignment: Assignment, use
             _remove(folder, key)
         if isinstance(error, IntegrityError):
             # Two hand-ins of the same work at the same moment: the other one won.
-            raise HandInRefused("This work was just handed in from elsewhere. "
-                                "Reload the page to see it, then try again.") from None
+            raise HandInRefused(_("This work was just handed in from elsewhere. "
+                                  "Reload the page to see it, then try again.")) from None
         raise
     if old_key is not None:
         _remove(folder, old_key)
@@ -250,8 +259,8 @@ def _write(db_session, session: TrainingSession, assignment: Assignment, user: U
             .execution_options(synchronize_session=False)
         ).rowcount
         if not replaced:
-            raise HandInRefused("This work was graded a moment ago; it can no longer be "
-                                "changed. Reload the page to see the grade.")
+            raise HandInRefused(_("This work was graded a moment ago; it can no longer be "
+                                  "changed. Reload the page to see the grade."))
         # The UPDATE bypassed the instance: the commit's expiry makes it read it again.
     journal.record(
         db_session, by, now, "submission", "create" if existing is None else "update",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from .access import LearnerFacts, SessionRules, WindowKind, learner_window, learner_window_kind
 from .dates import days_text, format_bound
+from .language import gettext as _
 
 MAX_DAYS = 3650  # ten years: more is a typing mistake
 MAX_REASON = 200
@@ -56,10 +57,10 @@ def check_reason(reason: str | None, field: str = "reason") -> str:
     """The reason, stripped; a missing or too long one is a field error."""
     reason = (reason or "").strip()
     if not reason:
-        raise LearnerDatesError({field: "Give a reason (it is shown with the dates)."})
+        raise LearnerDatesError({field: _("Give a reason (it is shown with the dates).")})
     if len(reason) > MAX_REASON:
-        raise LearnerDatesError({field: f"Keep the reason to {MAX_REASON} characters "
-                                        f"(it has {len(reason)})."})
+        raise LearnerDatesError({field: _("Keep the reason to %(max)s characters (it has "
+                                          "%(count)s).", max=MAX_REASON, count=len(reason))})
     return reason
 
 
@@ -70,18 +71,19 @@ def dates_change(kind: str, *, days: int | None = None, start: datetime | None =
     if kind == REMOVE:
         return REMOVAL
     if kind not in KINDS:
-        raise LearnerDatesError({"kind": "Choose an extension, an individual window or removal."})
+        raise LearnerDatesError({"kind": _("Choose an extension, an individual window or "
+                                             "removal.")})
     errors: dict[str, str] = {}
     if kind == EXTEND:
         if days is None:
-            errors["days"] = "Give the number of days to add, for example 5."
+            errors["days"] = _("Give the number of days to add, for example 5.")
         elif not 1 <= days <= MAX_DAYS:
-            errors["days"] = f"Give a number of days from 1 to {MAX_DAYS}."
+            errors["days"] = _("Give a number of days from 1 to %(max)s.", max=MAX_DAYS)
     else:
         if start is None and end is None:
-            errors["start"] = "Give a start, an end, or both."
+            errors["start"] = _("Give a start, an end, or both.")
         elif start is not None and end is not None and end <= start:
-            errors["end"] = "The end must be after the start."
+            errors["end"] = _("The end must be after the start.")
     try:
         reason = check_reason(reason)
     except LearnerDatesError as error:
@@ -100,30 +102,41 @@ def dates_words(rules: SessionRules, facts: LearnerFacts, reason: str | None, no
     'until 20 Jul 2027 — extended by 5 days: medical leave',
     'from 3 Jan 2027 until 20 Jul 2027 — individual dates: works nights'."""
     kind = learner_window_kind(rules, facts)
-    why = f": {reason}" if reason else ""
     if kind is WindowKind.INDIVIDUAL:
         window = learner_window(rules, facts, now)
-        bounds = []
-        if window.start is not None:
-            bounds.append(f"from {format_bound(window.start, tz, is_end=False)}")
-        if window.end is not None:
-            bounds.append(f"until {format_bound(window.end, tz, is_end=True)}")
-        return f"{' '.join(bounds) or 'no dates'} — individual dates{why}"
+        start = format_bound(window.start, tz, is_end=False) if window.start else None
+        end = format_bound(window.end, tz, is_end=True) if window.end else None
+        if start and end:
+            bounds = _("from %(start)s until %(end)s", start=start, end=end)
+        elif start:
+            bounds = _("from %(start)s", start=start)
+        elif end:
+            bounds = _("until %(end)s", end=end)
+        else:
+            bounds = _("no dates")
+        return (_("%(bounds)s — individual dates: %(reason)s", bounds=bounds, reason=reason)
+                if reason else _("%(bounds)s — individual dates", bounds=bounds))
     if not facts.extension_days:
         return ""
-    extended = f"extended by {days_text(facts.extension_days)}{why}"
+    days = days_text(facts.extension_days)
+    extended = (_("extended by %(days)s: %(reason)s", days=days, reason=reason) if reason
+                else _("extended by %(days)s", days=days))
     if kind is WindowKind.DURATION:
         if facts.first_access_at is None:
-            return (f"{days_text(rules.duration_days + facts.extension_days)} from the "
-                    f"first visit — {extended}")
+            return _("%(days)s from the first visit — %(extended)s",
+                     days=days_text(rules.duration_days + facts.extension_days),
+                     extended=extended)
         window = learner_window(rules, facts, now)
-        return f"until {format_bound(window.end, tz, is_end=True)} — {extended}"
+        return _("until %(end)s — %(extended)s", end=format_bound(window.end, tz, is_end=True),
+                 extended=extended)
     if kind is WindowKind.EXTENDED:
         window = learner_window(rules, facts, now)
-        return f"until {format_bound(window.end, tz, is_end=True)} — {extended}"
-    return f"{extended} (the session has no end date, so it changes nothing)"
+        return _("until %(end)s — %(extended)s", end=format_bound(window.end, tz, is_end=True),
+                 extended=extended)
+    return _("%(extended)s (the session has no end date, so it changes nothing)",
+             extended=extended)
 
 
 def suspension_words(reason: str | None) -> str:
     """'Suspended: unpaid fees'."""
-    return f"Suspended: {reason}" if reason else "Suspended"
+    return _("Suspended: %(reason)s", reason=reason) if reason else _("Suspended")

@@ -53,13 +53,16 @@ from .access import (
 )
 from .calendar import CalendarEntry
 from .dates import date_range, days_text, format_bound, humanize_delta
+from .language import gettext as _
+from .language import lazy_gettext as _l
+from .language import ngettext
 from .learner_dates import suspension_words
 from .pagination import Page
 
 # URL value -> status, in the order the tabs are shown.
 TABS = {"current": Status.CURRENT, "past": Status.PAST, "upcoming": Status.UPCOMING}
-TAB_LABELS = {"current": "Current sessions", "past": "Past sessions",
-              "upcoming": "Upcoming sessions"}
+TAB_LABELS = {"current": _l("Current sessions"), "past": _l("Past sessions"),
+              "upcoming": _l("Upcoming sessions")}
 PER_PAGE = 25
 
 
@@ -134,12 +137,16 @@ def dates_note(rules: SessionRules, facts: LearnerFacts, reason: str | None) -> 
     """Why the learner's dates differ from the session's, shown under them: 'Extended by
     5 days: medical leave', 'Your own dates: works nights'; None when they do not (an
     extension of a session without an end changes nothing, so it says nothing)."""
-    why = f": {reason}" if reason else ""
     kind = learner_window_kind(rules, facts)
     if kind is WindowKind.INDIVIDUAL:
-        return f"Your own dates{why}"
+        if reason:
+            return _("Your own dates: %(reason)s", reason=reason)
+        return _("Your own dates")
     if facts.extension_days and kind in (WindowKind.EXTENDED, WindowKind.DURATION):
-        return f"Extended by {days_text(facts.extension_days)}{why}"
+        days = days_text(facts.extension_days)
+        if reason:
+            return _("Extended by %(days)s: %(reason)s", days=days, reason=reason)
+        return _("Extended by %(days)s", days=days)
     return None
 
 
@@ -281,7 +288,8 @@ def _cards(db_session, user: User, items: list[Placed], now: datetime,
 def window_text(window: Window, duration_days: int | None, started: bool, tz: ZoneInfo) -> str:
     """The learner's access dates in words, in ``tz``."""
     if duration_days is not None and not started:
-        return f"{_days(window)} days from your first visit"
+        return ngettext("%(num)s day from your first visit",
+                        "%(num)s days from your first visit", _days(window))
     return date_range(window.start, window.end, tz)
 
 
@@ -294,18 +302,22 @@ def state_text(status: Status, window: Window, policy: str, now: datetime, tz: Z
     """'Ends in 5 days', 'Opens on 3 Dec 2026 at 09:00 (in 4 days)',
     'Ended on 2 Nov 2026 — read only', 'Ended — closed', 'No end date'."""
     if status is Status.UPCOMING:
-        wait = humanize_delta(window.start - now)
-        return f"Opens on {format_bound(window.start, tz, is_end=False)} (in {wait})"
+        return _("Opens on %(bound)s (in %(wait)s)",
+                 bound=format_bound(window.start, tz, is_end=False),
+                 wait=humanize_delta(window.start - now))
     if status is Status.CURRENT:
         if duration_days is not None and not started:
-            return f"Your {_days(window)} days start when you open it"
+            return ngettext("Your %(num)s day starts when you open it",
+                            "Your %(num)s days start when you open it", _days(window))
         if window.end is None:
-            return "No end date"
-        return f"Ends in {humanize_delta(window.end - now)}"
+            return _("No end date")
+        return _("Ends in %(wait)s", wait=humanize_delta(window.end - now))
     if policy == AfterEndPolicy.CLOSED:
-        return "Ended — closed"
-    tail = "still open" if policy == AfterEndPolicy.OPEN else "read only"
-    return f"Ended on {format_bound(window.end, tz, is_end=True)} — {tail}"
+        return _("Ended — closed")
+    bound = format_bound(window.end, tz, is_end=True)
+    if policy == AfterEndPolicy.OPEN:
+        return _("Ended on %(bound)s — still open", bound=bound)
+    return _("Ended on %(bound)s — read only", bound=bound)
 
 
 def calendar_window(window: Window, duration_days: int | None, started: bool) -> Window | None:
@@ -353,7 +365,7 @@ def learner_state(session: TrainingSession, facts: LearnerFacts, now: datetime, 
     if visiting and facts.first_access_at is None and session.duration_days is not None:
         facts = dataclasses.replace(facts, first_access_at=now)
     rules = SessionRules.of(session)
-    window, status, _ = place(rules, facts, now)
+    window, status, _decision = place(rules, facts, now)
     started = facts.first_access_at is not None
     reason = facts.dates_reason if isinstance(facts, EnrolmentFacts) else None
     return LearnerState(
@@ -402,7 +414,7 @@ def suspension_of(db_session, session: TrainingSession, user_id: int,
     ).one_or_none()
     if row is None or not row.suspended:
         return None
-    _, status, _ = place(SessionRules.of(session), learner_facts_of(row), now)
+    _window, status, _decision = place(SessionRules.of(session), learner_facts_of(row), now)
     tab = next(name for name, candidate in TABS.items() if candidate is status)
     return Suspension(row.suspension_reason, row.User.full_name, tab)
 

@@ -33,7 +33,7 @@ from ..models import (
     TrainingSession,
     User,
 )
-from . import calendar, dates, grading, journal, outbox, password_links
+from . import calendar, dates, grading, journal, language, outbox, password_links
 from .access import (
     LearnerFacts,
     SessionRules,
@@ -320,6 +320,8 @@ def run_schedule(db: Session, *, now: datetime) -> None:
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), auto_reload=False,
                            autoescape=select_autoescape(["html"]),
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+# The same texts and catalogs as the pages; the language is the recipient's (render).
+language.install_in(_environment)
 
 
 class RecipientGone(Exception):
@@ -399,10 +401,16 @@ class RenderCache:
 
 def render(db: Session, message: OutboxMessage, *, now: datetime,
            cache: RenderCache | None = None) -> None:
-    """Fill in the message for its recipient (their address, zone and the session as it
-    is now) and keep it: retries send exactly this."""
+    """Fill in the message for its recipient (their address, language, zone and the
+    session as it is now) and keep it: retries send exactly this."""
     cache = cache or RenderCache()
     user = db.get(User, message.user_id) if message.user_id else None
+    with language.speaking(user.language if user is not None else None):
+        _render_for(db, message, user, now, cache)
+
+
+def _render_for(db: Session, message: OutboxMessage, user: User | None, now: datetime,
+                cache: RenderCache) -> None:
     if message.kind == SET_PASSWORD:
         return _render_set_password(message, user, now)
     session = db.get(TrainingSession, message.session_id) if message.session_id else None
@@ -418,6 +426,7 @@ def render(db: Session, message: OutboxMessage, *, now: datetime,
     if message.kind not in renderers:
         raise ValueError(f"unknown message kind {message.kind!r}")
     base = {"user": user, "session": session, "portal_url": settings.base_url,
+            "language_code": language.current_code(),
             "url": f"{settings.base_url.rstrip('/')}/sessions/{session.id}",
             "unsubscribe_url": unsubscribe_url(user.id, message.kind)}
     subject, template, context = renderers[message.kind](db, message, user, session, now, cache)
@@ -443,6 +452,7 @@ def _render_set_password(message: OutboxMessage, user: User | None, now: datetim
         raise NoLongerDue("the recipient's account is no longer active")
     token = password_links.make_token(user, secret_key=settings.secret_key, now=now)
     context = {"user": user, "portal_url": settings.base_url,
+               "language_code": language.current_code(),
                "url": f"{settings.base_url.rstrip('/')}/set-password/{token}",
                "lifetime": password_links.LIFETIME_TEXT,
                "expires": dates.format_local(password_links.expires_at(now), _zone(user)),

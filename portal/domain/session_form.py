@@ -19,6 +19,8 @@ from sqlalchemy import select
 
 from ..models import Course, SessionCategory, TrainingSession, User, UserClass
 from .dates import FIRST_YEAR, LAST_YEAR, DateInputError, input_value, parse_local
+from .language import gettext as _
+from .language import lazy_gettext as _l
 from .sessions import (
     DATE_LABELS,
     CopyPlan,
@@ -31,7 +33,7 @@ from .sessions import (
 from .text_search import find_user
 
 # The after-end policies as people read them, in the order forms offer them.
-POLICY_LABELS = {"read_only": "Read only", "open": "Still open", "closed": "Closed"}
+POLICY_LABELS = {"read_only": _l("Read only"), "open": _l("Still open"), "closed": _l("Closed")}
 WINDOW_FIELDS = (
     ("display_start", "display_end"),
     ("access_start", "access_end"),
@@ -47,31 +49,31 @@ INPUT_FIELDS = ("name", "description", "category_id", "coach", "after_end_policy
 NAME_MAX, DESCRIPTION_MAX, COACH_MAX, DATE_MAX = 200, 20000, 254, 40
 DURATION_MAX = 3650
 REMINDER_MAX = 365
-REMINDER_RANGE = f"Between 1 and {REMINDER_MAX} days, or empty for no reminder."
+REMINDER_RANGE = _l("Between 1 and %(max)s days, or empty for no reminder.", max=REMINDER_MAX)
 
-NAME_REQUIRED = "Give the session a name."
-NAME_TOO_LONG = "At most 200 characters."
-NAME_TAKEN = "A session already has this name."
-COACH_REQUIRED = "Choose the session coach."
-NOT_A_CHOICE = "Not a valid choice."
-NOT_AN_INTEGER = "Not a valid integer value."
-DURATION_RANGE = f"Between 1 and {DURATION_MAX} days."
-DURATION_WITH_DATES = ("In duration mode each learner gets these days from their first access: "
-                       "leave Access start and Access end empty.")
-END_BEFORE_START = "The end must be after the start."
-COPY_NAME_REQUIRED = "Give the copy a name."
+NAME_REQUIRED = _l("Give the session a name.")
+NAME_TOO_LONG = _l("At most 200 characters.")
+NAME_TAKEN = _l("A session already has this name.")
+COACH_REQUIRED = _l("Choose the session coach.")
+NOT_A_CHOICE = _l("Not a valid choice.")
+NOT_AN_INTEGER = _l("Not a valid integer value.")
+DURATION_RANGE = _l("Between 1 and %(max)s days.", max=DURATION_MAX)
+DURATION_WITH_DATES = _l("In duration mode each learner gets these days from their first "
+                         "access: leave Access start and Access end empty.")
+END_BEFORE_START = _l("The end must be after the start.")
+COPY_NAME_REQUIRED = _l("Give the copy a name.")
 
 
 def too_long(limit: int) -> str:
-    return f"Field cannot be longer than {limit} characters."
+    return _("Field cannot be longer than %(limit)s characters.", limit=limit)
 
 
 def unknown_user_message(typed: str) -> str:
     """What to say when no active user has the username or e-mail typed in a picker."""
     typed = (typed or "").strip()
     if not typed:
-        return "Type a username or an e-mail address."
-    return f"No active user has the username or e-mail “{typed}”."
+        return _("Type a username or an e-mail address.")
+    return _("No active user has the username or e-mail “%(typed)s”.", typed=typed)
 
 
 @dataclass
@@ -243,11 +245,11 @@ def _check_windows(raw: Mapping, merged: dict, errors: dict[str, str]) -> None:
             continue
         if merged.get(start) is not None and merged.get(end) is not None \
                 and merged[end] <= merged[start]:
-            errors.setdefault(end if end in raw else start, END_BEFORE_START)
+            errors.setdefault(end if end in raw else start, str(END_BEFORE_START))
     involved = [n for n in ("duration_days", "access_start", "access_end") if n in raw]
     if involved and not any(n in errors for n in involved) and merged.get("duration_days") \
             and (merged.get("access_start") or merged.get("access_end")):
-        errors.setdefault(involved[0], DURATION_WITH_DATES)
+        errors.setdefault(involved[0], str(DURATION_WITH_DATES))
 
 
 def coach_window_warning(values: Mapping[str, datetime | None]) -> str | None:
@@ -260,17 +262,21 @@ def coach_window_warning(values: Mapping[str, datetime | None]) -> str | None:
     if coach_start is None and coach_end is None:
         return None  # unset: coaches use the access window
     access_start, access_end = values.get("access_start"), values.get("access_end")
-    problems = []
-    if coach_start is not None and (access_start is None or coach_start > access_start):
-        problems.append("starts after learners can get in")
-    if coach_end is not None and (access_end is None or coach_end < access_end):
-        problems.append("ends before learners' access ends")
-    if not problems:
-        return None
-    return (
-        "The coach access " + " and ".join(problems) + ". Coaches usually need to prepare "
-        "before learners arrive and follow up after they leave. You can save anyway."
-    )
+    late = coach_start is not None and (access_start is None or coach_start > access_start)
+    early = coach_end is not None and (access_end is None or coach_end < access_end)
+    if late and early:
+        return _("The coach access starts after learners can get in and ends before learners' "
+                 "access ends. Coaches usually need to prepare before learners arrive and "
+                 "follow up after they leave. You can save anyway.")
+    if late:
+        return _("The coach access starts after learners can get in. Coaches usually need to "
+                 "prepare before learners arrive and follow up after they leave. You can save "
+                 "anyway.")
+    if early:
+        return _("The coach access ends before learners' access ends. Coaches usually need to "
+                 "prepare before learners arrive and follow up after they leave. You can save "
+                 "anyway.")
+    return None
 
 
 def read_dates(raw: Mapping[str, str | None], tz: ZoneInfo) -> dict[str, datetime | None]:
@@ -290,17 +296,18 @@ def read_copy_name(db, text: str | None) -> tuple[str, str | None]:
     (None when it can)."""
     name = _line(text)
     if not name:
-        return name, COPY_NAME_REQUIRED
+        return name, str(COPY_NAME_REQUIRED)
     if len(name) > NAME_MAX:
-        return name, NAME_TOO_LONG
+        return name, str(NAME_TOO_LONG)
     if name_taken(db, name):
-        return name, NAME_TAKEN
+        return name, str(NAME_TAKEN)
     return name, None
 
 
 def shift_out_of_range(label: str, year: int) -> str:
-    return (f"That moves the {label} to the year {year}: dates stay within the years "
-            f"{FIRST_YEAR} to {LAST_YEAR}. Choose a nearer new start.")
+    return _("That moves the %(date)s to the year %(year)s: dates stay within the years "
+             "%(first)s to %(last)s. Choose a nearer new start.",
+             date=label, year=year, first=FIRST_YEAR, last=LAST_YEAR)
 
 
 def read_date_shift(text: str | None, tz: ZoneInfo, source: TrainingSession

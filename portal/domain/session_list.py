@@ -19,6 +19,7 @@ from .access import (
 )
 from .dates import parse_local, read_range
 from .keyset import Key
+from .language import lazy_gettext as _l
 from .pagination import Page, read_page_args
 from .text_search import clean_search
 
@@ -27,7 +28,8 @@ from .text_search import clean_search
 SORTS = ("name", "category", "display", "access", "courses", "learners", "status", "starts",
          "ends")
 STATUSES = {"active": Status.CURRENT, "upcoming": Status.UPCOMING, "past": Status.PAST}
-STATUS_LABELS = {Status.CURRENT: "Active", Status.UPCOMING: "Upcoming", Status.PAST: "Past"}
+STATUS_LABELS = {Status.CURRENT: _l("Active"), Status.UPCOMING: _l("Upcoming"),
+                 Status.PAST: _l("Past")}
 DATE_MAX = 40  # characters of a typed date kept (a date and time with its offset is 25)
 
 

@@ -32,6 +32,7 @@ from ..models import (
 )
 from . import enrolment, journal, notify
 from .journal import Actor
+from .language import gettext as _
 from .users import label as user_label
 
 # The columns an admin edits, in the order the journal lists them.
@@ -529,7 +530,11 @@ def coach_role_problem(user: User) -> str | None:
     teachers and administrators coach."""
     if user.role in COACH_ROLES:
         return None
-    return f"Only a teacher or an administrator can coach: {user.username} is a {user.role}."
+    if user.role == PlatformRole.LEARNER.value:
+        return _("Only a teacher or an administrator can coach: %(username)s is a learner.",
+                 username=user.username)
+    return _("Only a teacher or an administrator can coach: %(username)s is a %(role)s.",
+             username=user.username, role=user.role)
 
 
 def add_course_coach(db, session: TrainingSession, course: Course, user: User, *, by: Actor,

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .dates import bound_day, day_text, format_local, shifted, to_local, window_words
+from .language import gettext as _
 
 WIDTH = 640
 ROW_HEIGHT = 28
@@ -55,15 +56,21 @@ def label_lines(label: str) -> tuple[str, ...]:
     return (head, bracket.strip() + rest) if bracket else (label,)
 
 
+def bar_text(label: str, words: str) -> str:
+    """'Access: from 3 Dec 2026': a window's name and its dates."""
+    return _("%(window)s: %(dates)s", window=label, dates=words)
+
+
 def build_timeline(windows: dict[str, tuple[datetime | None, datetime | None]], now: datetime,
-                   tz: ZoneInfo) -> Timeline:
+                   tz: ZoneInfo, css: dict[str, str] | None = None) -> Timeline:
     """Lay out ``windows`` ({"Display": (start, end), ...}) on one time axis with ``now``.
     The axis names the earliest and the latest date drawn, under their place; with no
     date at all it says so. Any datetime Python holds can be drawn: the margins stop at
-    its limits."""
+    its limits. ``css``: label -> the bar's class (display, access, coach), for labels
+    in another language; by default the label's first word."""
     bounds = [(m, is_end) for pair in windows.values()
               for m, is_end in zip(pair, (False, True), strict=True) if m is not None]
-    moments = [m for m, _ in bounds] + [now]
+    moments = [m for m, _is_end in bounds] + [now]
     low, high = min(moments), max(moments)
     margin = max(high - low, timedelta(days=1)) * 0.08
     axis_low, axis_high = shifted(low, -margin), shifted(high, margin)
@@ -82,7 +89,7 @@ def build_timeline(windows: dict[str, tuple[datetime | None, datetime | None]], 
         bars.append(Bar(
             label=label,
             lines=lines[label],
-            css=label.lower().split()[0],
+            css=(css or {}).get(label) or label.lower().split()[0],
             x=x1,
             width=max(x2 - x1, 2),
             y=TOP + i * ROW_HEIGHT,
@@ -90,8 +97,9 @@ def build_timeline(windows: dict[str, tuple[datetime | None, datetime | None]], 
             open_end=end is None,
             text=window_words(start, end, tz),
         ))
-    description = "; ".join(f"{b.label}: {b.text}" for b in bars)
-    description += f". Today is {format_local(now, tz)}."
+    description = _("%(windows)s. Today is %(today)s.",
+                    windows="; ".join(bar_text(b.label, b.text) for b in bars),
+                    today=format_local(now, tz))
     return Timeline(
         bars=bars,
         today_x=x_of(now),
@@ -107,7 +115,7 @@ def _axis(bounds, now, tz, x_of, middle: float) -> list[AxisLabel]:
     read elsewhere (an end at midnight is its last day); one label when they are the
     same day, a note when no window has a date."""
     if not bounds:
-        return [AxisLabel(middle, "No dates: every window is always open", "middle")]
+        return [AxisLabel(middle, _("No dates: every window is always open"), "middle")]
     days = [(m, bound_day(m, tz, is_end=is_end) or to_local(m, tz).date())
             for m, is_end in bounds]
     days.append((now, to_local(now, tz).date()))
@@ -129,16 +137,18 @@ def _placed(x: float, text: str) -> AxisLabel:
 def session_timeline(session, now: datetime, tz: ZoneInfo) -> Timeline:
     """The timeline of a saved session (or of anything with the six window attributes)."""
     coach_start, coach_end = session.coach_start, session.coach_end
-    coach_label = "Coach access"
+    coach_label = _("Coach access")
     if coach_start is None and coach_end is None:
         coach_start, coach_end = session.access_start, session.access_end
-        coach_label = "Coach access (as access)"
+        coach_label = _("Coach access (as access)")
+    display_label, access_label = _("Display"), _("Access")
     return build_timeline(
         {
-            "Display": (session.display_start, session.display_end),
-            "Access": (session.access_start, session.access_end),
+            display_label: (session.display_start, session.display_end),
+            access_label: (session.access_start, session.access_end),
             coach_label: (coach_start, coach_end),
         },
         now,
         tz,
+        css={display_label: "display", access_label: "access", coach_label: "coach"},
     )

@@ -26,6 +26,10 @@ from sqlalchemy.sql import Select
 
 from ..models import AccessEvent, Assignment, Grade, Submission, UTCDateTime
 from .charts import Chart, build_chart
+from .dates import day_text, days_text
+from .language import gettext as _
+from .language import lazy_gettext as _l
+from .language import ngettext, number_text, percent_text, pgettext
 from .tracking_table import (
     CHART_DAYS,
     GRADE_BUCKETS,
@@ -243,7 +247,8 @@ def chart_series(db_session, session_id: int, scope: Scope, days: ChartDays | No
 
 
 def _day_label(day: date, with_year: bool = True) -> str:
-    return f"{day.day} {day.strftime('%b')}" + (f" {day.year}" if with_year else "")
+    """'3 Dec 2026', '3 Dec' ('3 déc. 2026', '3 dic 2026'), in the reader's language."""
+    return day_text(day, with_year=with_year)
 
 
 def _busiest(days: list[date], values: list[int]) -> tuple[date, int]:
@@ -252,18 +257,31 @@ def _busiest(days: list[date], values: list[int]) -> tuple[date, int]:
 
 
 def _period(days: list[date]) -> str:
-    return f"{_day_label(days[0])} to {_day_label(days[-1])}"
+    return _("%(first)s to %(last)s", first=_day_label(days[0]), last=_day_label(days[-1]))
+
+
+def learners_text(count: int) -> str:
+    return ngettext("%(num)s learner", "%(num)s learners", count)
+
+
+def hand_ins_text(count: int) -> str:
+    return ngettext("%(num)s hand-in", "%(num)s hand-ins", count)
+
+
+def grades_text(count: int) -> str:
+    return ngettext("%(num)s grade", "%(num)s grades", count)
 
 
 @dataclass(frozen=True)
 class DailySeries:
-    """What a chart of one count per day says: its key, title, kind, the unit of its
-    values, the heading of its data column, and its description in words."""
+    """What a chart of one count per day says: its key, title, kind, its values in
+    words, the heading of its data column, and its description in words (the texts
+    are lazy: read in the language of the page that shows them)."""
 
     key: str
     title: str
     kind: str
-    unit: str
+    count_text: Callable[[int], str]
     column: str
     describe: Callable[[list[date], list[int]], str]  # called when some value is not 0
     empty: str  # the description when every value is 0
@@ -272,11 +290,12 @@ class DailySeries:
 def _describe_active(day_list: list[date], values: list[int]) -> str:
     peak_day, peak = _busiest(day_list, values)
     active_days = sum(1 for v in values if v)
-    return (
-        f"{_period(day_list)}: learners came on {active_days} of {len(day_list)} days; "
-        f"the busiest day was {_day_label(peak_day)} with {peak} "
-        f"learner{'s' if peak != 1 else ''}; "
-        f"{_daily_average(sum(values), len(values))} a day on average."
+    return _(
+        "%(period)s: learners came on %(active)s of %(days)s; the busiest day was %(day)s "
+        "with %(learners)s; %(average)s a day on average.",
+        period=_period(day_list), active=number_text(active_days),
+        days=days_text(len(day_list)), day=_day_label(peak_day),
+        learners=learners_text(peak), average=_daily_average(sum(values), len(values)),
     )
 
 
@@ -284,65 +303,74 @@ def _daily_average(total: int, days: int) -> str:
     """'less than 1', '1.5', '25': never '0.0' when some learner came."""
     average = total / days
     if average < 1:
-        return "less than 1" if total else "0"
+        return _("less than 1") if total else number_text(0)
     if average >= 10:
-        return f"{average:.0f}"
-    return f"{average:.1f}".removesuffix(".0")
+        return number_text(round(average))
+    return number_text(round(average, 1))  # "1.5", "1,5"; 1.0 is written "1"
 
 
 def _describe_hand_ins(day_list: list[date], values: list[int]) -> str:
     peak_day, peak = _busiest(day_list, values)
-    return (
-        f"{sum(values)} hand-in{'s' if sum(values) != 1 else ''} from {_period(day_list)}; "
-        f"the most on {_day_label(peak_day)} ({peak})."
+    return ngettext(
+        "%(num)s hand-in from %(period)s; the most on %(day)s (%(peak)s).",
+        "%(num)s hand-ins from %(period)s; the most on %(day)s (%(peak)s).",
+        sum(values), period=_period(day_list), day=_day_label(peak_day),
+        peak=number_text(peak),
     )
 
 
-ACTIVE_LEARNERS = DailySeries("active", "Daily active learners", "line", "learner",
-                              "Active learners", _describe_active,
-                              "No learner visit is recorded for these days.")
-HAND_INS = DailySeries("handins", "Hand-ins per day", "bar", "hand-in", "Hand-ins",
-                       _describe_hand_ins, "Nothing has been handed in yet.")
+ACTIVE_LEARNERS = DailySeries("active", _l("Daily active learners"), "line", learners_text,
+                              _l("Active learners"), _describe_active,
+                              _l("No learner visit is recorded for these days."))
+HAND_INS = DailySeries("handins", _l("Hand-ins per day"), "bar", hand_ins_text,
+                       _l("Hand-ins"), _describe_hand_ins,
+                       _l("Nothing has been handed in yet."))
 
 
 def daily_chart(series: DailySeries, days: ChartDays | None, values: list[int]) -> Chart:
     """The chart of ``values``, one per day of ``days`` (none before the window opens)."""
     day_list = days.days if days else []
     return build_chart(
-        series.key, series.title,
-        series.describe(day_list, values) if any(values) else series.empty,
-        [_day_label(d) for d in day_list], values, kind=series.kind, unit=series.unit,
-        columns=("Day", series.column),
+        series.key, str(series.title),
+        series.describe(day_list, values) if any(values) else str(series.empty),
+        [_day_label(d) for d in day_list], values, kind=series.kind,
+        count_text=series.count_text, columns=(_("Day"), str(series.column)),
         axis_labels=[_day_label(d, with_year=False) for d in day_list],
     )
 
 
 def bucket_labels() -> list[str]:
+    """'0–10%', … '90–100%' ('0–10 %' in French)."""
     step = 100 // GRADE_BUCKETS
-    return [f"{k * step}–{(k + 1) * step}%" for k in range(GRADE_BUCKETS)]
+    return [f"{number_text(k * step)}–{percent_text((k + 1) * step / 100)}"
+            for k in range(GRADE_BUCKETS)]
 
 
 def bucket_edges() -> list[str]:
     """The axis of the grades: the percentages where one range ends and the next starts."""
     step = 100 // GRADE_BUCKETS
-    return [f"{k * step}%" for k in range(GRADE_BUCKETS + 1)]
+    return [percent_text(k * step / 100) for k in range(GRADE_BUCKETS + 1)]
 
 
 def grades_chart(values: list[int]) -> Chart:
     labels = bucket_labels()
-    description = "No work has been graded yet."
+    description = _("No work has been graded yet.")
     total = sum(values)
     if total:
         top = values.index(max(values))
         below_half = sum(values[: GRADE_BUCKETS // 2])
-        description = (
-            f"{total} grade{'s' if total != 1 else ''}, in percent of each assignment's "
-            f"maximum score; the most frequent range is {labels[top]} "
-            f"({values[top]}); {below_half or 'none'} below 50%."
+        description = ngettext(
+            "%(num)s grade, in percent of each assignment's maximum score; the most frequent "
+            "range is %(range)s (%(top)s); %(below)s below %(half)s.",
+            "%(num)s grades, in percent of each assignment's maximum score; the most frequent "
+            "range is %(range)s (%(top)s); %(below)s below %(half)s.",
+            total, range=labels[top], top=number_text(values[top]),
+            below=number_text(below_half) if below_half else pgettext("grades", "none"),
+            half=percent_text(0.5),
         )
     return build_chart(
-        "grades", "Distribution of grades", description, labels, values, kind="bar",
-        unit="grade", columns=("Score (percent of the maximum)", "Grades"),
+        "grades", _("Distribution of grades"), description, labels, values, kind="bar",
+        count_text=grades_text, columns=(_("Score (percent of the maximum)"), _("Grades")),
         edge_labels=bucket_edges(), max_axis_labels=GRADE_BUCKETS + 1,
     )
 

@@ -22,6 +22,7 @@ from ..models import (
 )
 from . import journal, logins
 from .journal import Actor
+from .language import LANGUAGES
 from .passwords import hash_password
 from .text_search import user_matches
 
@@ -194,6 +195,17 @@ def change_own_timezone(db, user: User, timezone: str | None, *, by: Actor, now:
     before = {"timezone": user.timezone}
     user.timezone = timezone or None
     return _record_update(db, user, before, {"timezone": user.timezone}, by=by, now=now)
+
+
+def change_own_language(db, user: User, code: str | None, *, by: Actor, now: datetime
+                        ) -> tuple[dict, dict]:
+    """The language a user reads pages and e-mails in (None: their browser's, then the
+    portal's); returns (before, after)."""
+    if code and code not in LANGUAGES:
+        raise ValueError(f"unknown language {code!r}")
+    before = {"language": user.language}
+    user.language = code or None
+    return _record_update(db, user, before, {"language": user.language}, by=by, now=now)
 
 
 def _record_update(db, user: User, before: dict, after: dict, *, by: Actor, now: datetime

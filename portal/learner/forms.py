@@ -2,10 +2,13 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, StringField, TextAreaField, ValidationError
+from wtforms import PasswordField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..domain.hand_in import ALLOWED_EXTENSIONS, MAX_ANSWER_CHARS
+from ..domain.language import LANGUAGES
+from ..domain.language import lazy_gettext as _l
 from ..domain.zones import is_valid_zone, unknown_zone_message
 
 
@@ -54,6 +57,13 @@ class TimezoneForm(FlaskForm):
     def validate_timezone(self, field):
         if field.data and not is_valid_zone(field.data):
             raise ValidationError(unknown_zone_message(field.data))
+
+
+class LanguageForm(FlaskForm):
+    # "" follows the browser (then the portal); the names are each language's own.
+    language = SelectField(_l("Language"), choices=[
+        SelectChoice("", _l("The browser’s language")),
+        *(SelectChoice(code, name) for code, name in LANGUAGES.items())])
 
 
 class EmptyForm(FlaskForm):

@@ -4,21 +4,24 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from .. import clock
-from ..domain import logins, notify, users
+from ..domain import language, logins, notify, users
 from ..domain.calendar import build_calendar, ensure_token, new_token
 from ..domain.dates import zone
+from ..domain.language import LANGUAGES
+from ..domain.language import gettext as _
 from ..domain.my_sessions import calendar_entries, calendar_owner
 from ..domain.passwords import password_problem, verify_password
 from ..domain.zones import zone_options
 from ..extensions import db, limiter
 from ..web import current_actor
 from ..web.guards import login_required, public
+from ..web.language import request_language
 from ..web.navigation import current_login_id
 from . import bp
-from .forms import EmptyForm, PasswordForm, TimezoneForm
+from .forms import EmptyForm, LanguageForm, PasswordForm, TimezoneForm
 
 
-def _render_profile(password_form=None, timezone_form=None, status=200):
+def _render_profile(password_form=None, timezone_form=None, language_form=None, status=200):
     if ensure_token(current_user):
         db.session.commit()
     portal_zone = current_app.config["PORTAL_TIMEZONE"]
@@ -29,6 +32,8 @@ def _render_profile(password_form=None, timezone_form=None, status=200):
         "learner/profile.html",
         password_form=password_form or PasswordForm(formdata=None),
         timezone_form=timezone_form,
+        language_form=language_form or LanguageForm(
+            formdata=None, data={"language": current_user.language or ""}),
         portal_zone=portal_zone,
         zone_options=zone_options(clock.now(), keep=current_user.timezone),
         reset_form=EmptyForm(formdata=None),
@@ -131,6 +136,21 @@ def change_timezone():
     db.session.commit()
     zone_name = form.timezone.data or current_app.config["PORTAL_TIMEZONE"]
     flash(f"Times are now shown in {zone_name}.", "info")
+    return redirect(url_for("learner.profile"), 303)
+
+
+@bp.route("/profile/language", methods=["POST"])
+@login_required
+def change_language():
+    form = LanguageForm()
+    if not form.validate():
+        return _render_profile(language_form=form, status=422)
+    users.change_own_language(db.session, current_user, form.language.data,
+                              by=current_actor(), now=clock.now())
+    db.session.commit()
+    language.activate(request_language())  # this answer's flash is in the new language
+    flash(_("Pages and e-mails are now in %(name)s.",
+            name=LANGUAGES.get(form.language.data) or _("your browser’s language")), "info")
     return redirect(url_for("learner.profile"), 303)
 
 

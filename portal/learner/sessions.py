@@ -42,6 +42,9 @@ from ..domain.hand_in import (
     own_submissions,
     session_submission,
 )
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
+from ..domain.language import ngettext, number_text
 from ..domain.my_sessions import (
     TAB_LABELS,
     LearnerState,
@@ -64,8 +67,8 @@ from ..web.zone import viewer_zone
 from . import bp
 from .forms import HandInForm
 
-FILE_HINT = (f"At most {MAX_FILE_BYTES // (1024 * 1024)} MB; "
-             f"{', '.join(ALLOWED_EXTENSIONS)}. A new file replaces the one handed in before.")
+FILE_HINT = _l("At most %(size)s MB; %(types)s. A new file replaces the one handed in before.",
+               size=MAX_FILE_BYTES // (1024 * 1024), types=", ".join(ALLOWED_EXTENSIONS))
 
 
 @bp.route("/my-sessions")
@@ -73,7 +76,7 @@ FILE_HINT = (f"At most {MAX_FILE_BYTES // (1024 * 1024)} MB; "
 def my_sessions():
     if ensure_token(current_user):
         db.session.commit()
-    page, _ = read_page_args(request.args)
+    page, _per_page = read_page_args(request.args)
     result = tab_page(db.session, current_user, clock.now(), viewer_zone(),
                       request.args.get("tab"), page)
     context = {"result": result, "tab_labels": TAB_LABELS}
@@ -107,7 +110,8 @@ def session_page(session_id: int):
 
 def _access_dates(session) -> str:
     if session.duration_days:
-        return f"{session.duration_days} days from each learner's first visit"
+        return ngettext("%(num)s day from each learner's first visit",
+                        "%(num)s days from each learner's first visit", session.duration_days)
     return date_range(session.access_start, session.access_end, viewer_zone())
 
 
@@ -146,8 +150,8 @@ class AssignmentBlock:
     def file_size(self) -> str:
         size = (self.submission.file_size or 0) if self.submission else 0
         if size >= 1024 * 1024:
-            return f"{size / (1024 * 1024):.1f} MB"
-        return f"{max(1, round(size / 1024))} KB"
+            return _("%(size)s MB", size=number_text(round(size / (1024 * 1024), 1)))
+        return _("%(size)s KB", size=number_text(max(1, round(size / 1024))))
 
 
 def _dues(course_id: int, submissions: dict[int, Submission | None]) -> dict[int, LearnerDue]:
@@ -260,12 +264,12 @@ def _handed_in(assignment: Assignment, submission: Submission):
     """After a hand-in: back to the course page, or (htmx) the assignment's block."""
     session_id = g.training_session.id
     if not wants_fragment():
-        flash(f"Your work on “{assignment.title}” was handed in.", "info")
+        flash(_("Your work on “%(title)s” was handed in.", title=assignment.title), "info")
         url = url_for("learner.course_page", session_id=session_id,
                       course_id=assignment.course_id)
         return redirect(f"{url}#assignment-{assignment.id}", 303)
     # The block shows "Handed in on …" itself, the message does not repeat the date.
-    block = _block(assignment, submission, g.access, message="Your work was handed in.")
+    block = _block(assignment, submission, g.access, message=_("Your work was handed in."))
     return _assignment_fragment(block), 200
 
 
@@ -295,7 +299,7 @@ def submission_file(session_id: int, submission_id: int):
 def session_calendar(session_id: int):
     """The viewer's window of the session as an .ics file; works before it opens too."""
     session = g.training_session
-    _, window = _viewer_window(session, g.access)
+    _state, window = _viewer_window(session, g.access)
     if window is None or (window.start is None and window.end is None):
         abort(404)  # no date to put in a calendar (yet)
     entry = CalendarEntry(session.id, current_user.id, session.name, window,

@@ -36,6 +36,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # IANA zone name; None means the portal's configured zone.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The language pages and e-mails are in for this user (portal.domain.language.LANGUAGES);
+    # None: the browser's, else the portal's.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Secret for the personal calendar feed URL; reset by the user.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,6 +19,7 @@ from ..domain.access import (
     load_for_gate,
 )
 from ..domain.dates import format_bound, humanize_delta
+from ..domain.language import gettext as _
 from ..domain.my_sessions import Suspension, suspension_of
 from ..domain.visits import counts_as_visit, record_visit
 from ..extensions import db, login_manager
@@ -136,8 +137,8 @@ def way_back(access: Access, tab: str | None = None) -> WayBack | None:
     window), else a coach's Coaching page; None for anyone else (an admin is never
     locked out)."""
     if access.as_learner is not Decision.NONE:
-        return WayBack("My sessions", url_for("learner.my_sessions",
+        return WayBack(_("My sessions"), url_for("learner.my_sessions",
                                               tab=tab or _TAB_OF.get(access.as_learner)))
     if access.as_coach is not Decision.NONE:
-        return WayBack("Coaching", url_for("coach.coaching"))
+        return WayBack(_("Coaching"), url_for("coach.coaching"))
     return None

@@ -8,6 +8,8 @@ from sqlalchemy import exists, or_, select
 
 from .. import clock
 from ..domain import logins
+from ..domain.language import gettext as _
+from ..domain.language import lazy_gettext as _l
 from ..extensions import db, login_manager
 from ..models import Enrolment, LoginSession, SessionCourseCoach, TrainingSession, User
 
@@ -80,21 +82,21 @@ def navigation() -> dict:
 # An entry is the current place when the page's endpoint is one it covers (the longest
 # match wins: admin.sessions_export is under Sessions, admin.session_page too).
 ADMIN_SECTIONS = (
-    ("admin.dashboard", "Dashboard", ("admin.dashboard",)),
-    ("admin.sessions", "Sessions", ("admin.session",)),
-    ("admin.users", "Users", ("admin.user",)),
-    ("admin.courses", "Courses", ("admin.course",)),
-    ("admin.classes", "Classes", ("admin.class",)),
-    ("admin.categories", "Categories", ("admin.categor",)),
-    ("admin.import_enrolments", "Import enrolments", ("admin.import",)),
-    ("admin.history", "History", ("admin.history",)),
-    ("admin.outbox", "Outbox", ("admin.outbox",)),
-    ("admin.api_tokens", "API tokens", ("admin.api_token",)),
+    ("admin.dashboard", _l("Dashboard"), ("admin.dashboard",)),
+    ("admin.sessions", _l("Sessions"), ("admin.session",)),
+    ("admin.users", _l("Users"), ("admin.user",)),
+    ("admin.courses", _l("Courses"), ("admin.course",)),
+    ("admin.classes", _l("Classes"), ("admin.class",)),
+    ("admin.categories", _l("Categories"), ("admin.categor",)),
+    ("admin.import_enrolments", _l("Import enrolments"), ("admin.import",)),
+    ("admin.history", _l("History"), ("admin.history",)),
+    ("admin.outbox", _l("Outbox"), ("admin.outbox",)),
+    ("admin.api_tokens", _l("API tokens"), ("admin.api_token",)),
 )
 NAV_AREAS = (
-    ("learner.my_sessions", "My sessions", "learner", ("learner.",)),
-    ("coach.coaching", "Coaching", "coach", ("coach.",)),
-    ("learner.profile", "Profile", None, ("learner.profile", "learner.login")),
+    ("learner.my_sessions", _l("My sessions"), "learner", ("learner.",)),
+    ("coach.coaching", _l("Coaching"), "coach", ("coach.",)),
+    ("learner.profile", _l("Profile"), None, ("learner.profile", "learner.login")),
 )
 
 
@@ -121,16 +123,17 @@ def sidebar() -> list[NavGroup]:
     """The groups of the sidebar the signed-in user may see, the current place marked."""
     nav = navigation()
     views = current_app.view_functions
-    candidates = [(e, p) for e, _, p in ADMIN_SECTIONS if nav["admin"] and e in views]
-    candidates += [(e, p) for e, _, key, p in NAV_AREAS if (key is None or nav[key]) and e in views]
+    candidates = [(e, p) for e, _label, p in ADMIN_SECTIONS if nav["admin"] and e in views]
+    candidates += [(e, p) for e, _label, key, p in NAV_AREAS
+                   if (key is None or nav[key]) and e in views]
     current = _current_endpoint(candidates)
     groups = []
-    admin = [NavLink(e, label, e == current) for e, label, _ in ADMIN_SECTIONS
+    admin = [NavLink(e, str(label), e == current) for e, label, _prefixes in ADMIN_SECTIONS
              if nav["admin"] and e in views]
     if admin:
-        groups.append(NavGroup("Administration", admin))
-    groups.append(NavGroup(None, [NavLink(e, label, e == current)
-                                  for e, label, key, _ in NAV_AREAS
+        groups.append(NavGroup(_("Administration"), admin))
+    groups.append(NavGroup(None, [NavLink(e, str(label), e == current)
+                                  for e, label, key, _prefixes in NAV_AREAS
                                   if (key is None or nav[key]) and e in views]))
     return groups
 
@@ -142,10 +145,10 @@ def admin_home() -> str:
 
 def nav_items(nav: dict) -> list[tuple[str, str, bool]]:
     """The areas a person may reach (the home page lists them), each with whether to show it."""
-    entries = [(admin_home(), "Administration", "admin"),
-               *((e, label, key) for e, label, key, _ in NAV_AREAS)]
+    entries = [(admin_home(), _("Administration"), "admin"),
+               *((e, label, key) for e, label, key, _prefixes in NAV_AREAS)]
     return [
-        (endpoint, label, key is None or nav[key])
+        (endpoint, str(label), key is None or nav[key])
         for endpoint, label, key in entries
         if endpoint in current_app.view_functions
     ]
