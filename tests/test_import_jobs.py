@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.domain import csv_import, enrolment, jobs
 from portal.extensions import db
 from portal.models import Enrolment, ImportUpload, Job, JobStatus, User
-from tests.helpers import NOW, make_session
+from tests.helpers import NOW, make_session, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = jobs.JOB_ROWS + 1_000  # 6,000 rows: over the limit a request handles itself
@@ -44,20 +44,8 @@ def upload(client, data, url="/admin/import"):
     return client.post(url, {"file": (io.BytesIO(data), "term.csv")})
 
 
-def run_jobs() -> list[int]:
-    """What the worker does between two outbox batches, until no job is due."""
-    ran = []
-    with Session(db.engine) as worker_session:
-        while (job_id := jobs.run_due(worker_session, now=NOW)) is not None:
-            ran.append(job_id)
-    db.session.expire_all()
-    return ran
 
 
-def page(client, url) -> BeautifulSoup:
-    response = client.get(url)
-    assert response.status_code == 200, response.data[:500]
-    return BeautifulSoup(response.data, "html.parser")
 
 
 def enrolled() -> int:
@@ -74,7 +62,7 @@ def test_a_big_file_is_previewed_by_a_job_whose_page_shows_progress_then_the_pre
         client, big_file, monkeypatch):
     _, data = big_file
     job_url = start_preview(client, data)
-    waiting = page(client, job_url)
+    waiting = client.get_page(job_url)
     assert "Waiting for the worker" in waiting.select_one("#job-phase").text
     area = waiting.select_one("#import-area")
     assert area["hx-trigger"] == "every 1s" and area["hx-get"] == job_url
@@ -93,7 +81,7 @@ def test_a_big_file_is_previewed_by_a_job_whose_page_shows_progress_then_the_pre
     assert f"{ROWS:,} of {ROWS:,} rows" in running.select_one("#job-phase").text  # all read
     assert running.select_one("progress")["value"] == "50"
 
-    done = page(client, job_url)
+    done = client.get_page(job_url)
     assert done.select_one("#import-area").get("hx-trigger") is None  # polling stops
     counts = {row.th.text: row.td.text for row in done.select(".import-counts tr")}
     assert counts["Will be enrolled"] == f"{ROWS:,}"
@@ -101,7 +89,7 @@ def test_a_big_file_is_previewed_by_a_job_whose_page_shows_progress_then_the_pre
     apply_button = done.select_one("#import-area form button[type=submit]")
     assert apply_button.text.startswith(f"Apply: enrol {ROWS:,}")
     assert enrolled() == 0  # a preview writes nothing
-    listed = page(client, "/admin/import").select(".import-jobs a")
+    listed = client.get_page("/admin/import").select(".import-jobs a")
     assert [a["href"] for a in listed] == [job_url]
 
 
@@ -115,13 +103,13 @@ def test_the_apply_of_a_big_file_runs_as_a_job_and_enrols_everyone(client, big_f
     _, data = big_file
     preview_url = start_preview(client, data)
     run_jobs()
-    response = client.post("/admin/import/apply", apply_form_of(page(client, preview_url)))
+    response = client.post("/admin/import/apply", apply_form_of(client.get_page(preview_url)))
     assert response.status_code == 303
     apply_url = response.headers["Location"]
     assert apply_url != preview_url
     assert enrolled() == 0  # nothing before the worker runs it
     run_jobs()
-    result = page(client, apply_url)
+    result = client.get_page(apply_url)
     assert result.select_one("#result-title").text == "Import applied"
     assert result.select_one("#result-added").text == f"{ROWS:,}"
     assert enrolled() == ROWS
@@ -133,7 +121,7 @@ def test_a_failing_apply_writes_nothing_and_says_why(client, big_file, monkeypat
     preview_url = start_preview(client, data)
     run_jobs()
     apply_url = client.post("/admin/import/apply",
-                            apply_form_of(page(client, preview_url))).headers["Location"]
+                            apply_form_of(client.get_page(preview_url))).headers["Location"]
     real_apply_import = enrolment.apply_import
 
     def apply_then_fail(db_session, *args, **kwargs):  # the database fails after the writes
@@ -143,7 +131,7 @@ def test_a_failing_apply_writes_nothing_and_says_why(client, big_file, monkeypat
 
     monkeypatch.setattr(enrolment, "apply_import", apply_then_fail)
     run_jobs()
-    failed = page(client, apply_url)
+    failed = client.get_page(apply_url)
     message = failed.select_one("#import-area [role=alert]").text
     assert message.startswith("Nothing was written: the import stopped on an unexpected error")
     assert "no_such_column" in message
@@ -217,7 +205,7 @@ def test_the_worker_process_runs_a_job_with_drain(app, client, big_file):
          "--now", NOW.isoformat()], env=env, cwd=ROOT, capture_output=True, text=True,
         timeout=120)
     assert result.returncode == 0, result.stderr
-    done = page(client, job_url)
+    done = client.get_page(job_url)
     assert done.select_one("#preview-title").text == "Preview of term.csv"
 
 
@@ -226,7 +214,7 @@ def test_a_big_file_on_a_sessions_page_keeps_to_that_session(client, big_file):
     data = b"\n".join(line.rsplit(b",", 1)[0] for line in data.split(b"\n"))  # no session column
     job_url = start_preview(client, data, url=f"/admin/sessions/{session.id}/import")
     run_jobs()
-    done = page(client, job_url)
+    done = client.get_page(job_url)
     assert done.select_one("#import-area form")["action"] == \
         f"/admin/sessions/{session.id}/import/apply"
     assert session.name in done.select_one("h1").text
@@ -240,13 +228,13 @@ def test_a_big_file_that_creates_accounts_shows_them_and_makes_them(client, big_
                                              "create_accounts": "y"})
     job_url = response.headers["Location"]
     run_jobs()
-    preview_page = page(client, job_url)
+    preview_page = client.get_page(job_url)
     counts = {row.th.text: row.td.text for row in preview_page.select(".import-counts tr")}
     assert counts["Accounts to create"] == "2"
     assert "nia@example.org" in preview_page.select_one("#import-area").text
     apply_url = client.post("/admin/import/apply",
                             apply_form_of(preview_page)).headers["Location"]
     run_jobs()
-    assert page(client, apply_url).select_one("#result-added").text == f"{ROWS + 2:,}"
+    assert client.get_page(apply_url).select_one("#result-added").text == f"{ROWS + 2:,}"
     assert db.session.scalar(select(func.count()).select_from(User).where(
         User.email.in_(["nia@example.org", "oto@example.org"]))) == 2

@@ -6,7 +6,6 @@ import io
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
 
 from portal.domain import jobs, session_import, sessions
 from portal.extensions import db
@@ -19,7 +18,7 @@ from portal.models import (
     TrainingSession,
     User,
 )
-from tests.helpers import NOW, make_session
+from tests.helpers import make_session, run_jobs
 
 URL, APPLY_URL = "/admin/sessions/import", "/admin/sessions/import/apply"
 ROWS = jobs.SESSION_JOB_ROWS + 1  # one more than a request handles itself
@@ -41,20 +40,8 @@ def big_file(client, make_user, frozen_now):
     return "\n".join(lines).encode()
 
 
-def run_jobs() -> list[int]:
-    """What the worker does between two outbox batches, until no job is due."""
-    ran = []
-    with Session(db.engine) as worker_session:
-        while (job_id := jobs.run_due(worker_session, now=NOW)) is not None:
-            ran.append(job_id)
-    db.session.expire_all()
-    return ran
 
 
-def page(client, url) -> BeautifulSoup:
-    response = client.get(url)
-    assert response.status_code == 200, response.data[:500]
-    return BeautifulSoup(response.data, "html.parser")
 
 
 def start_preview(client, data) -> str:
@@ -83,7 +70,7 @@ def test_a_big_sessions_file_is_previewed_by_a_job_showing_progress_then_the_pre
         client, big_file, monkeypatch):
     job_url = start_preview(client, big_file)
     assert job_url.startswith("/admin/sessions/import/jobs/")
-    waiting = page(client, job_url)
+    waiting = client.get_page(job_url)
     assert "Waiting for the worker" in waiting.select_one("#job-phase").text
     area = waiting.select_one("#import-area")
     assert area["hx-trigger"] == "every 1s" and area["hx-get"] == job_url
@@ -102,7 +89,7 @@ def test_a_big_sessions_file_is_previewed_by_a_job_showing_progress_then_the_pre
     assert f"{ROWS:,} of {ROWS:,} rows" in running.select_one("#job-phase").text  # all read
     assert running.select_one("progress")["value"] == "25"
 
-    done = page(client, job_url)
+    done = client.get_page(job_url)
     assert done.select_one("#import-area").get("hx-trigger") is None  # polling stops
     assert counts(done) == {"In error": "0", "Sessions to create": f"{ROWS:,}",
                             "Sessions to update": "0", "Unchanged": "0"}
@@ -114,7 +101,7 @@ def test_a_big_sessions_file_is_previewed_by_a_job_showing_progress_then_the_pre
     assert done.select_one("#import-area form button").text.startswith(f"Apply: create {ROWS}")
     assert sessions_count() == 0  # a preview writes nothing
     # An admin who left comes back through the import page, which lists the job.
-    listed = page(client, "/admin/sessions/import").select(".import-jobs a")
+    listed = client.get_page("/admin/sessions/import").select(".import-jobs a")
     assert [a["href"] for a in listed] == [job_url.replace("/sessions/import/", "/import/")]
     assert client.get(listed[0]["href"]).headers["Location"].endswith(job_url)
 
@@ -123,10 +110,10 @@ def test_the_apply_of_a_big_sessions_file_runs_as_a_job_and_creates_every_sessio
         client, big_file):
     preview_url = start_preview(client, big_file)
     run_jobs()
-    apply_url = start_apply(client, page(client, preview_url))
+    apply_url = start_apply(client, client.get_page(preview_url))
     assert apply_url != preview_url and sessions_count() == 0  # not before the worker runs it
     run_jobs()
-    result = page(client, apply_url)
+    result = client.get_page(apply_url)
     assert result.select_one("#result-title").text == "Import applied"
     assert result.select_one("#result-created").text == f"{ROWS:,}"
     assert result.select_one("#result-categories").text == "1"
@@ -139,7 +126,7 @@ def test_the_apply_of_a_big_sessions_file_runs_as_a_job_and_creates_every_sessio
 def test_a_failing_sessions_apply_writes_nothing_and_says_why(client, big_file, monkeypatch):
     preview_url = start_preview(client, big_file)
     run_jobs()
-    apply_url = start_apply(client, page(client, preview_url))
+    apply_url = start_apply(client, client.get_page(preview_url))
     real_create = sessions.create_session
     made = []
 
@@ -151,7 +138,7 @@ def test_a_failing_sessions_apply_writes_nothing_and_says_why(client, big_file, 
 
     monkeypatch.setattr(session_import, "create_session", create_then_fail)
     run_jobs()
-    failed = page(client, apply_url)
+    failed = client.get_page(apply_url)
     message = failed.select_one("#import-area [role=alert]").text
     assert message.startswith("Nothing was written: the import stopped on an unexpected error")
     assert "no_such_column" in message
@@ -167,12 +154,12 @@ def test_a_failing_sessions_apply_writes_nothing_and_says_why(client, big_file, 
 def test_a_sessions_job_changed_meanwhile_shows_the_new_preview(client, big_file):
     preview_url = start_preview(client, big_file)
     run_jobs()
-    preview_page = page(client, preview_url)
+    preview_page = client.get_page(preview_url)
     cora = db.session.scalar(select(User).where(User.username == "cora"))
     make_session(cora, "Cohort 0007", code="C-0007")  # made by hand meanwhile
     apply_url = start_apply(client, preview_page)
     run_jobs()
-    again = page(client, apply_url)
+    again = client.get_page(apply_url)
     assert "Something changed since the preview" in again.select_one("[role=alert]").text
     assert counts(again)["Sessions to create"] == f"{ROWS - 1:,}"
     assert sessions_count() == 1  # nothing of the file was written
