@@ -39,6 +39,7 @@ from .tabular import (  # noqa: F401 (MAX_BYTES: the pages)
     FileProblem,
     TableError,
     column_letter,
+    find_columns,
     open_table,
     place_in,
 )
@@ -204,14 +205,9 @@ def read_csv(data: bytes, *, session_required: bool,
 
 def _read_header(header: list[str], place: str, session_required: bool,
                  positions: dict[str, int]) -> FileProblem | None:
-    for index, raw in enumerate(header):
-        name = raw.strip().lower()
-        if name not in ALL_COLUMNS:
-            continue
-        if name in positions:
-            return FileProblem(f"The header ({place}) names the column “{name}” twice "
-                               f"(columns {positions[name] + 1} and {index + 1}). Keep one.")
-        positions[name] = index
+    problem = find_columns(header, ALL_COLUMNS, place, positions)
+    if problem is not None:
+        return problem
     found = ", ".join(f"“{cell.strip()[:40]}”" for cell in header[:8] if cell.strip())
     if "username" not in positions and "email" not in positions:
         return FileProblem(

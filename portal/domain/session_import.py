@@ -66,7 +66,7 @@ from .sessions import (
     remove_course_coach,
     update_session,
 )
-from .tabular import FileProblem, Table, TableError, open_table
+from .tabular import FileProblem, Table, TableError, find_columns, open_table
 from .users import label as user_label
 
 # The columns of a sessions file, in the order the export writes them.
@@ -191,14 +191,9 @@ def read_sessions_file(data: bytes, *, progress: Progress | None = None
 
 def _read_header(header: list[str], place: str, positions: dict[str, int]
                  ) -> FileProblem | None:
-    for index, raw in enumerate(header):
-        name = raw.strip().lower()
-        if name not in COLUMNS:
-            continue
-        if name in positions:
-            return FileProblem(f"The header ({place}) names the column “{name}” twice "
-                               f"(columns {positions[name] + 1} and {index + 1}). Keep one.")
-        positions[name] = index
+    problem = find_columns(header, COLUMNS, place, positions)
+    if problem is not None:
+        return problem
     if "name" not in positions:
         found = ", ".join(f"“{cell.strip()[:40]}”" for cell in header[:8] if cell.strip())
         return FileProblem(f"Missing column: the header ({place}) needs a “name” column "

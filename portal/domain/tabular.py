@@ -87,6 +87,21 @@ def place_in(sheet: str | None, number: int, column: int | None = None) -> str:
     return f"{where} of sheet “{sheet}”"
 
 
+def find_columns(header: list[str], known, place: str,
+                 positions: dict[str, int]) -> FileProblem | None:
+    """Fill ``positions`` with the 0-based index of each of the ``known`` column names the
+    header holds (trimmed, case-insensitive); a FileProblem when one is named twice."""
+    for index, raw in enumerate(header):
+        name = raw.strip().lower()
+        if name not in known:
+            continue
+        if name in positions:
+            return FileProblem(f"The header ({place}) names the column “{name}” twice "
+                               f"(columns {positions[name] + 1} and {index + 1}). Keep one.")
+        positions[name] = index
+    return None
+
+
 def is_workbook(data: bytes) -> bool:
     return data.startswith(_ZIP_MAGIC)
 
