@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ..models import Job, JobStatus, TrainingSession
 from . import csv_import, session_import
 from .account_import import NewAccount
+from .claims import claim_ids
 from .csv_import import ApplyResult, FileProblem, Preview, PreviewRow, RowKind
 from .dates import zone
 from .journal import Actor
@@ -110,20 +111,10 @@ def claim_due(db: Session, *, now: datetime, limit: int = 1) -> list[Job]:
                    "nothing of it was kept. Try a smaller file, or ask your "
                    "administrator to look at the worker's log.")
         .execution_options(synchronize_session=False))
-    candidates = select(Job.id).where(_due(now)).order_by(Job.id).limit(limit)
-    if db.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(db.scalars(candidates))
-    if not ids:
-        db.commit()
-        return []
-    # The WHERE is checked again row by row: a job another worker took meanwhile is skipped.
-    claimed = list(db.scalars(
-        update(Job).where(Job.id.in_(ids), _due(now))
-        .values(status=JobStatus.RUNNING.value, claimed_until=now + LEASE,
-                tries=Job.tries + 1, started_at=now, phase="", rows_done=0)
-        .returning(Job.id)
-        .execution_options(synchronize_session=False)))
+    claimed = claim_ids(db, Job, _due(now), (Job.id,), limit,
+                        {"status": JobStatus.RUNNING.value, "claimed_until": now + LEASE,
+                         "tries": Job.tries + 1, "started_at": now, "phase": "",
+                         "rows_done": 0})
     db.commit()
     if not claimed:
         return []

@@ -24,11 +24,12 @@ from email.policy import Compat32
 from email.utils import format_datetime, make_msgid
 from io import BytesIO
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import MessageStatus, OutboxMessage
+from .claims import claim_ids
 
 # A claim lasts this long: a worker killed while sending leaves its messages in
 # "sending", and they are due again once their claim has run out.
@@ -94,25 +95,15 @@ def _due(now: datetime):
 
 def claim_due(db: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
     """Claim up to ``limit`` due messages for this worker and commit the claim."""
-    candidates = (select(OutboxMessage.id).where(_due(now))
-                  .order_by(OutboxMessage.next_try_at, OutboxMessage.id).limit(limit))
-    if db.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(db.scalars(candidates))
-    if not ids:
+    claimed = claim_ids(db, OutboxMessage, _due(now),
+                        (OutboxMessage.next_try_at, OutboxMessage.id), limit,
+                        {"status": MessageStatus.SENDING.value,
+                         "claimed_until": now + CLAIM_LEASE,
+                         "tries": OutboxMessage.tries + 1})
+    if not claimed:
         db.rollback()
         return []
-    # The WHERE is checked again row by row: a row another worker took meanwhile is skipped.
-    claimed = list(db.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), _due(now))
-        .values(status=MessageStatus.SENDING.value, claimed_until=now + CLAIM_LEASE,
-                tries=OutboxMessage.tries + 1)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)))
     db.commit()
-    if not claimed:
-        return []
     return list(db.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
                            .order_by(OutboxMessage.id)))
 
