@@ -165,3 +165,12 @@ def test_a_date_in_the_wrong_form_says_which_forms_are_read(code, typed, hint):
         with pytest.raises(DateInputError, match=hint):
             parse_local(typed, PARIS, is_end=False)
         assert "2026-03-31" in date_forms_hint()
+
+
+def test_static_files_load_no_user_for_the_language(client, make_user, count_queries):
+    make_user("ana", language="fr")
+    db.session.commit()
+    client.login("ana")
+    with count_queries() as counter:
+        assert client.get("/static/css/app.css").status_code == 200
+    assert counter.count == 0

@@ -43,6 +43,8 @@ def register_language(app: Flask) -> None:
 
     @app.before_request
     def speak_the_request_language():
+        if request.endpoint == "static":  # a file speaks no language: no user to load
+            return
         # The user is loaded here (the login cookie is read once and cached by Flask-Login).
         g.language_code = request_language()
         g.language_token = language.activate(g.language_code)
