@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --py
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_ARGS)
 PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes -r
 
-.PHONY: run test install install-dev lock audit migrate demo lint ci clean translations compile-translations
+.PHONY: run test install install-dev lock audit migrate demo lint ci clean translations compile-translations tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ translations: install
 	$(MAKE) --no-print-directory compile-translations
 
 compile-translations: $(MO_FILES)
+
+## The checking tools from npm, pinned in package-lock.json: the Nu HTML Checker (needs Java;
+## tests/test_html_valid.py) and Lighthouse (bench/lighthouse.py).
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+tools: node_modules/.installed
 
 migrate: install compile-translations
 	$(FLASK) db upgrade

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from babel.support import LazyProxy
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
@@ -31,7 +32,7 @@ from . import config as portal_config
 from .domain import notify, passwords
 from .domain.language import lazy_gettext as _l
 from .domain.language import speaking
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .web.guards import guard_of
 from .web.htmx import is_htmx, wants_fragment
 
@@ -106,6 +107,10 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.session_interface = SessionCookies()
+    from .web.static_files import serve_static_files
+
+    serve_static_files(app)
+    compress.init_app(app)
 
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
     notify.configure(base_url=app.config["PORTAL_URL"], mail_from=app.config["MAIL_FROM"],
@@ -155,8 +160,12 @@ def create_app(config: dict | None = None) -> Flask:
         if _login_ended(app):
             # Logging out renews the CSRF secret: a page left open then sends a dead token.
             return login_manager.unauthorized()
-        return _error_page(400, "Your form expired", error.description +
-                           " Reload the page and try again; if you were logged out, log in again.",
+        # Flask-WTF's reason (missing, expired, another page's token) is English and
+        # technical: the person gets what happened and what to do, in their language.
+        return _error_page(400, _l("Your form expired"),
+                           _l("The form was open too long, or it came from another page, so it "
+                              "was not sent. Reload the page and try again; if you were logged "
+                              "out, log in again."),
                            login_url=_login_url())
 
     @login_manager.unauthorized_handler
@@ -230,6 +239,13 @@ class PortalJSON(DefaultJSONProvider):
     def loads(self, s, **kwargs):
         return _without_nul(super().loads(s, **kwargs))
 
+    @staticmethod
+    def default(o):
+        # A form's messages are texts translated when read (lazy_gettext): read them now.
+        if isinstance(o, LazyProxy):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
 
 def _without_nul(value):
     if isinstance(value, str):
@@ -256,6 +272,17 @@ def _error_page(code: int, title, text, **context):
 
         with speaking(None):
             return problem(code, str(title), str(text))
+    if "language_token" not in g:
+        # Refused before the request's language was set (the CSRF check and the rate
+        # limits run first): the page speaks it all the same.
+        from .web.language import request_language
+
+        with speaking(request_language()):
+            return _drawn_error_page(code, title, text, **context)
+    return _drawn_error_page(code, title, text, **context)
+
+
+def _drawn_error_page(code: int, title, text, **context):
     title, text = str(title), str(text)
     if wants_fragment():
         html = render_template("errors/_error.html", code=code, title=title, text=text,

@@ -34,6 +34,13 @@ class Defaults:
     # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 - a profile name, not a secret
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # Pages, fragments and API answers go out compressed (brotli, else gzip) when the
+    # browser accepts it; static files come compressed ahead of time (web/static_files.py).
+    # Downloads that stream (exports) are left as they are, so they start at once.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIMETYPES = ["text/html", "application/json", "text/calendar", "text/plain"]
+    COMPRESS_STREAMS = False
+    COMPRESS_BR_LEVEL = 4
     # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
     PROXY_COUNT = 0
     # A login ends after this long without a request, and this long after it began (seconds).

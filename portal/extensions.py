@@ -3,6 +3,7 @@
 import logging
 
 from flask.logging import default_handler
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -18,6 +19,7 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+compress = Compress()
 # Flask-Limiter logs on its own logger, which has only a NullHandler: give it Flask's
 # handler (stderr), so that falling back to memory when Redis is down shows in the log.
 logging.getLogger("flask-limiter").addHandler(default_handler)

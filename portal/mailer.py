@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .domain.language import _, _l
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -53,10 +55,36 @@ class SmtpSettings:
                    unquote(parts.password) if parts.password else None)
 
 
+# The failures worded here, kept with the message in English (the worker speaks no one's
+# language); failure_text gives the outbox's reader their own words.
+NO_STARTTLS = "the SMTP server does not offer STARTTLS; the password is not sent in clear"
+NO_SMTPUTF8 = "the SMTP server does not take non-ASCII addresses (no SMTPUTF8)"
+DISCONNECTED = "disconnected: "
+CANNOT_WRITE = "cannot write "
+_FAILURES = {
+    NO_STARTTLS: _l("The SMTP server does not offer STARTTLS; the password is not sent in clear."),
+    NO_SMTPUTF8: _l("The SMTP server does not take non-ASCII addresses (no SMTPUTF8)."),
+}
+
+
+def failure_text(stored: str) -> str | None:
+    """One of the failures worded here, in the reader's language, the system's or the
+    server's details kept as they came; None for another text (a server's answer)."""
+    if stored in _FAILURES:
+        return str(_FAILURES[stored])
+    if stored.startswith(DISCONNECTED):
+        return _("The mail server closed the connection: %(detail)s",
+                 detail=stored.removeprefix(DISCONNECTED))
+    if stored.startswith(CANNOT_WRITE) and ": " in stored:
+        name, _sep, detail = stored.removeprefix(CANNOT_WRITE).partition(": ")
+        return _("The file %(name)s cannot be written: %(detail)s", name=name, detail=detail)
+    return None
+
+
 def _failure(error: Exception) -> Exception:
     """The kind of failure an exception from smtplib or the network is."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
+        codes = [code for code, _text in error.recipients.values()]
         permanent = all(code >= 500 for code in codes)
         text = "; ".join(f"{code} {msg.decode(errors='replace')}"
                          for code, msg in error.recipients.values())
@@ -91,8 +119,7 @@ class SmtpTransport:
                 client.ehlo()
             elif s.password:
                 client.close()
-                raise TemporaryFailure("the SMTP server does not offer STARTTLS; "
-                                       "the password is not sent in clear")
+                raise TemporaryFailure(NO_STARTTLS)
         if s.username:
             client.login(s.username, s.password or "")
         return client
@@ -120,13 +147,12 @@ class SmtpConnection:
         options = ()
         if not (envelope.sender + envelope.recipient).isascii():
             if not self.client.has_extn("smtputf8"):
-                raise TemporaryFailure("the SMTP server does not take non-ASCII addresses "
-                                       "(no SMTPUTF8)")
+                raise TemporaryFailure(NO_SMTPUTF8)
             options = ("SMTPUTF8", "BODY=8BITMIME")
         try:
             self.client.sendmail(envelope.sender, [envelope.recipient], envelope.data, options)
         except smtplib.SMTPServerDisconnected as error:
-            raise TemporaryFailure(f"disconnected: {error}") from error
+            raise TemporaryFailure(f"{DISCONNECTED}{error}") from error
         except (OSError, smtplib.SMTPException) as error:
             failure = _failure(error)
             if isinstance(failure, PermanentFailure):
@@ -159,7 +185,7 @@ class FileConnection:
             partial.write_bytes(envelope.data)
             os.replace(partial, final)  # a reader never sees half a message
         except OSError as error:
-            raise TemporaryFailure(f"cannot write {final.name}: {error}") from error
+            raise TemporaryFailure(f"{CANNOT_WRITE}{final.name}: {error}") from error
 
 
 def transport_from_config(config, instance_path: str):

@@ -136,7 +136,7 @@ class PortalClient:
 
     def csrf_token(self) -> str:
         page = self.client.get("/login" if not self._logged_in() else "/", follow_redirects=True)
-        match = re.search(rb'"X-CSRFToken": "([^"]+)"', page.data)
+        match = re.search(rb'<meta name="csrf-token" content="([^"]+)"', page.data)
         return match.group(1).decode()
 
     def _logged_in(self) -> bool:

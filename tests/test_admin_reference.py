@@ -364,9 +364,9 @@ def test_search(client, admin, crowd, url, column, expected):
 
 def test_search_box_is_wired_for_htmx(client, admin):
     search = client.get_page("/admin/users").select_one("#q")
-    assert search["hx-get"] == "/admin/users"
-    assert "delay:300ms" in search["hx-trigger"]
-    assert search["hx-push-url"] == "true" and search["hx-target"] == "#results"
+    assert search["data-hx-get"] == "/admin/users"
+    assert "delay:300ms" in search["data-hx-trigger"]
+    assert search["data-hx-push-url"] == "true" and search["data-hx-target"] == "#results"
     assert search.find_parent("form")["method"] == "get"
 
 
@@ -617,7 +617,7 @@ def test_adding_and_removing_a_member_follows_the_linked_session(client, linked,
     page_url = f"/admin/classes/{user_class.id}"
     page = client.get_page(page_url)
     picker = page.select_one("input#username")
-    assert picker["hx-get"] == "/admin/lookup/users" and picker["list"] == "username-options"
+    assert picker["data-hx-get"] == "/admin/lookup/users" and picker["list"] == "username-options"
 
     response = client.post(f"{page_url}/members", {"username": " BOB "})
     assert response.status_code == 303

@@ -80,7 +80,7 @@ def _data(session, changes):
 @pytest.mark.parametrize(("row", "changes", "shown"), ROW_EDITS)
 def test_inline_edit_with_htmx(client, setup, row, changes, shown):
     form = soup(client.htmx_get(url(setup, f"/details/{row}/edit")))
-    assert form.select_one(f"form[hx-post='{url(setup, '/details/' + row)}']")
+    assert form.select_one(f"form[data-hx-post='{url(setup, '/details/' + row)}']")
     assert form.select_one("input[name=version]")["value"] == "1"
     response = client.post(url(setup, f"/details/{row}"), _data(setup, changes), htmx=True)
     assert response.status_code == 200
@@ -88,16 +88,16 @@ def test_inline_edit_with_htmx(client, setup, row, changes, shown):
     assert shown in fragment.select_one(f"#detail-{row} .detail-value").text
     # Out of band: the whole page header (name, status, category) and the timeline; the
     # browser's title from the response's own <title>.
-    head = fragment.select_one("#session-head[hx-swap-oob]")
+    head = fragment.select_one("#session-head[data-hx-swap-oob]")
     session = fresh(setup)
     assert head.select_one("h1#session-title").text == session.name
     assert head.select_one("#status-badge").text == "Active"
-    assert not head.select("[hx-swap-oob]")  # nothing nested: swapped once, as a whole
+    assert not head.select("[data-hx-swap-oob]")  # nothing nested: swapped once, as a whole
     category = head.select_one("#session-category")
     assert (category.text if category else None) == (
         "Category: Leadership" if row == "category" else None)
     assert fragment.find("title", recursive=False).text == f"{session.name} · Session portal"
-    assert fragment.select_one("#timeline[hx-swap-oob] svg")
+    assert fragment.select_one("#timeline[data-hx-swap-oob] svg")
     assert session.version == 2
 
 
@@ -392,8 +392,8 @@ def test_typeaheads_offer_only_what_the_session_does_not_have(client, setup, mak
     db.session.add(Course(code="PY2", title="Python 2"))
     db.session.commit()
     page = client.get_page(url(setup))
-    learner_lookup = page.select_one("#add_learner")["hx-get"]
-    course_lookup = page.select_one("#add_course")["hx-get"]
+    learner_lookup = page.select_one("#add_learner")["data-hx-get"]
+    course_lookup = page.select_one("#add_course")["data-hx-get"]
     options = soup(client.htmx_get(learner_lookup + "&add_learner=le")).select("option")
     offered = [o["value"] for o in options]
     assert "leo" in offered and "lea" not in offered  # lea is enrolled already

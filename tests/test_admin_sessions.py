@@ -405,7 +405,7 @@ def test_dates_that_cannot_apply_are_refused_with_a_message(client, listed, quer
     response = client.htmx_get("/admin/sessions" + query + "&q=ha")
     assert response.status_code == 422
     fragment = BeautifulSoup(response.data, "html.parser")
-    error = fragment.select_one("#dates-error[hx-swap-oob]")
+    error = fragment.select_one("#dates-error[data-hx-swap-oob]")
     assert message in error.text and error["role"] == "alert"
     assert names(fragment) == ["Alpha", "Charlie"]
     export = client.get("/admin/sessions.csv" + query).get_data(as_text=True)
@@ -424,9 +424,9 @@ def test_clear_filters_links_to_the_whole_list_while_a_filter_is_set(client, lis
     page = client.get_page("/admin/sessions?status=past&q=e")
     assert page.select_one("#clear-filters a")["href"] == "/admin/sessions"
     fragment = BeautifulSoup(client.htmx_get("/admin/sessions?q=e").data, "html.parser")
-    assert fragment.select_one("#clear-filters[hx-swap-oob] a").text == "Clear filters"
+    assert fragment.select_one("#clear-filters[data-hx-swap-oob] a").text == "Clear filters"
     fragment = BeautifulSoup(client.htmx_get("/admin/sessions?q=").data, "html.parser")
-    assert fragment.select_one("#clear-filters[hx-swap-oob] a") is None
+    assert fragment.select_one("#clear-filters[data-hx-swap-oob] a") is None
 
 
 def test_an_empty_result_says_one_thing(client, listed):

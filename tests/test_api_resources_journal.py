@@ -80,3 +80,12 @@ def test_reading_the_journal_needs_its_scope(app, api_admin):
     reader = ApiClient(app.test_client(), make_token(api_admin, ["users:read"]))
     response = reader.get("/api/v1/journal")
     assert response.status_code == 403 and response.mimetype == PROBLEM
+
+
+def test_the_api_speaks_english_to_an_owner_who_reads_french(api, api_admin):
+    api_admin.language = "fr"
+    db.session.commit()
+    response = api.get("/api/v1/journal?from=2026-02-30")
+    assert fields_of(response) == {"from"}
+    assert response.json["errors"][0]["message"].startswith("“From”: Write a date as 2026-03-31")
+    assert api.get("/api/v1/sessions/999").json["title"] == "Not found"

@@ -119,8 +119,8 @@ def test_tabs_swap_with_htmx_and_push_the_url(client, sessions):
     client.login("cora")
     page = tab(client)
     link = page.select(".tabs a")[1]
-    assert link["hx-get"] == link["href"] == "/coach/?tab=past"
-    assert link["hx-push-url"] == "true" and link["hx-target"] == "#coaching"
+    assert link["data-hx-get"] == link["href"] == "/coach/?tab=past"
+    assert link["data-hx-push-url"] == "true" and link["data-hx-target"] == "#coaching"
     response = client.htmx_get("/coach/?tab=past")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body and "Done" in body

@@ -96,7 +96,7 @@ def test_grid_shows_each_learner_and_assignment_state(client, people):
     assert texts[f"cell-{leo}-{w['a1'].id}"] == "Not handed in"
     assert texts[f"cell-{leo}-{w['a2'].id}"].startswith("Graded: 7.5 / 10")
     assert "1 hand-in waiting for a grade" in page.select_one(".to-grade").text
-    assert len(page.select(".to-grade")) == 1 and page.select_one("[hx-swap-oob]") is None
+    assert len(page.select(".to-grade")) == 1 and page.select_one("[data-hx-swap-oob]") is None
 
 
 def test_ungraded_only_filter_and_htmx_fragment(client, people):
@@ -155,8 +155,8 @@ def test_open_cell_shows_the_answer_and_a_grade_form(client, people):
     cell = fragment.select_one(f"#cell-{people['lea'].id}-{w['a1'].id}.cell-open")
     assert cell.select_one(".answer").text == "x = 1\nprint(x)"
     form = cell.select_one("form")
-    assert form["hx-post"] == sub_url(w)
-    assert form["hx-target"] == "closest .grade-cell"
+    assert form["data-hx-post"] == sub_url(w)
+    assert form["data-hx-target"] == "closest .grade-cell"
     assert cell.select_one("input[name$=score]") is not None
     assert cell.select_one("textarea[name$=feedback]") is not None
 
@@ -171,7 +171,7 @@ def test_saving_a_grade_swaps_the_cell_inline(client, people):
     cell = soup(response).select_one(".grade-cell")
     assert cell["id"] == f"cell-{people['lea'].id}-{w['a1'].id}"
     assert "Graded: 14.5 / 20" in cell.text and "Saved" in cell.text
-    count = soup(response).select_one("#to-grade[hx-swap-oob]")
+    count = soup(response).select_one("#to-grade[data-hx-swap-oob]")
     assert count.text == "0 hand-ins waiting for a grade in this course."
     grade = grade_of(w["lea_a1"])
     assert grade.score == 14.5 and grade.feedback == "Nice *work*"
@@ -187,7 +187,7 @@ def test_saving_without_javascript_redirects_to_the_grid(client, people):
     client.login("ted")
     prefix = f"s{w['lea_a1'].id}"
     page = client.get_page(sub_url(w) + "?ungraded=1")
-    assert page.select_one("form").get("hx-post") is None  # a plain form on a plain page
+    assert page.select_one("form").get("data-hx-post") is None  # a plain form on a plain page
     response = client.post(sub_url(w), {f"{prefix}-score": "12", "ungraded": "1"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(
@@ -201,7 +201,7 @@ def test_cancel_gives_the_closed_cell_back(client, people):
     w = build(people)
     client.login("cora")
     fragment = soup(client.htmx_get(sub_url(w) + "/cell"))
-    assert fragment.select_one(".grade-cell:not(.cell-open) a")["hx-get"] == sub_url(w)
+    assert fragment.select_one(".grade-cell:not(.cell-open) a")["data-hx-get"] == sub_url(w)
     response = client.get(sub_url(w) + "/cell")
     assert response.status_code == 302 and response.headers["Location"].endswith(grid_url(w))
 

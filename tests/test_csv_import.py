@@ -464,7 +464,7 @@ def test_htmx_gets_fragments(client, world):
     page = BeautifulSoup(response.data, "html.parser")
     root = page.find(True)
     assert (root.name, root["id"]) == ("section", "import-area")
-    assert page.select_one("form")["hx-target"] == "#import-area"
+    assert page.select_one("form")["data-hx-target"] == "#import-area"
     bad = upload(client, b"", htmx=True)
     assert bad.status_code == 422 and b"<html" not in bad.data
     assert b"The file is empty." in bad.data
@@ -476,7 +476,7 @@ def test_htmx_gets_fragments(client, world):
 def test_upload_form_posts_multipart_through_htmx(client, world):
     form = client.get_page(IMPORT_URL).select_one("#import-area form")
     assert form["enctype"] == "multipart/form-data"
-    assert form["hx-post"] == IMPORT_URL
+    assert form["data-hx-post"] == IMPORT_URL
 
 
 # --- speed ---------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_the_link_opens_the_form_in_place_for_htmx(client, people, w):
     assert response.status_code == 200 and b"<html" not in response.data
     fragment = BeautifulSoup(response.data, "html.parser")
     form = fragment.select_one(f"#due-dates-{w['python'].id} form")
-    assert form["hx-post"] == form_url(w) and form.select_one("[name=csrf_token]")
+    assert form["data-hx-post"] == form_url(w) and form.select_one("[name=csrf_token]")
 
 
 def test_admin_sets_fixed_and_relative_due_dates(client, people, w):

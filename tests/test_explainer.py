@@ -358,7 +358,7 @@ def test_the_session_tabs_lead_to_the_access_page(world):
     assert page.select_one('nav[aria-label="Session page"] [aria-current="page"]').text == \
         "Access"
     assert "Pick a user" in page.select_one("#explainer-result").text
-    assert page.select_one("#explain-user")["hx-get"].startswith("/admin/lookup/users")
+    assert page.select_one("#explain-user")["data-hx-get"].startswith("/admin/lookup/users")
 
 
 def test_the_page_shows_each_need_in_both_zones(world):

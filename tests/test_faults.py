@@ -156,7 +156,7 @@ def _poll(check, seconds: float) -> float:
 def _logged_in(base: str) -> requests.Session:
     browser = requests.Session()
     page = browser.get(base + "/login", timeout=5)
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', page.text).group(1)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
     response = browser.post(base + "/login", timeout=10, allow_redirects=False, data={
         "csrf_token": token, "username": "root", "password": "a long enough password"})
     assert response.status_code == 302

@@ -155,7 +155,7 @@ def test_each_removal_asks_first_with_and_without_javascript(client, setup, what
     page = client.get_page(f"/admin/sessions/{setup['session'].id}")
     trigger = page.select_one(f"a[href='{url}']")
     assert {"danger", "outline", "small"} <= set(trigger["class"])
-    assert trigger["hx-get"] == url
+    assert trigger["data-hx-get"] == url
     assert not page.select(f"form[action='{url}']")
     # Without JavaScript: a page with the question, the danger button and Keep.
     page = client.get_page(url)
@@ -165,8 +165,8 @@ def test_each_removal_asks_first_with_and_without_javascript(client, setup, what
     # With htmx: the same box inline; Keep (keep=1) empties it.
     box = soup(client.htmx_get(url))
     assert box.select_one(".confirm[role=alertdialog]")
-    assert box.select_one(f"form[hx-post='{url}'] button.danger")
-    assert box.find("a", string="Keep")["hx-swap"] == "delete"
+    assert box.select_one(f"form[data-hx-post='{url}'] button.danger")
+    assert box.find("a", string="Keep")["data-hx-swap"] == "delete"
     assert client.htmx_get(f"{url}?keep=1").get_data(as_text=True) == ""
     assert _state() == before  # asking changed nothing
 

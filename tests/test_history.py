@@ -172,8 +172,8 @@ def test_the_htmx_request_gets_only_the_results(admin, journal_entries):
     assert response.status_code == 200 and page.select_one("h1") is None
     assert sentences(page) == [ALL[1]]
     form = admin.get_page(HISTORY).select_one("form.filters")
-    assert form["hx-get"] == HISTORY and form["hx-push-url"] == "true"
-    assert form["hx-target"] == "#results" and "delay" in form["hx-trigger"]
+    assert form["data-hx-get"] == HISTORY and form["data-hx-push-url"] == "true"
+    assert form["data-hx-target"] == "#results" and "delay" in form["data-hx-trigger"]
 
 
 @pytest.mark.parametrize("args", ["from=2026-11-25&to=2026-11-24",

@@ -65,7 +65,7 @@ def test_a_big_file_is_previewed_by_a_job_whose_page_shows_progress_then_the_pre
     waiting = client.get_page(job_url)
     assert "Waiting for the worker" in waiting.select_one("#job-phase").text
     area = waiting.select_one("#import-area")
-    assert area["hx-trigger"] == "every 1s" and area["hx-get"] == job_url
+    assert area["data-hx-trigger"] == "every 1s" and area["data-hx-get"] == job_url
     assert waiting.select_one("noscript meta[http-equiv=refresh]") is not None
 
     seen_while_running = []
@@ -82,7 +82,7 @@ def test_a_big_file_is_previewed_by_a_job_whose_page_shows_progress_then_the_pre
     assert running.select_one("progress")["value"] == "50"
 
     done = client.get_page(job_url)
-    assert done.select_one("#import-area").get("hx-trigger") is None  # polling stops
+    assert done.select_one("#import-area").get("data-hx-trigger") is None  # polling stops
     counts = {row.th.text: row.td.text for row in done.select(".import-counts tr")}
     assert counts["Will be enrolled"] == f"{ROWS:,}"
     assert f"{ROWS:,} rows read" in done.text
@@ -135,7 +135,7 @@ def test_a_failing_apply_writes_nothing_and_says_why(client, big_file, monkeypat
     message = failed.select_one("#import-area [role=alert]").text
     assert message.startswith("Nothing was written: the import stopped on an unexpected error")
     assert "no_such_column" in message
-    assert failed.select_one("#import-area").get("hx-trigger") is None
+    assert failed.select_one("#import-area").get("data-hx-trigger") is None
     assert enrolled() == 0
     assert db.session.scalar(select(func.count()).select_from(ImportUpload)) == 1  # kept
     job = db.session.get(Job, int(apply_url.rsplit("/", 1)[1]))

@@ -1,6 +1,7 @@
 """Add to calendar: a session's .ics, and the personal feed at a secret address."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -135,3 +136,37 @@ def test_the_feed_token_is_made_once_and_kept(client, people):
     assert feed_url(client) == first
     token = db.session.scalar(select(User.calendar_token).where(User.username == "lea"))
     assert first == f"/calendar/{token}.ics"
+
+
+# Names with every character a calendar's TEXT value must escape (RFC 5545, 3.3.11).
+AWKWARD = 'Sales, Lyon; "Q3" \\ review\nsecond line'
+
+
+def test_a_second_parser_reads_the_names_and_times_the_pages_show(client, people):
+    """vobject, a parser independent of the icalendar library that writes the files."""
+    import vobject
+
+    session = make_session(people["coach"], AWKWARD, starts_in=2, ends_in=9)
+    enrol(session, people["learner"])
+    people["learner"].first_name = "Léa, ; \\"
+    db.session.commit()
+    client.login("lea")
+    page = client.get_page("/my-sessions?tab=upcoming")
+    one = vobject.readOne(client.get(f"/sessions/{session.id}/calendar.ics").get_data(
+        as_text=True))
+    feed = vobject.readOne(client.get(feed_url(client)).get_data(as_text=True))
+
+    for calendar in (one, feed):
+        [event] = calendar.vevent_list
+        assert event.summary.value == AWKWARD
+        assert event.dtstart.value == NOW + timedelta(days=2)
+        assert event.dtend.value == NOW + timedelta(days=9)
+    assert feed.contents["x-wr-calname"][0].value == "Sessions of Léa, ; \\ Learner"
+    # The page shows the same name (its line break as a space) and the same days.
+    card = page.find(string=lambda text: text and "Sales, Lyon" in text)
+    assert " ".join(card.split()) == " ".join(AWKWARD.split())
+    start, end = (value.astimezone(ZoneInfo("Europe/Paris")) for value in (
+        one.vevent.dtstart.value, one.vevent.dtend.value))
+    shown = card.find_parent("article").get_text(" ", strip=True)
+    assert (f"Access {start.day} {start:%b} at {start:%H:%M} – "
+            f"{end.day} {end:%b %Y} at {end:%H:%M}") in shown

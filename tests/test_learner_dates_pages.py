@@ -77,7 +77,7 @@ def test_dates_form_opens_as_a_row_under_the_learner(client, world):
     fragment = soup(client.htmx_get(url(world, f"/learners/{world['lea']}/dates")))
     row = fragment.select_one("tr")
     assert "Individual dates of Lea Learner" in row.text
-    assert row.select_one("form")["hx-target"] == "#people"
+    assert row.select_one("form")["data-hx-target"] == "#people"
     labels = [label.text.strip() for label in row.select("label")]
     assert {"Days to add", "Individual start", "Individual end", "Reason"} <= set(labels)
     assert "Now: the session's dates" in row.text

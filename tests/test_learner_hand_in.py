@@ -86,7 +86,7 @@ def test_htmx_hand_in_returns_the_assignment_block(client, people, world):
     assert block.select_one("[role=status]").text == "Your work was handed in."
     assert block.text.count("Handed in on") == 1
     assert block.select_one(".submitted").text == "Handed in on 29 Nov 2026 at 13:00."
-    assert block.select_one("form")["hx-target"] == f"#assignment-{world['essay'].id}"
+    assert block.select_one("form")["data-hx-target"] == f"#assignment-{world['essay'].id}"
 
 
 @pytest.mark.parametrize("htmx", [False, True])

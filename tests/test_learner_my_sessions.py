@@ -85,8 +85,8 @@ def test_each_tab_is_a_plain_link_and_an_htmx_swap_that_pushes_the_url(client, l
     assert [a["href"] for a in links] == [
         "/my-sessions?tab=current", "/my-sessions?tab=past", "/my-sessions?tab=upcoming"]
     for a in links:
-        assert a["hx-get"] == a["href"]
-        assert a["hx-target"] == "#my-sessions" and a["hx-push-url"] == "true"
+        assert a["data-hx-get"] == a["href"]
+        assert a["data-hx-target"] == "#my-sessions" and a["data-hx-push-url"] == "true"
     assert page.select_one("#my-sessions nav.tabs") is not None
 
     response = client.htmx_get("/my-sessions?tab=past")

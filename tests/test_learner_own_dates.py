@@ -313,5 +313,5 @@ def test_a_preview_shows_the_tabs_and_cards_without_links(app, people):
         "Current sessions (1)", "Past sessions (0)", "Upcoming sessions (1)"]
     assert page.select_one("nav.tabs [aria-current]").text.strip() == "Current sessions (1)"
     assert [h.text.strip() for h in page.select(".session-card h3")] == ["Running"]
-    assert "hx-get" not in html
+    assert "data-hx-get" not in html
 

@@ -225,4 +225,4 @@ def test_a_message_is_written_in_its_recipients_language(spring):
     deliver_all(NOW)
     (welcome,) = messages(notify.WELCOME)
     assert '<html lang="fr">' in welcome.html_body
-    assert "Access: 4 janv. à 09:00 – 1 févr. 2027" in welcome.text_body  # in Paris
+    assert "Accès\u00a0: 4 janv. à 09:00 – 1 févr. 2027" in welcome.text_body  # in Paris

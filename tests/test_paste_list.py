@@ -106,7 +106,7 @@ def test_the_import_page_has_the_paste_box_and_the_session_page_links_it(client,
     base, paste_url, _ = urls(world)
     page = client.get_page(base)
     form = page.select_one(f"form[action='{paste_url}']")
-    assert form["hx-post"] == paste_url
+    assert form["data-hx-post"] == paste_url
     label = form.select_one("label[for=entries]")
     assert "Paste usernames or e-mails" in label.text
     assert "one per line, or separated by commas or semicolons" in form.text

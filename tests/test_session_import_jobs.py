@@ -73,7 +73,7 @@ def test_a_big_sessions_file_is_previewed_by_a_job_showing_progress_then_the_pre
     waiting = client.get_page(job_url)
     assert "Waiting for the worker" in waiting.select_one("#job-phase").text
     area = waiting.select_one("#import-area")
-    assert area["hx-trigger"] == "every 1s" and area["hx-get"] == job_url
+    assert area["data-hx-trigger"] == "every 1s" and area["data-hx-get"] == job_url
     assert waiting.select_one("nav [aria-current=page]").text.strip() == "Sessions"
 
     seen_while_running = []
@@ -90,7 +90,7 @@ def test_a_big_sessions_file_is_previewed_by_a_job_showing_progress_then_the_pre
     assert running.select_one("progress")["value"] == "25"
 
     done = client.get_page(job_url)
-    assert done.select_one("#import-area").get("hx-trigger") is None  # polling stops
+    assert done.select_one("#import-area").get("data-hx-trigger") is None  # polling stops
     assert counts(done) == {"In error": "0", "Sessions to create": f"{ROWS:,}",
                             "Sessions to update": "0", "Unchanged": "0"}
     assert f"{ROWS:,} sessions read" in done.text
@@ -142,7 +142,7 @@ def test_a_failing_sessions_apply_writes_nothing_and_says_why(client, big_file, 
     message = failed.select_one("#import-area [role=alert]").text
     assert message.startswith("Nothing was written: the import stopped on an unexpected error")
     assert "no_such_column" in message
-    assert failed.select_one("#import-area").get("hx-trigger") is None
+    assert failed.select_one("#import-area").get("data-hx-trigger") is None
     back = failed.select_one("#import-area a[href='/admin/sessions']")
     assert back.text == "Back to the sessions"
     assert sessions_count() == 0

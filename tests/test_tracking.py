@@ -211,7 +211,7 @@ def test_search_by_name_or_username_with_htmx(client, people):
     assert list(rows(BeautifulSoup(body, "html.parser"))) == ["lea"]
     assert "No learner matches “zz%”." in client.get_page(url(w, "?q=zz%25")).text
     search = client.get_page(url(w)).select_one("input#q")
-    assert search["hx-get"] == url(w) and search["hx-push-url"] == "true"
+    assert search["data-hx-get"] == url(w) and search["data-hx-push-url"] == "true"
 
 
 def test_the_search_drops_control_characters_and_ignores_the_mail_domain(client, people):

@@ -228,8 +228,8 @@ def charts_of(client, world):
     """The charts as htmx loads them after the tracking page."""
     client.login("cora")
     page = client.get_page(f"/coach/sessions/{world['session'].id}/tracking")
-    loader = page.select_one("#charts[hx-trigger=load]")
-    response = client.htmx_get(loader["hx-get"])
+    loader = page.select_one("#charts[data-hx-trigger=load]")
+    response = client.htmx_get(loader["data-hx-get"])
     assert response.status_code == 200
     fragment = BeautifulSoup(response.data, "html.parser")
     return {fig["id"]: fig for fig in fragment.select("figure.chart")}

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 from flask import abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 
@@ -13,23 +12,25 @@ from .. import clock
 from ..domain import api_tokens as tokens
 from ..domain.dates import day_text, parse_local, to_local
 from ..domain.history import MAX_ID
+from ..domain.language import _, _l
 from ..domain.pagination import read_page_args
 from ..extensions import db
 from ..models import ApiToken
 from ..web import current_actor, viewer_zone
 from . import bp
 from .confirm import Confirmation
+from .forms_reference import TranslatedForm
 from .reference_common import form_page, see_other
 
 
-class TokenForm(FlaskForm):
+class TokenForm(TranslatedForm):
     """The values are checked by the domain (check_token_values), which names each field."""
 
-    name = StringField("Name", render_kw={"maxlength": tokens.NAME_MAX, "autocomplete": "off"})
+    name = StringField(_l("Name"), render_kw={"maxlength": tokens.NAME_MAX, "autocomplete": "off"})
     # Unknown values are dropped by the check, not refused one by one.
-    scopes = SelectMultipleField("What it may do", validate_choice=False, choices=[
+    scopes = SelectMultipleField(_l("What it may do"), validate_choice=False, choices=[
         SelectChoice(scope, description) for scope, description in tokens.SCOPES.items()])
-    expires_on = StringField("Last day it works", render_kw={"type": "date"})
+    expires_on = StringField(_l("Last day it works"), render_kw={"type": "date"})
 
 
 def _day(text: str | None) -> date | None:
@@ -86,7 +87,8 @@ def api_tokens_new():
         new = _create(form, today)
         if new is not None:
             db.session.commit()
-            response = make_response(render_template("admin/api_tokens/created.html", new=new))
+            response = make_response(render_template("admin/api_tokens/created.html", new=new,
+                                                     header_example=tokens.HEADER_EXAMPLE))
             # The secret is on this page only: no cache, no back-button copy may keep it.
             response.headers["Cache-Control"] = "no-store"
             return response
@@ -105,18 +107,20 @@ def api_tokens_revoke(token_id: int):
                                confirm=_confirmation(token))
     if tokens.revoke_token(db.session, token, by=current_actor(), now=clock.now()):
         db.session.commit()
-        flash(f"The token “{token.name}” is revoked: calls with it now get 401.", "success")
+        flash(_("The token “%(name)s” is revoked: calls with it now get 401.", name=token.name),
+              "success")
     else:
-        flash(f"The token “{token.name}” was already revoked.", "info")
+        flash(_("The token “%(name)s” was already revoked.", name=token.name), "info")
     return see_other("admin.api_tokens")
 
 
 def _confirmation(token: ApiToken) -> Confirmation:
     action = url_for("admin.api_tokens_revoke", token_id=token.id)
     return Confirmation(
-        id="revoke-token", question=f"Revoke the token “{token.name}”?",
-        details=(f"{token.owner.full_name} created it. Any administrator may revoke any token.",
-                 "Every call made with it gets 401 from now on; this cannot be undone. "
-                 "The integration needs a new token to go on working."),
-        action=action, button="Revoke the token", keep=url_for("admin.api_tokens"),
+        id="revoke-token", question=_("Revoke the token “%(name)s”?", name=token.name),
+        details=(_("%(owner)s created it. Any administrator may revoke any token.",
+                   owner=token.owner.full_name),
+                 _("Every call made with it gets 401 from now on; this cannot be undone. "
+                   "The integration needs a new token to go on working.")),
+        action=action, button=_("Revoke the token"), keep=url_for("admin.api_tokens"),
         section="#main")

@@ -7,10 +7,10 @@ from flask import Response, abort, g, render_template, request, url_for
 from .. import clock
 from ..domain.history import (
     ACTION_CHOICES,
-    EXPORT_HEADER,
     MAX_ID,
     WHAT_CHOICES,
     HistoryFilters,
+    export_header,
     export_rows,
     history_entries,
     history_page,
@@ -26,6 +26,7 @@ from ..domain.import_undo import (
     undo_plan,
     undo_statuses,
 )
+from ..domain.language import _, current_code, ngettext, speaking
 from ..domain.pagination import PER_PAGE_CHOICES
 from ..extensions import db
 from ..models import User
@@ -65,9 +66,21 @@ def history_export(file_format: str):
     if filters.errors:
         return Response(" ".join(filters.errors), 422, mimetype="text/plain")
     stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
-    rows = export_rows(history_entries(db.session, filters, tz), tz)
-    return table_download(file_format, f"history-{stamp}", EXPORT_HEADER, rows,
-                          sheet_title="History")
+    rows = _worded_in(current_code(), export_rows(history_entries(db.session, filters, tz), tz))
+    return table_download(file_format, f"history-{stamp}", export_header(), rows,
+                          sheet_title=_("History"))
+
+
+def _worded_in(code: str, rows):
+    """``rows`` read (and so worded) in the language ``code``: a CSV download is streamed
+    after the request has stopped speaking its reader's language."""
+    rows = iter(rows)
+    while True:
+        with speaking(code):
+            row = next(rows, None)
+        if row is None:
+            return
+        yield row
 
 
 @bp.route("/sessions/<int:session_id>/history")
@@ -96,31 +109,33 @@ def session_learner_history(session_id: int, user_id: int):
 # --- undo of an import -------------------------------------------------------------
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _undo_confirmation(head, plan: UndoPlan) -> Confirmation:
     """The question before an undo: how many changes go back, how many stay, and what
     happens to the learners' work and messages."""
-    revert = _plural(plan.revert, "change")
-    details = [f"{revert} will be reverted." if plan.exact
-               else f"Up to {revert} will be reverted (what changed since stays as it is)."]
+    details = [ngettext("%(num)s change will be reverted.", "%(num)s changes will be reverted.",
+                        plan.revert) if plan.exact
+               else ngettext("Up to %(num)s change will be reverted (what changed since stays "
+                             "as it is).",
+                             "Up to %(num)s changes will be reverted (what changed since "
+                             "stays as it is).", plan.revert)]
     if plan.keep:
-        stay = "stay as it is" if len(plan.keep) == 1 else "stay as they are"
-        details.append(f"{_plural(len(plan.keep), 'change')} will {stay}: changed since the "
-                       "import (the result lists them and why).")
+        details.append(ngettext(
+            "%(num)s change will stay as it is: changed since the import (the result lists "
+            "them and why).",
+            "%(num)s changes will stay as they are: changed since the import (the result "
+            "lists them and why).", len(plan.keep)))
     if head.object_type == ENROLMENT_IMPORT:
         details += [
-            "Learners the import enrolled are unenrolled (one also in a linked class stays, "
-            "through it); learners it unenrolled are enrolled again.",
-            "Hand-ins and grades are kept: a learner enrolled again finds them. Individual "
-            "dates the import took away with an enrolment do not come back.",
-            "Learners get the usual messages: a cancelled or a new invitation."]
+            _("Learners the import enrolled are unenrolled (one also in a linked class stays, "
+              "through it); learners it unenrolled are enrolled again."),
+            _("Hand-ins and grades are kept: a learner enrolled again finds them. Individual "
+              "dates the import took away with an enrolment do not come back."),
+            _("Learners get the usual messages: a cancelled or a new invitation.")]
     return Confirmation(
-        id=f"undo-confirm-{head.id}", question=f"Undo the import of {import_file_name(head)}?",
+        id=f"undo-confirm-{head.id}",
+        question=_("Undo the import of %(file)s?", file=import_file_name(head)),
         details=tuple(details), action=url_for("admin.history_undo", entry_id=head.id),
-        button="Undo the import", keep=url_for("admin.history") + f"#entry-{head.id}",
+        button=_("Undo the import"), keep=url_for("admin.history") + f"#entry-{head.id}",
         section=f"#undo-{head.id}")
 
 

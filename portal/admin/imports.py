@@ -27,12 +27,14 @@ from ..domain.csv_import import (
     Preview,
     RowKind,
     apply,
+    column_labels,
     keep_upload,
     pasted_csv,
     preview,
     read_csv,
     waiting_upload,
 )
+from ..domain.language import _, _l
 from ..extensions import db
 from ..models import ImportUpload, TrainingSession
 from ..web import current_actor, wants_fragment
@@ -41,29 +43,29 @@ from . import bp, import_jobs
 
 ROWS_SHOWN = 200  # per kind on the preview page; the counts cover every row
 KIND_LABELS = {
-    RowKind.ERROR: "In error",
-    RowKind.ADD: "Will be enrolled",
-    RowKind.ALREADY: "Already enrolled: no change",
-    RowKind.REMOVE: "Will be unenrolled",
-    RowKind.NOT_ENROLLED: "Not enrolled: removing changes nothing",
+    RowKind.ERROR: _l("In error"),
+    RowKind.ADD: _l("Will be enrolled"),
+    RowKind.ALREADY: _l("Already enrolled: no change"),
+    RowKind.REMOVE: _l("Will be unenrolled"),
+    RowKind.NOT_ENROLLED: _l("Not enrolled: removing changes nothing"),
 }
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV or Excel file (.csv, .xlsx)", validators=[
-        FileRequired("Choose a CSV file or an Excel workbook to import.")])
+    file = FileField(_l("CSV or Excel file (.csv, .xlsx)"), validators=[
+        FileRequired(_l("Choose a CSV file or an Excel workbook to import."))])
     create_accounts = BooleanField(TICK_LABEL)
 
 
 class PasteForm(FlaskForm):
     # No "required" check here: pasted_csv says what an empty list lacks.
-    entries = TextAreaField("Paste usernames or e-mails")
+    entries = TextAreaField(_l("Paste usernames or e-mails"))
 
 
 class ApplyForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
     signature = HiddenField(validators=[Length(max=64)])
-    valid_rows_only = BooleanField("Apply the valid rows only, and skip the rows in error")
+    valid_rows_only = BooleanField(_l("Apply the valid rows only, and skip the rows in error"))
     # The preview's choice, carried to the apply (the signature covers the accounts).
     create_accounts = HiddenField()
 
@@ -125,7 +127,7 @@ def _paste_step(session: TrainingSession):
     parsed = read_csv(data, session_required=False) if isinstance(data, bytes) else data
     if not isinstance(parsed, ParsedFile):
         paste_form.entries.errors = [parsed.message] if parsed else list(
-            paste_form.errors.get("csrf_token", ["The form expired: reload the page."]))
+            paste_form.errors.get("csrf_token", [_("The form expired: reload the page.")]))
         return _render(session, "_upload.html", form=UploadForm(formdata=None),
                        paste_form=paste_form, status=422)
     return _preview_step(session, data, parsed, PASTED_LIST)
@@ -162,14 +164,12 @@ def _apply_step(session: TrainingSession | None):
     result = preview(db.session, parsed, session,
                      create_accounts=form.create_accounts.data == "y")
     if form.signature.data != result.signature():
-        return _render_preview(session, result, upload, status=409, notice=(
-            "Something changed since the preview (users, sessions or enrolments): "
-            "here is the new preview. Nothing was written; check it and apply again."))
+        return _render_preview(session, result, upload, status=409,
+                               notice=jobs.ENROLMENTS_CHANGED)
     valid_only = bool(form.valid_rows_only.data)
     if result.error_count and not valid_only:
-        return _render_preview(session, result, upload, status=422, notice=(
-            f"Nothing was written: {_rows(result.error_count)} in error. Fix the file and "
-            "upload it again, or tick “apply the valid rows only”."))
+        return _render_preview(session, result, upload, status=422,
+                               notice=jobs.rows_in_error(result.error_count))
     return _write(session, upload, parsed, result, valid_only)
 
 
@@ -187,7 +187,7 @@ def _write(session: TrainingSession | None, upload: ImportUpload, parsed: Parsed
         db.session.rollback()
         return _render_preview(session, preview(db.session, parsed, session,
                                                 create_accounts=result.create_accounts),
-                               _own_upload(token, session), status=409, notice=(
+                               _own_upload(token, session), status=409, notice=_(
                                    "Enrolments changed while applying; nothing was written. "
                                    "Check the new preview and apply again."))
     return _render(session, "_result.html", result=outcome, file_name=file_name)
@@ -215,10 +215,6 @@ def _clean_name(name: str | None) -> str:
     return name[:255] or "upload.csv"
 
 
-def _rows(count: int) -> str:
-    return f"{count:,} row{'s' if count != 1 else ''}"
-
-
 def _upload_form_with(message: str) -> UploadForm:
     form = UploadForm(formdata=None)
     form.file.errors = [message]
@@ -228,9 +224,9 @@ def _upload_form_with(message: str) -> UploadForm:
 def _gone(session: TrainingSession | None):
     """404 for a token that is unknown, someone else's, applied already or expired."""
     return _render(session, "_upload.html", form=UploadForm(formdata=None), status=404,
-                   notice="This import is no longer waiting: it was applied already, "
-                          "is older than 24 hours, or was not uploaded by you. "
-                          "Upload the file again.")
+                   notice=_("This import is no longer waiting: it was applied already, "
+                            "is older than 24 hours, or was not uploaded by you. "
+                            "Upload the file again."))
 
 
 def _urls(session: TrainingSession | None) -> dict:
@@ -261,7 +257,8 @@ def _render_preview(session, result: Preview, upload: ImportUpload | None, *, st
 
 def _render(session: TrainingSession | None, step: str, *, status: int = 200, **context):
     context.update(_urls(session), training_session=session, step=f"admin/import/{step}",
-                   notice=context.get("notice"))
+                   notice=context.get("notice"), labels=column_labels(),
+                   tick_label=TICK_LABEL)
     if session is not None:  # a session's import also takes a pasted list
         context.setdefault("paste_form", PasteForm(formdata=None))
     template = context["step"] if wants_fragment() else "admin/import/page.html"

@@ -117,7 +117,8 @@ def class_dates(session_id: int, class_id: int):
 
 
 def _nobody(where: str, user_id: int = 0, class_id: int = 0) -> Chosen:
-    label = {ROW: "this learner", TICKED: "the ticked learners", CLASS: "this class"}[where]
+    label = {ROW: _("this learner"), TICKED: _("the ticked learners"),
+             CLASS: _("this class")}[where]
     return Chosen(where, (user_id,) if where == ROW else (), label, class_id=class_id)
 
 

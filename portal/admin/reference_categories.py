@@ -11,16 +11,17 @@ from ..domain.categories import (
     delete_category,
     update_category,
 )
+from ..domain.language import _, _l, ngettext
 from ..extensions import db
 from ..models import SessionCategory
 from ..web import current_actor
 from ..web.args import search_arg
 from . import bp
 from .forms_reference import CategoryForm
-from .reference_common import commit_or_explain, form_page, list_page, plural, see_other
+from .reference_common import commit_or_explain, form_page, list_page, see_other
 
 # When another admin saved the same unique value between our check and our commit.
-TAKEN = "A category with this name was just created. Choose another."
+TAKEN = _l("A category with this name was just created. Choose another.")
 
 
 @bp.route("/categories")
@@ -36,7 +37,7 @@ def categories_new():
         category = commit_or_explain(form.name, TAKEN, lambda: create_category(
             db.session, form.name.data, by=current_actor(), now=clock.now()))
         if category is not None:
-            flash(f"Category {category.name} created.", "success")
+            flash(_("Category %(name)s created.", name=category.name), "success")
             return see_other("admin.categories")
     return form_page("admin/categories/form.html", form, category=None)
 
@@ -49,7 +50,7 @@ def categories_edit(category_id: int):
         saved = commit_or_explain(form.name, TAKEN, lambda: update_category(
             db.session, category, form.name.data, by=current_actor(), now=clock.now()))
         if saved is not None:
-            flash(f"Category {category.name} saved.", "success")
+            flash(_("Category %(name)s saved.", name=category.name), "success")
             return see_other("admin.categories")
     return form_page("admin/categories/form.html", form, category=category,
                      sessions=category_session_count(db.session, category.id))
@@ -66,10 +67,12 @@ def categories_delete(category_id: int):
     try:
         delete_category(db.session, category, by=current_actor(), now=clock.now())
     except CategoryInUse as refused:
-        flash(f"Category {name} cannot be deleted: it is used by "
-              f"{plural(refused.sessions, 'session')}. Move them to another category first.",
+        flash(ngettext("Category %(name)s cannot be deleted: it is used by %(num)s session. "
+                       "Move it to another category first.",
+                       "Category %(name)s cannot be deleted: it is used by %(num)s sessions. "
+                       "Move them to another category first.", refused.sessions, name=name),
               "error")
         return see_other("admin.categories_edit", category_id=category.id)
     db.session.commit()
-    flash(f"Category {name} deleted.", "success")
+    flash(_("Category %(name)s deleted.", name=name), "success")
     return see_other("admin.categories")

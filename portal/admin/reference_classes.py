@@ -10,6 +10,7 @@ from flask import flash, render_template, request
 from .. import clock
 from ..domain import classes as class_rules
 from ..domain.enrolment import add_class_member, remove_class_member
+from ..domain.language import _, _l, ngettext
 from ..domain.pagination import PER_PAGE_CHOICES
 from ..domain.text_search import find_user
 from ..extensions import db
@@ -18,10 +19,10 @@ from ..web import current_actor
 from ..web.args import search_arg
 from . import bp
 from .forms_reference import ClassForm, MemberForm
-from .reference_common import commit_or_explain, list_page, member_page, plural, see_other
+from .reference_common import commit_or_explain, list_page, member_page, see_other
 
 # When another admin saved the same unique value between our check and our commit.
-TAKEN = "A class with this name was just created. Choose another name."
+TAKEN = _l("A class with this name was just created. Choose another name.")
 
 
 @bp.route("/classes")
@@ -55,7 +56,8 @@ def classes_new():
             db.session, form.name.data, form.description.data,
             by=current_actor(), now=clock.now()))
         if user_class is not None:
-            flash(f"Class {user_class.name} created. You can add its members now.", "success")
+            flash(_("Class %(name)s created. You can add its members now.", name=user_class.name),
+                  "success")
             return see_other("admin.classes_edit", class_id=user_class.id)
     return _class_page(None, form)
 
@@ -69,7 +71,7 @@ def classes_edit(class_id: int):
             db.session, user_class, form.name.data, form.description.data,
             by=current_actor(), now=clock.now()))
         if saved is not None:
-            flash(f"Class {user_class.name} saved.", "success")
+            flash(_("Class %(name)s saved.", name=user_class.name), "success")
             return see_other("admin.classes_edit", class_id=user_class.id)
         user_class = db.get_or_404(UserClass, class_id)
     return _class_page(user_class, form)
@@ -83,22 +85,29 @@ def classes_member_add(class_id: int):
     user = find_user(db.session, member_form.username.data) if valid else None
     if user is None:
         if valid:
-            member_form.username.errors.append(
-                f"No user has the username {member_form.username.data}. "
-                "Type a few letters and pick a person from the list.")
+            member_form.username.errors.append(_(
+                "No user has the username %(username)s. Type a few letters and pick a person "
+                "from the list.", username=member_form.username.data))
         return _class_page(user_class, ClassForm(formdata=None, obj=user_class), member_form)
     who = f"{user.full_name} ({user.username})"
     if class_rules.is_member(db.session, user_class.id, user.id):
-        flash(f"{who} is already a member of {user_class.name}.", "info")
+        flash(_("%(who)s is already a member of %(name)s.", who=who, name=user_class.name),
+              "info")
         return see_other("admin.classes_edit", class_id=user_class.id)
     changes = add_class_member(db.session, user_class.id, user.id, by=current_actor(),
                                now=clock.now())
     db.session.commit()
-    message = f"{who} added to {user_class.name}."
-    if changes.added:
-        message += f" Enrolled in {plural(len(changes.added), 'session')} the class is linked to."
-    flash(message, "success")
+    flash(_member_added(who, user_class.name, len(changes.added)), "success")
     return see_other("admin.classes_edit", class_id=user_class.id)
+
+
+def _member_added(who: str, class_name: str, sessions: int) -> str:
+    if sessions:
+        return ngettext(
+            "%(who)s added to %(name)s. Enrolled in %(num)s session the class is linked to.",
+            "%(who)s added to %(name)s. Enrolled in %(num)s sessions the class is linked to.",
+            sessions, who=who, name=class_name)
+    return _("%(who)s added to %(name)s.", who=who, name=class_name)
 
 
 @bp.route("/classes/<int:class_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -106,15 +115,20 @@ def classes_member_remove(class_id: int, user_id: int):
     user_class = db.get_or_404(UserClass, class_id)
     user = db.session.get(User, user_id)
     if user is None or not class_rules.is_member(db.session, user_class.id, user.id):
-        flash("This person is not a member of the class (any more).", "info")
+        flash(_("This person is not a member of the class (any more)."), "info")
         return see_other("admin.classes_edit", class_id=user_class.id)
     changes = remove_class_member(db.session, user_class.id, user.id, by=current_actor(),
                                   now=clock.now())
     db.session.commit()
-    message = f"{user.full_name} ({user.username}) removed from {user_class.name}."
+    who = f"{user.full_name} ({user.username})"
     if changes.removed:
-        message += (f" Unenrolled from {plural(len(changes.removed), 'session')} the class "
-                    "brought them to.")
+        message = ngettext(
+            "%(who)s removed from %(name)s. Unenrolled from %(num)s session the class brought "
+            "them to.",
+            "%(who)s removed from %(name)s. Unenrolled from %(num)s sessions the class brought "
+            "them to.", len(changes.removed), who=who, name=user_class.name)
+    else:
+        message = _("%(who)s removed from %(name)s.", who=who, name=user_class.name)
     flash(message, "success")
     return see_other("admin.classes_edit", class_id=user_class.id,
                      page=request.args.get("page", type=int),
@@ -132,9 +146,13 @@ def classes_delete(class_id: int):
     name = user_class.name
     class_rules.delete_class(db.session, user_class, by=current_actor(), now=clock.now())
     db.session.commit()
-    message = f"Class {name} deleted."
     if linked:
-        message += (f" It was unlinked from {plural(linked, 'session')}; members it had enrolled"
-                    " there are unenrolled unless enrolled another way.")
+        message = ngettext(
+            "Class %(name)s deleted. It was unlinked from %(num)s session; members it had "
+            "enrolled there are unenrolled unless enrolled another way.",
+            "Class %(name)s deleted. It was unlinked from %(num)s sessions; members it had "
+            "enrolled there are unenrolled unless enrolled another way.", linked, name=name)
+    else:
+        message = _("Class %(name)s deleted.", name=name)
     flash(message, "success")
     return see_other("admin.classes")

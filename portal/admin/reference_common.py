@@ -7,6 +7,7 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
+from ..domain.language import ngettext
 from ..domain.pagination import paginate, read_page_args
 from ..extensions import db
 from ..web import wants_fragment
@@ -57,7 +58,7 @@ def commit_or_explain(field, message: str, write: Callable[[], T] | None = None
         return result
     except IntegrityError:
         db.session.rollback()
-        field.errors.append(message)
+        field.errors.append(str(message))  # a lazy text: read in the reader's language
         return None
 
 
@@ -76,9 +77,6 @@ def names_and_more(names: list[str], total: int) -> str:
     """'A, B, C' or 'A, B, C, D, E and 3 more' for the first names of ``total``."""
     text = ", ".join(names)
     if total > len(names):
-        text += f" and {total - len(names)} more"
+        text = ngettext("%(names)s and %(num)s more", "%(names)s and %(num)s more",
+                        total - len(names), names=text)
     return text
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"

@@ -16,6 +16,7 @@ from ..domain.courses import (
     update_assignment,
     update_course,
 )
+from ..domain.language import _, _l, ngettext
 from ..extensions import db
 from ..models import Assignment, Course
 from ..web import current_actor
@@ -27,22 +28,23 @@ from .reference_common import (
     form_page,
     list_page,
     names_and_more,
-    plural,
     see_other,
 )
 
 # When another admin saved the same unique value between our check and our commit.
-TAKEN = "This course code was just taken by another course."
+TAKEN = _l("This course code was just taken by another course.")
 
 
 def usage_reasons(usage: CourseUsage) -> list[str]:
-    """Why the course cannot be deleted (empty: it can)."""
+    """Why the course cannot be deleted, one phrase per kind of use (empty: it can)."""
     reasons = []
     if usage.sessions:
-        reasons.append(f"it is used in {plural(usage.sessions, 'session')}: "
-                       f"{names_and_more(usage.session_names, usage.sessions)}")
+        reasons.append(ngettext(
+            "it is used in %(num)s session: %(names)s", "it is used in %(num)s sessions: %(names)s",
+            usage.sessions, names=names_and_more(usage.session_names, usage.sessions)))
     if usage.submissions:
-        reasons.append(f"its assignments have {plural(usage.submissions, 'submission')}")
+        reasons.append(ngettext("its assignments have %(num)s submission",
+                                "its assignments have %(num)s submissions", usage.submissions))
     return reasons
 
 
@@ -66,7 +68,8 @@ def courses_new():
         course = commit_or_explain(form.code, TAKEN, lambda: create_course(
             db.session, form.values(), by=current_actor(), now=clock.now()))
         if course is not None:
-            flash(f"Course {course.code} created. You can add its assignments now.", "success")
+            flash(_("Course %(code)s created. You can add its assignments now.", code=course.code),
+                  "success")
             return see_other("admin.courses_edit", course_id=course.id)
     return form_page("admin/courses/form.html", form, course=None)
 
@@ -79,7 +82,7 @@ def courses_edit(course_id: int):
         saved = commit_or_explain(form.code, TAKEN, lambda: update_course(
             db.session, course, form.values(), by=current_actor(), now=clock.now()))
         if saved is not None:
-            flash(f"Course {course.code} saved.", "success")
+            flash(_("Course %(code)s saved.", code=course.code), "success")
             return see_other("admin.courses_edit", course_id=course.id)
     return form_page("admin/courses/form.html", form, course=course,
                      assignments=course.assignments)
@@ -96,11 +99,13 @@ def courses_delete(course_id: int):
     try:
         delete_course(db.session, course, by=current_actor(), now=clock.now())
     except CourseInUse as refused:
-        flash(f"Course {code} cannot be deleted: {'; '.join(usage_reasons(refused.usage))}. "
-              "Remove it from those sessions first.", "error")
+        # The reasons are phrases of a list, joined as a list is (not a sentence built).
+        flash(_("Course %(code)s cannot be deleted: %(reasons)s. Remove it from those "
+                "sessions first.", code=code, reasons="; ".join(usage_reasons(refused.usage))),
+              "error")
         return see_other("admin.courses_edit", course_id=course.id)
     db.session.commit()
-    flash(f"Course {code} deleted.", "success")
+    flash(_("Course %(code)s deleted.", code=code), "success")
     return see_other("admin.courses")
 
 
@@ -112,7 +117,8 @@ def courses_assignment_new(course_id: int):
         assignment = create_assignment(db.session, course, form.values(),
                                        by=current_actor(), now=clock.now())
         db.session.commit()
-        flash(f"Assignment {assignment.title} added to {course.code}.", "success")
+        flash(_("Assignment %(title)s added to %(code)s.", title=assignment.title,
+                code=course.code), "success")
         return see_other("admin.courses_edit", course_id=course.id)
     return form_page("admin/courses/assignment_form.html", form, course=course,
                      assignment=None)
@@ -127,7 +133,7 @@ def courses_assignment_edit(course_id: int, assignment_id: int):
         update_assignment(db.session, assignment, form.values(), by=current_actor(),
                           now=clock.now())
         db.session.commit()
-        flash(f"Assignment {assignment.title} saved.", "success")
+        flash(_("Assignment %(title)s saved.", title=assignment.title), "success")
         return see_other("admin.courses_edit", course_id=course.id)
     return form_page("admin/courses/assignment_form.html", form, course=course,
                      assignment=assignment)
@@ -141,9 +147,10 @@ def courses_assignment_delete(course_id: int, assignment_id: int):
     try:
         delete_assignment(db.session, assignment, by=current_actor(), now=clock.now())
     except AssignmentInUse as refused:
-        flash(f"Assignment {title} cannot be deleted: it has "
-              f"{plural(refused.submissions, 'submission')}.", "error")
+        flash(ngettext("Assignment %(title)s cannot be deleted: it has %(num)s submission.",
+                       "Assignment %(title)s cannot be deleted: it has %(num)s submissions.",
+                       refused.submissions, title=title), "error")
     else:
         db.session.commit()
-        flash(f"Assignment {title} deleted.", "success")
+        flash(_("Assignment %(title)s deleted.", title=title), "success")
     return see_other("admin.courses_edit", course_id=course.id)

@@ -4,8 +4,10 @@ from flask import flash, render_template, request
 from flask_login import current_user
 
 from .. import clock
+from ..domain.language import _, _l, ngettext
 from ..domain.logins import end_all_logins
 from ..domain.users import (
+    ROLE_LABELS,
     UserInUse,
     UserUsage,
     create_user,
@@ -28,33 +30,36 @@ from .reference_common import (
     commit_or_explain,
     list_page,
     names_and_more,
-    plural,
     see_other,
 )
 
 # When another admin saved the same unique value between our check and our commit.
-TAKEN = "This username or e-mail was just taken by another user. Choose another."
+TAKEN = _l("This username or e-mail was just taken by another user. Choose another.")
 
 
 def usage_reasons(usage: UserUsage) -> list[str]:
     """Why the user cannot be deleted, one phrase per kind of use (empty: they can)."""
     out = []
     if usage.coached_total:
-        out.append(f"coach of {plural(usage.coached_total, 'session')}: "
-                   + names_and_more(usage.coached_names, usage.coached_total))
+        out.append(ngettext("coach of %(num)s session: %(names)s",
+                            "coach of %(num)s sessions: %(names)s", usage.coached_total,
+                            names=names_and_more(usage.coached_names, usage.coached_total)))
     if usage.course_coach_sessions:
-        out.append(f"course coach in {plural(usage.course_coach_sessions, 'session')}")
+        out.append(ngettext("course coach in %(num)s session", "course coach in %(num)s sessions",
+                            usage.course_coach_sessions))
     if usage.submissions:
-        out.append(f"has {plural(usage.submissions, 'submission')}")
+        out.append(ngettext("has %(num)s submission", "has %(num)s submissions",
+                            usage.submissions))
     if usage.enrolments:
-        out.append(f"enrolled in {plural(usage.enrolments, 'session')}")
+        out.append(ngettext("enrolled in %(num)s session", "enrolled in %(num)s sessions",
+                            usage.enrolments))
     return out
 
 
 @bp.route("/users")
 def users():
     q = search_arg("q")
-    return list_page("admin/users", users_matching(q), q, scalars=True)
+    return list_page("admin/users", users_matching(q), q, scalars=True, role_labels=ROLE_LABELS)
 
 
 def _render_form(form, user=None):
@@ -71,7 +76,7 @@ def users_new():
         user = commit_or_explain(form.username, TAKEN, lambda: create_user(
             db.session, form.values(), by=current_actor(), now=clock.now()))
         if user is not None:
-            flash(f"User {user.username} created.", "success")
+            flash(_("User %(username)s created.", username=user.username), "success")
             return see_other("admin.users_edit", user_id=user.id)
     return _render_form(form)
 
@@ -85,7 +90,7 @@ def users_edit(user_id: int):
             db.session, user, form.values(), by=current_actor(), now=clock.now(),
             keep_login_id=current_login_id()))
         if saved is not None:
-            flash(f"User {user.username} saved.", "success")
+            flash(_("User %(username)s saved.", username=user.username), "success")
             return see_other("admin.users_edit", user_id=user.id)
     return _render_form(form, user)
 
@@ -99,10 +104,10 @@ def _valid_edit(form, user: User) -> bool:
     if user.id != current_user.id:
         return ok
     if not form.active.data:
-        form.active.errors.append("You cannot deactivate your own account.")
+        form.active.errors.append(_("You cannot deactivate your own account."))
         ok = False
     if form.role.data != PlatformRole.ADMIN.value:
-        form.role.errors.append("You cannot remove your own admin role.")
+        form.role.errors.append(_("You cannot remove your own admin role."))
         ok = False
     return ok
 
@@ -116,18 +121,19 @@ def users_delete(user_id: int):
         return render_template("admin/users/delete.html", user=user, is_self=is_self,
                                reasons=usage_reasons(user_usage(db.session, user.id)))
     if is_self:
-        flash("You cannot delete your own account.", "error")
+        flash(_("You cannot delete your own account."), "error")
         return see_other("admin.users_edit", user_id=user.id)
     username = user.username
     try:
         delete_user(db.session, user, by=current_actor(), now=clock.now())
     except UserInUse as refused:
-        flash(f"{username} cannot be deleted: {'; '.join(usage_reasons(refused.usage))}. "
-              "Deactivate the account instead: they can no longer log in and their "
-              "history stays.", "error")
+        # The reasons are phrases of a list, joined as a list is (not a sentence built).
+        flash(_("%(username)s cannot be deleted: %(reasons)s. Deactivate the account instead: "
+                "they can no longer log in and their history stays.", username=username,
+                reasons="; ".join(usage_reasons(refused.usage))), "error")
         return see_other("admin.users_edit", user_id=user.id)
     db.session.commit()
-    flash(f"User {username} deleted.", "success")
+    flash(_("User %(username)s deleted.", username=username), "success")
     return see_other("admin.users")
 
 
@@ -135,13 +141,14 @@ def users_delete(user_id: int):
 def users_deactivate(user_id: int):
     user = db.get_or_404(User, user_id)
     if user.id == current_user.id:
-        flash("You cannot deactivate your own account.", "error")
+        flash(_("You cannot deactivate your own account."), "error")
     elif not user.active:
-        flash(f"{user.username} is already inactive.", "info")
+        flash(_("%(username)s is already inactive.", username=user.username), "info")
     else:
         deactivate_user(db.session, user, by=current_actor(), now=clock.now())
         db.session.commit()
-        flash(f"{user.username} is deactivated and can no longer log in.", "success")
+        flash(_("%(username)s is deactivated and can no longer log in.",
+                username=user.username), "success")
     return see_other("admin.users_edit", user_id=user.id)
 
 
@@ -152,8 +159,9 @@ def users_logout_everywhere(user_id: int):
     ended = end_all_logins(db.session, user, by=current_actor(), now=clock.now())
     db.session.commit()
     if ended:
-        flash(f"{user.username} was logged out everywhere ({plural(len(ended), 'login')} "
-              "ended).", "success")
+        flash(ngettext("%(username)s was logged out everywhere (%(num)s login ended).",
+                       "%(username)s was logged out everywhere (%(num)s logins ended).",
+                       len(ended), username=user.username), "success")
     else:
-        flash(f"{user.username} was not logged in anywhere.", "info")
+        flash(_("%(username)s was not logged in anywhere.", username=user.username), "info")
     return see_other("admin.users_edit", user_id=user.id)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length
 from .. import clock
 from ..domain import jobs
 from ..domain.csv_import import MAX_BYTES, keep_upload, waiting_upload
+from ..domain.language import _l
 from ..domain.session_import import (
     CHANGED_MEANWHILE,
     COLUMNS,
@@ -26,6 +27,7 @@ from ..domain.session_import import (
     Kind,
     Preview,
     apply_import,
+    column_labels,
     preview,
     read_sessions_file,
 )
@@ -38,19 +40,19 @@ from . import bp, import_jobs
 from .imports import _clean_name
 
 KIND_LABELS = {
-    Kind.ERROR: "In error",
-    Kind.CREATE: "Sessions to create",
-    Kind.UPDATE: "Sessions to update",
-    Kind.UNCHANGED: "Unchanged",
+    Kind.ERROR: _l("In error"),
+    Kind.CREATE: _l("Sessions to create"),
+    Kind.UPDATE: _l("Sessions to update"),
+    Kind.UNCHANGED: _l("Unchanged"),
 }
-GONE = ("This import is no longer waiting: it was applied already, is older than 24 hours, "
-        "or was not uploaded by you. Upload the file again.")
+GONE = _l("This import is no longer waiting: it was applied already, is older than 24 "
+          "hours, or was not uploaded by you. Upload the file again.")
 ROWS_SHOWN = 200  # per kind on a big import's preview page; the counts cover every row
 
 
 class SessionsFileForm(FlaskForm):
-    file = FileField("CSV or Excel file",
-                     validators=[FileRequired("Choose a CSV or Excel file to import.")])
+    file = FileField(_l("CSV or Excel file"),
+                     validators=[FileRequired(_l("Choose a CSV or Excel file to import."))])
 
 
 class ApplySessionsForm(FlaskForm):
@@ -137,6 +139,7 @@ def _render_preview(result: Preview, upload: ImportUpload | None, file_name: str
 
 def _render(step: str, *, status: int = 200, **context):
     context.update(step=f"admin/session_import/{step}", columns=COLUMNS,
+                   labels=column_labels(),
                    upload_url=url_for("admin.sessions_import"),
                    apply_url=url_for("admin.sessions_import_apply"),
                    list_url=url_for("admin.sessions"), notice=context.get("notice"))

@@ -7,6 +7,7 @@ from flask import flash, g, render_template, request, url_for
 from .. import clock
 from ..domain.dates import format_bound
 from ..domain.journal import shift_words
+from ..domain.language import _, _l
 from ..domain.session_export import EXPORT_HEADER, export_rows
 from ..domain.session_form import (
     WINDOW_FIELDS,
@@ -43,9 +44,12 @@ from . import bp
 from .session_forms import DATE_HINT, CopyForm, Draft, SessionForm
 
 # The list's columns (sort key, heading) and the filter bar's status menu.
-LIST_COLUMNS = (("name", "Session name"), ("category", "Category"), ("display", "Display"),
-                ("access", "Access"), ("courses", "Courses"), ("learners", "Learners"),
-                ("status", "Status"))
+LIST_COLUMNS = (("name", _l("Session name")), ("category", _l("Category")),
+                ("display", _l("Display")), ("access", _l("Access")), ("courses", _l("Courses")),
+                ("learners", _l("Learners")), ("status", _l("Status")))
+# What the table's caption says it is sorted by: a column, or the dates of the status
+# (the dashboard's "see all" links sort by those).
+SORT_LABELS = {**dict(LIST_COLUMNS), "starts": _l("Start"), "ends": _l("End")}
 STATUS_OPTIONS = tuple((key, STATUS_LABELS[status]) for key, status in STATUSES.items())
 
 
@@ -62,6 +66,7 @@ def sessions():
         "statuses": {row.id: row_status(row, now) for row in page.items},
         "status_labels": STATUS_LABELS,
         "columns": LIST_COLUMNS,
+        "sort_labels": SORT_LABELS,
     }
     if wants_fragment():
         return render_template("admin/sessions/_results.html", oob=True, **context), (
@@ -110,7 +115,7 @@ def _create(draft: Draft, values: dict):
     session = create_session(db.session, draft.plan(values), by=current_actor(),
                              now=clock.now())
     db.session.commit()
-    flash(f"Session “{session.name}” created.", "success")
+    flash(_("Session “%(name)s” created.", name=session.name), "success")
     return htmx_redirect(url_for("admin.session_page", session_id=session.id))
 
 
@@ -148,7 +153,8 @@ def session_copy(session_id: int):
         return _copy_page(source, form, reference), 422
     copy = copy_session(db.session, source, plan, by=current_actor(), now=clock.now())
     db.session.commit()
-    flash(f"“{copy.name}” created from “{source.name}”.", "success")
+    flash(_("“%(copy)s” created from “%(source)s”.", copy=copy.name, source=source.name),
+          "success")
     return htmx_redirect(url_for("admin.session_page", session_id=copy.id))
 
 
@@ -186,7 +192,7 @@ def session_delete(session_id: int):
         name = session.name
         delete_session(db.session, session, by=current_actor(), now=clock.now())
         db.session.commit()
-        flash(f"Session “{name}” deleted.", "success")
+        flash(_("Session “%(name)s” deleted.", name=name), "success")
         return htmx_redirect(url_for("admin.sessions"))
     return render_template("admin/sessions/delete.html", training_session=session,
                            impact=deletion_impact(db.session, session.id))

@@ -12,6 +12,7 @@ from spectree import Response
 
 from ..domain import journal
 from ..domain.history import CURSOR_KEYS, HistoryFilters, entries_after
+from ..domain.language import speaking
 from ..extensions import db
 from ..models import JournalEntry
 from . import bp
@@ -77,8 +78,10 @@ def _named(id_: int | None, label: str) -> Named | None:
 
 
 def entry_out(row: JournalEntry) -> JournalEntryOut:
+    with speaking("en"):  # the API speaks English to machines, whoever calls it
+        text = journal.sentence(row, UTC)
     return JournalEntryOut(
-        id=row.id, at=row.at, sentence=journal.sentence(row, UTC),
+        id=row.id, at=row.at, sentence=text,
         actor=Named(id=row.actor_id, name=row.actor_name or "Someone"), action=row.action,
         object=JournalObject(type=row.object_type, id=row.object_id, label=row.object_label),
         session=_named(row.session_id, row.session_label),

@@ -27,12 +27,12 @@ class SetPasswordForm(FlaskForm):
     """The first password of an account made for its owner, typed twice."""
 
     password = PasswordField(
-        "New password",
-        validators=[DataRequired(message="Choose a password."), Length(max=1024)],
+        _l("New password"),
+        validators=[DataRequired(message=_l("Choose a password.")), Length(max=1024)],
         render_kw={"autocomplete": "new-password", "autofocus": True},
     )
     repeat = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(message="Type the password again."), Length(max=1024)],
+        _l("Repeat the password"),
+        validators=[DataRequired(message=_l("Type the password again.")), Length(max=1024)],
         render_kw={"autocomplete": "new-password"},
     )

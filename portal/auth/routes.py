@@ -150,18 +150,25 @@ def choose_language(code: str):
     return response
 
 
-# What a person reads when their link no longer works, by reason.
+# What a person reads when their link no longer works, by reason (an expired link's text
+# names the lifetime: link_problem).
 LINK_PROBLEMS = {
-    password_links.FORGED: "This link is not complete or not one the portal made: copy the "
-                           "whole link from the message, or ask an administrator for a new one.",
-    password_links.EXPIRED: f"This link has expired: links work for "
-                            f"{password_links.LIFETIME_TEXT}. Ask an administrator of the "
-                            "portal for a new one.",
-    password_links.USED: "This link was used already: a password was set since. Log in with "
-                         "it, or ask an administrator for a new link if you do not know it.",
-    password_links.GONE: "This account is no longer active. Ask an administrator of the "
-                         "portal if you think it should be.",
+    password_links.FORGED: _l("This link is not complete or not one the portal made: copy the "
+                              "whole link from the message, or ask an administrator for a new "
+                              "one."),
+    password_links.USED: _l("This link was used already: a password was set since. Log in with "
+                            "it, or ask an administrator for a new link if you do not know it."),
+    password_links.GONE: _l("This account is no longer active. Ask an administrator of the "
+                            "portal if you think it should be."),
 }
+
+
+def link_problem(problem: str) -> str:
+    """Why the link does not work, in the reader's language."""
+    if problem == password_links.EXPIRED:
+        return _("This link has expired: links work for %(lifetime)s. Ask an administrator of "
+                 "the portal for a new one.", lifetime=password_links.lifetime_text())
+    return str(LINK_PROBLEMS[problem])
 
 
 def _link_failed(response) -> bool:
@@ -179,7 +186,7 @@ def set_password(token: str):
                                        now=clock.now())
     if check.user is None:
         return render_template("auth/set_password_invalid.html",
-                               message=LINK_PROBLEMS[check.problem]), 410
+                               message=link_problem(check.problem)), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
         problem = password_links.new_password_problem(check.user, form.password.data,
@@ -189,7 +196,7 @@ def set_password(token: str):
             password_links.set_password(db.session, user, form.password.data, by=Actor(
                 user.id, user.full_name, request_id(), request.remote_addr), now=clock.now())
             _start_login(user)  # commits the password with the login
-            flash("Your password is set: you are logged in.", "info")
+            flash(_("Your password is set: you are logged in."), "info")
             return redirect(url_for("main.home"), 303)
         form.password.errors = [problem]
     status = 422 if form.is_submitted() else 200

@@ -6,8 +6,9 @@ from flask_login import current_user
 
 from .. import clock
 from ..domain.access import sees_whole_tracking
+from ..domain.language import _
 from ..domain.pagination import PER_PAGE_CHOICES
-from ..domain.tracking_charts import tracking_charts
+from ..domain.tracking_charts import CHART_COUNT, tracking_charts
 from ..domain.tracking_table import (
     COLUMNS,
     TrackingFilters,
@@ -68,7 +69,8 @@ def session_tracking(session_id: int):
     # the charts right after; without JavaScript, "Show the charts" asks for them inline.
     charts = _charts(session_id, context["scope"]) if request.args.get("charts") == "1" \
         else None
-    return (render_template("coach/tracking.html", charts=charts, **context),
+    return (render_template("coach/tracking.html", charts=charts, chart_count=CHART_COUNT,
+                            **context),
             {"Vary": "HX-Request"})
 
 
@@ -102,4 +104,4 @@ def session_tracking_export(session_id: int, file_format: str):
     header, rows = export_rows(stats, tz)
     stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
     return table_download(file_format, f"tracking-{session_id}-{stamp}", header, rows,
-                          sheet_title="Tracking")
+                          sheet_title=_("Tracking"))

@@ -44,7 +44,9 @@ from ..models.base import UTCDateTime
 from . import journal, notify
 from .enrolment import ClassChange, EnrolmentRequest, change_enrolments
 from .journal import Actor
+from .language import _, _l, ngettext
 from .passwords import NO_PASSWORD
+from .tabular import place_in
 from .value_lists import one_of
 
 MAX_USERNAME = 80
@@ -53,7 +55,7 @@ MAX_NAME = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[^\s@]+$")
 _NOT_IN_USERNAME = re.compile(r"[^a-z0-9._-]+")
-TICK_LABEL = "Create the missing accounts"
+TICK_LABEL = _l("Create the missing accounts")
 
 
 @dataclass(slots=True)
@@ -90,7 +92,7 @@ class AccountPlan:
         self.has_names = {"first_name", "last_name"} & columns
         self.can_make = {"email", "first_name", "last_name"} <= columns
         self.people = people
-        self.place = getattr(parsed, "place", lambda line, column=None: f"line {line}")
+        self.place = getattr(parsed, "place", lambda line, column=None: place_in(None, line))
         self.by_email: dict[str, NewAccount] = {}
         self.by_username: dict[str, NewAccount] = {}
         self.classes: dict[str, tuple[int, str]] = {}
@@ -117,10 +119,7 @@ class AccountPlan:
         missing = [name for name, value in (("email", read.email), ("first_name", read.first_name),
                                             ("last_name", read.last_name)) if not value]
         if missing:
-            row.fail(", ".join(missing), "No account has this "
-                     + ("username" if row.user_column == "username" else "e-mail")
-                     + ", and a new one needs " + ", ".join(missing)
-                     + ": fill in the column" + ("s" if len(missing) > 1 else "") + ".")
+            row.fail(", ".join(missing), _missing_text(row.user_column, missing))
             return True
         return self._plan(row, read)
 
@@ -129,14 +128,15 @@ class AccountPlan:
         if self.create or read is None or read.action.lower() not in ("", "add"):
             return ""
         if self.can_make and read.email and read.first_name and read.last_name:
-            return f" Tick “{TICK_LABEL}” to make this learner's account from the file."
+            return _("Tick “%(label)s” to make this learner's account from the file.",
+                     label=TICK_LABEL)
         return ""
 
     def _check_class(self, row, name: str) -> None:
         found = self.classes.get(name.casefold())
         if found is None:
-            row.fail("class", f"Unknown class: no class is named “{name}”. Create it under "
-                              "Classes first, or correct the name.")
+            row.fail("class", _("Unknown class: no class is named “%(name)s”. Create it under "
+                                "Classes first, or correct the name.", name=name))
         else:
             row.class_id = found[0]
 
@@ -149,11 +149,17 @@ class AccountPlan:
         if all(not given or given.casefold() == known.casefold()
                for given, known in ((read.first_name, first), (read.last_name, last))):
             return
-        found_by = "e-mail" if row.user_column == "email" else "username"
-        row.fail("first_name, last_name",
-                 f"The {found_by} “{row.user_text}” belongs to {first} {last} ({username}), "
-                 f"not {read.first_name} {read.last_name}: correct the names, or the "
-                 f"{found_by} if this is someone else.")
+        values = {"user": row.user_text, "known": f"{first} {last}", "username": username,
+                  "given": f"{read.first_name} {read.last_name}"}
+        if row.user_column == "email":
+            message = _("The e-mail “%(user)s” belongs to %(known)s (%(username)s), not "
+                        "%(given)s: correct the names, or the e-mail if this is someone "
+                        "else.", **values)
+        else:
+            message = _("The username “%(user)s” belongs to %(known)s (%(username)s), not "
+                        "%(given)s: correct the names, or the username if this is someone "
+                        "else.", **values)
+        row.fail("first_name, last_name", message)
 
     def _plan(self, row, read) -> bool:
         email = User.normalise_email(read.email)
@@ -167,14 +173,18 @@ class AccountPlan:
         if account is not None:
             if not _same_name(first, last, account.first_name, account.last_name) or \
                     (username and username != account.username):
-                row.fail("email", f"{self._where(account.line)} gives the e-mail {email} to "
-                                  f"{account.full_name} ({account.username or 'a new account'}): "
-                                  "one e-mail, one person. Correct one of the two lines.")
+                row.fail("email", _(
+                    "%(place)s gives the e-mail %(email)s to %(name)s (%(username)s): one "
+                    "e-mail, one person. Correct one of the two lines.",
+                    place=self._where(account.line), email=email, name=account.full_name,
+                    username=account.username or _("a new account")))
                 return True
         elif username and username in self.by_username:
             other = self.by_username[username]
-            row.fail("username", f"{self._where(other.line)} gives the username {username} to "
-                                 f"{other.email}: choose another username for one of them.")
+            row.fail("username", _("%(place)s gives the username %(username)s to %(email)s: "
+                                   "choose another username for one of them.",
+                                   place=self._where(other.line), username=username,
+                                   email=other.email))
             return True
         else:
             account = NewAccount(-1 - len(self.by_email), email, first, last, username,
@@ -184,7 +194,7 @@ class AccountPlan:
                 self.by_username[username] = account
         account.rows.append(row)
         row.user_id = account.key
-        row.message = "New account."
+        row.message = _("New account.")
         row.user_text = account.username or email
         return True
 
@@ -214,9 +224,10 @@ class AccountPlan:
             self.by_username.pop(account.username, None)
             for row in account.rows:
                 row.user_id = None
-                row.fail("email", f"The e-mail {email} is already used by {name or username} "
-                                  f"({username}): write the username {username} to enrol that "
-                                  "account, or give another e-mail.")
+                row.fail("email", _("The e-mail %(email)s is already used by %(name)s "
+                                    "(%(username)s): write the username %(username)s to "
+                                    "enrol that account, or give another e-mail.",
+                                    email=email, name=name or username, username=username))
 
     def _choose_usernames(self, db) -> None:
         used = set(self.by_username)
@@ -248,8 +259,8 @@ class AccountPlan:
             self.by_email.pop(account.email)
             for row in account.rows:
                 row.user_id = None
-                row.fail("username", "No free username could be made from this e-mail: "
-                                     "give one in the username column.")
+                row.fail("username", _("No free username could be made from this e-mail: "
+                                       "give one in the username column."))
 
     def accounts(self) -> list[NewAccount]:
         """The accounts an apply would make: those with a row that enrols them."""
@@ -259,14 +270,32 @@ class AccountPlan:
 
 def _value_problem(email: str, username: str, first: str, last: str):
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
-        return "email", f"“{email[:60]}” is not an e-mail address: write it as name@example.org."
+        return "email", _("“%(email)s” is not an e-mail address: write it as "
+                          "name@example.org.", email=email[:60])
     if username and (len(username) > MAX_USERNAME or not _USERNAME.match(username)):
-        return "username", (f"“{username[:60]}” cannot be a username: at most {MAX_USERNAME} "
-                            "characters, no spaces and no @.")
+        return "username", _("“%(username)s” cannot be a username: at most %(max)s "
+                             "characters, no spaces and no @.", username=username[:60],
+                             max=MAX_USERNAME)
     for column, value in (("first_name", first), ("last_name", last)):
         if len(value) > MAX_NAME:
-            return column, f"At most {MAX_NAME} characters: shorten the name."
+            return column, _("At most %(max)s characters: shorten the name.", max=MAX_NAME)
     return None
+
+
+def _missing_text(user_column: str, missing: list[str]) -> str:
+    """An unknown user whose row lacks what a new account needs (``missing``: columns)."""
+    from .csv_import import column_labels  # the enrolment file's columns (it imports us)
+
+    labels = column_labels()
+    columns = ", ".join(labels.get(name, name) for name in missing)
+    if user_column == "username":
+        return ngettext("No account has this username, and a new one needs %(columns)s: "
+                        "fill in the column.", "No account has this username, and a new one "
+                        "needs %(columns)s: fill in the columns.", len(missing),
+                        columns=columns)
+    return ngettext("No account has this e-mail, and a new one needs %(columns)s: fill in "
+                    "the column.", "No account has this e-mail, and a new one needs "
+                    "%(columns)s: fill in the columns.", len(missing), columns=columns)
 
 
 def _username_base(email: str) -> str:

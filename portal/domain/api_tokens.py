@@ -21,9 +21,12 @@ from sqlalchemy.orm import contains_eager
 from ..models import ApiToken, User
 from . import journal
 from .journal import Actor
+from .language import _, _l
 from .pagination import Page, paginate
 
 PREFIX = "spt_"
+# How an integration sends a token (HTTP, for machines: never translated).
+HEADER_EXAMPLE = "Authorization: Bearer <token>"
 SECRET_BYTES = 32
 HINT_LENGTH = 8  # characters of the secret shown in the list, to tell tokens apart
 NAME_MAX = 100
@@ -33,21 +36,21 @@ DEFAULT_DAYS = 90
 # is enough for the list to say when a token was last used.
 LAST_USE_PRECISION = timedelta(minutes=1)
 
-# What a token may do, in the order the form offers them.
+# What a token may do, in the order the form offers them (the keys are for machines).
 SCOPES = {
-    "sessions:read": "Read sessions, their courses, coaches and access",
-    "sessions:write": "Create, change and delete sessions, their courses and coaches",
-    "enrolments:read": "Read enrolments and learners' individual dates",
-    "enrolments:write": "Enrol and unenrol learners, set their individual dates",
-    "users:read": "Search and read users",
-    "users:write": "Create and deactivate users",
-    "courses:read": "Read courses and assignments",
-    "courses:write": "Create and change courses and assignments",
-    "classes:read": "Read classes and their members",
-    "classes:write": "Create classes, add and remove members",
-    "categories:read": "Read categories",
-    "categories:write": "Create and change categories",
-    "journal:read": "Read the history of changes",
+    "sessions:read": _l("Read sessions, their courses, coaches and access"),
+    "sessions:write": _l("Create, change and delete sessions, their courses and coaches"),
+    "enrolments:read": _l("Read enrolments and learners' individual dates"),
+    "enrolments:write": _l("Enrol and unenrol learners, set their individual dates"),
+    "users:read": _l("Search and read users"),
+    "users:write": _l("Create and deactivate users"),
+    "courses:read": _l("Read courses and assignments"),
+    "courses:write": _l("Create and change courses and assignments"),
+    "classes:read": _l("Read classes and their members"),
+    "classes:write": _l("Create classes, add and remove members"),
+    "categories:read": _l("Read categories"),
+    "categories:write": _l("Create and change categories"),
+    "journal:read": _l("Read the history of changes"),
 }
 
 
@@ -74,18 +77,19 @@ def check_token_values(name: str | None, scopes, expires_on, today) -> tuple[str
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Give the token a name (the integration that will use it)."
+        errors["name"] = _("Give the token a name (the integration that will use it).")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"At most {NAME_MAX} characters."
+        errors["name"] = _("At most %(max)s characters.", max=NAME_MAX)
     chosen = [scope for scope in SCOPES if scope in set(scopes or ())]
     if not chosen:
-        errors["scopes"] = "Choose at least one thing the token may do."
+        errors["scopes"] = _("Choose at least one thing the token may do.")
     if expires_on is None:
-        errors["expires_on"] = "Give the last day the token works, as 2027-03-31."
+        errors["expires_on"] = _("Give the last day the token works, as 2027-03-31.")
     elif expires_on <= today:
-        errors["expires_on"] = "Choose a day after today."
+        errors["expires_on"] = _("Choose a day after today.")
     elif expires_on > today + timedelta(days=MAX_DAYS):
-        errors["expires_on"] = f"A token works for at most {MAX_DAYS} days: choose an earlier day."
+        errors["expires_on"] = _("A token works for at most %(max)s days: choose an earlier day.",
+                                 max=MAX_DAYS)
     if errors:
         raise TokenError(errors)
     return name, chosen

@@ -83,6 +83,14 @@ def build_calendar(entries: list[CalendarEntry], now: datetime, name: str,
         return _calendar(entries, now, name, tz)
 
 
+def personal_calendar(entries: list[CalendarEntry], now: datetime, owner_name: str,
+                      tz: ZoneInfo = UTC_ZONE, language: str | None = None) -> bytes:
+    """A person's feed of all their sessions, named for them ("Sessions of Lea Learner"),
+    name and descriptions in ``language`` (theirs; None: the language in force)."""
+    with speaking(language) if language else contextlib.nullcontext():
+        return _calendar(entries, now, _("Sessions of %(name)s", name=owner_name), tz)
+
+
 def _calendar(entries: list[CalendarEntry], now: datetime, name: str, tz: ZoneInfo) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)

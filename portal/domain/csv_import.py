@@ -34,14 +34,17 @@ from ..models import Enrolment, ImportUpload, TrainingSession, User
 from . import account_import, enrolment
 from .enrolment import EnrolmentChanges, in_linked_class
 from .journal import Actor
+from .language import DEFAULT, _, ngettext, number_text, pgettext, speaking
 from .tabular import (  # noqa: F401 (MAX_BYTES: the pages)
     MAX_BYTES,
     FileProblem,
     TableError,
     column_letter,
+    column_names,
     find_columns,
     open_table,
     place_in,
+    quote_fix,
 )
 from .value_lists import one_of, pair_rows
 
@@ -54,6 +57,20 @@ ALL_COLUMNS = COLUMNS + ACCOUNT_COLUMNS
 ACTIONS = ("add", "remove")
 
 
+def column_labels() -> dict[str, str]:
+    """The columns of an enrolment file as a header names them in the current language
+    (the import reads them in every language: tabular.column_names)."""
+    return {
+        "username": pgettext("file column", "username"),
+        "email": pgettext("file column", "email"),
+        "session": pgettext("file column", "session"),
+        "action": pgettext("file column", "action"),
+        "first_name": pgettext("file column", "first_name"),
+        "last_name": pgettext("file column", "last_name"),
+        "class": pgettext("file column", "class"),
+    }
+
+
 class RowKind(StrEnum):
     ADD = "add"  # will enrol (or make a class enrolment individual too)
     ALREADY = "already"  # add of someone already enrolled individually: no change
@@ -61,8 +78,6 @@ class RowKind(StrEnum):
     NOT_ENROLLED = "not_enrolled"  # remove that changes nothing
     ERROR = "error"
 
-
-_COLUMN_NAME = re.compile(r"[a-z_]+")
 
 # A bulk step's progress, for the page of a big import run in the background:
 # progress(phase, rows done so far), called at each phase and every PROGRESS_EVERY rows.
@@ -99,6 +114,7 @@ class ParsedFile:
     rows: list[Row]
     sheet: str | None = None  # the sheet read, for a workbook
     positions: Mapping[str, int] = field(default_factory=dict)  # known column → 0-based index
+    headers: Mapping[str, str] = field(default_factory=dict)  # known column → as written
 
     def place(self, line: int, column: str | None = None) -> str:
         """Where a row (and a known column) is: "line 12", or for a workbook
@@ -164,10 +180,10 @@ def read_csv(data: bytes, *, session_required: bool,
                 report_at += PROGRESS_EVERY
                 progress("reading", len(rows))
             if len(rows) >= MAX_ROWS:
-                return FileProblem(
-                    f"The file has more than {MAX_ROWS:,} rows. "
-                    "Split it into smaller files and import them one after the other."
-                )
+                return FileProblem(_(
+                    "The file has more than %(max)s rows. "
+                    "Split it into smaller files and import them one after the other.",
+                    max=number_text(MAX_ROWS)))
             extra = 0
             if len(record) > width:
                 extra = sum(1 for cell in record[width:] if cell.strip())
@@ -184,41 +200,45 @@ def read_csv(data: bytes, *, session_required: bool,
     except TableError as error:
         return FileProblem(str(error))
     if header is None and table.sheet is not None:
-        return FileProblem(f"The first sheet of the workbook, “{table.sheet}”, is empty. It "
-                           "needs a header row (for example username, session, action) and "
-                           "one row per enrolment.")
+        return FileProblem(_("The first sheet of the workbook, “%(sheet)s”, is empty. It "
+                             "needs a header row (for example username, session, action) "
+                             "and one row per enrolment.", sheet=table.sheet))
     if header is None:
-        return FileProblem("The file is empty. It needs a header line (for example "
-                           "“username,session,action”) and one line per enrolment.")
+        return FileProblem(_("The file is empty. It needs a header line (for example "
+                             "“username,session,action”) and one line per enrolment."))
     if not rows:
-        record = "line" if table.sheet is None else "row"
-        return FileProblem(f"The file has a header but no rows: add one {record} per "
-                           "enrolment below the header.")
+        if table.sheet is None:
+            return FileProblem(_("The file has a header but no rows: add one line per "
+                                 "enrolment below the header."))
+        return FileProblem(_("The file has a header but no rows: add one row per "
+                             "enrolment below the header."))
     if progress is not None:
         progress("reading", len(rows))
     known = tuple(sorted(positions, key=positions.get))
     ignored = tuple(name.strip() for index, name in enumerate(header)
                     if name.strip() and index not in positions.values())
     return ParsedFile(table.separator_name, header_line, known, ignored, rows, table.sheet,
-                      dict(positions))
+                      dict(positions), {name: header[i].strip() for name, i in positions.items()})
 
 
 def _read_header(header: list[str], place: str, session_required: bool,
                  positions: dict[str, int]) -> FileProblem | None:
-    problem = find_columns(header, ALL_COLUMNS, place, positions)
+    problem = find_columns(header, column_names(column_labels), place, positions)
     if problem is not None:
         return problem
     found = ", ".join(f"“{cell.strip()[:40]}”" for cell in header[:8] if cell.strip())
+    labels = column_labels()  # the names in the reader's language
     if "username" not in positions and "email" not in positions:
-        return FileProblem(
-            f"Missing column: the header ({place}) needs a “username” or an “email” "
-            f"column. The first non-blank line is read as the header; it has {found}."
-        )
+        return FileProblem(_(
+            "Missing column: the header (%(place)s) needs a “%(username)s” or an "
+            "“%(email)s” column. The first non-blank line is read as the header; it has "
+            "%(found)s.", place=place, username=labels["username"], email=labels["email"],
+            found=found))
     if session_required and "session" not in positions:
-        return FileProblem(
-            f"Missing column: the header ({place}) needs a “session” column naming the "
-            f"session of each row. It has {found}."
-        )
+        return FileProblem(_(
+            "Missing column: the header (%(place)s) needs a “%(session)s” column naming "
+            "the session of each row. It has %(found)s.", place=place,
+            session=labels["session"], found=found))
     return None
 
 
@@ -262,6 +282,7 @@ class Preview:
     create_accounts: bool = False
     sheet: str | None = None  # a workbook's sheet, which places are named in
     positions: Mapping[str, int] = field(default_factory=dict)  # as ParsedFile's
+    headers: Mapping[str, str] = field(default_factory=dict)  # as ParsedFile's
 
     def place(self, row: PreviewRow) -> str:
         """"Row 12 of sheet “Learners”" for a workbook, "Line 12" for a CSV."""
@@ -269,12 +290,23 @@ class Preview:
         return where[:1].upper() + where[1:]
 
     def column_text(self, row: PreviewRow) -> str:
-        """The column(s) at fault, with a workbook's letters: "session (C)"."""
-        if self.sheet is None:
-            return row.column
-        return _COLUMN_NAME.sub(
-            lambda name: f"{name[0]} ({column_letter(self.positions[name[0]])})"
-            if name[0] in self.positions else name[0], row.column)
+        """The column(s) at fault as the file's header names them (else in the reader's
+        language), with a workbook's letters: "session (C)". ``row.column`` holds machine
+        names, ", " between columns at fault, "|" between two alternatives."""
+        labels = column_labels()
+
+        def named(name: str) -> str:
+            text = self.headers.get(name) or labels.get(name, name)
+            if self.sheet is not None and name in self.positions:
+                return f"{text} ({column_letter(self.positions[name])})"
+            return text
+
+        parts = []
+        for part in row.column.split(", ") if row.column else ():
+            choices = [named(name) for name in part.split("|")]
+            parts.append(choices[0] if len(choices) == 1 else
+                         _("%(one)s or %(other)s", one=choices[0], other=choices[1]))
+        return ", ".join(parts)
 
     @property
     def error_count(self) -> int:
@@ -331,7 +363,7 @@ def preview(db, parsed: ParsedFile, fixed_session: TrainingSession | None = None
                      fixed_session.id if fixed_session is not None else None,
                      accounts=accounts.accounts(), create_accounts=create_accounts,
                      sheet=parsed.sheet,
-                     positions=parsed.positions)
+                     positions=parsed.positions, headers=parsed.headers)
     result.counts.update(row.kind for row in rows)
     return result
 
@@ -380,7 +412,13 @@ def preview_items(db, items: list[Item]) -> Preview:
     """Sort the pairs of a bulk call as ``preview`` sorts a file's rows: the same kinds,
     counts and messages; sessions are named by id, and a user by e-mail when the text has
     an @ (a username never has one). Row ``line`` is the item's index. Three queries (and
-    ``prefer_index_lookups``, which the apply in the same transaction benefits from too)."""
+    ``prefer_index_lookups``, which the apply in the same transaction benefits from too).
+    Its messages are an API's error bodies: always in English."""
+    with speaking(DEFAULT):
+        return _preview_items(db, items)
+
+
+def _preview_items(db, items: list[Item]) -> Preview:
     prefer_index_lookups(db)
     rows = []
     for index, item in enumerate(items):
@@ -388,7 +426,7 @@ def preview_items(db, items: list[Item]) -> Preview:
         row = PreviewRow(index, typed, "email" if "@" in typed else "username", "",
                          item.action, kind=RowKind.ADD, session_id=item.session_id)
         if not typed:
-            row.fail("username", "Empty value: give the learner's username or e-mail.")
+            row.fail("username", _("Empty value: give the learner's username or e-mail."))
         rows.append(row)
     people = _find_users(db, rows)
     names = dict(_core(db, select(TrainingSession.id, TrainingSession.name).where(
@@ -397,7 +435,8 @@ def preview_items(db, items: list[Item]) -> Preview:
         _resolve_user(row, people)
         row.session_name = names.get(row.session_id, "")
         if not row.session_name:
-            row.fail("session", f"Unknown session: no session has the id {row.session_id}.")
+            row.fail("session", _("Unknown session: no session has the id %(id)s.",
+                                  id=row.session_id))
     _sort_rows(db, rows, item_place)
     result = Preview(rows, "", ())
     result.counts.update(row.kind for row in rows)
@@ -412,26 +451,33 @@ def _first_checks(row: Row, parsed: ParsedFile, fixed: TrainingSession | None) -
     out = PreviewRow(row.line, row.username or row.email, column, row.session or "", action,
                      kind=RowKind.ADD)
     if row.extra_values:
-        fix = (f"put quotes around values that contain a {parsed.separator_name}"
-               if parsed.sheet is None else "name those columns in the header row, or clear them")
-        out.fail("—", f"Has {row.extra_values} more value{'s' if row.extra_values > 1 else ''}"
-                      f" than the header has columns: {fix}.")
+        fix = (quote_fix(parsed.separator_name) if parsed.sheet is None
+               else _("name those columns in the header row, or clear them"))
+        out.fail("—", ngettext("Has %(num)s more value than the header has columns: %(fix)s.",
+                               "Has %(num)s more values than the header has columns: "
+                               "%(fix)s.", row.extra_values, fix=fix))
     if not out.user_text:
         columns = [c for c in ("username", "email") if c in parsed.columns]
-        out.fail(" or ".join(columns), "Empty value: give the learner's "
-                 + " or ".join("e-mail" if c == "email" else c for c in columns) + ".")
+        if columns == ["username", "email"]:
+            message = _("Empty value: give the learner's username or e-mail.")
+        elif columns == ["email"]:
+            message = _("Empty value: give the learner's e-mail.")
+        else:
+            message = _("Empty value: give the learner's username.")
+        out.fail("|".join(columns), message)  # "|": either column (Preview.column_text)
     if fixed is not None:
         if row.session and row.session.lower() != fixed.name.lower():
-            out.fail("session", f"“{row.session}” belongs to another session; use "
-                                "Import enrolments in the admin menu for other sessions.")
+            out.fail("session", _("“%(session)s” belongs to another session; use Import "
+                                  "enrolments in the admin menu for other sessions.",
+                                  session=row.session))
         else:
             out.session_name, out.session_id = fixed.name, fixed.id
     elif not row.session:
-        out.fail("session", "Empty value: name the session.")
+        out.fail("session", _("Empty value: name the session."))
     if action not in ACTIONS:
         out.action = row.action
-        out.fail("action", f"“{row.action}” is not an action: write add or remove "
-                           "(an empty cell means add).")
+        out.fail("action", _("“%(action)s” is not an action: write add or remove (an empty "
+                             "cell means add).", action=row.action))
     return out
 
 
@@ -484,13 +530,17 @@ def _resolve_user(row: PreviewRow, people, accounts=None, read: Row | None = Non
         if accounts is not None and accounts.check(row, read, person):
             return
         if person is None:
-            label = "e-mail" if column == "email" else "username"
             hint = accounts.hint(read) if accounts is not None else ""
-            row.fail(column, f"Unknown user: no user has the {label} “{row.user_text}”."
-                             + hint)
+            if column == "email":
+                message = _("Unknown user: no user has the e-mail “%(user)s”.",
+                            user=row.user_text)
+            else:
+                message = _("Unknown user: no user has the username “%(user)s”.",
+                            user=row.user_text)
+            row.fail(column, f"{message} {hint}" if hint else message)  # two sentences
         elif not person[1]:
-            row.fail(column, f"User {person[2]} is deactivated: reactivate the account "
-                             "or take the row out.")
+            row.fail(column, _("User %(user)s is deactivated: reactivate the account or take "
+                               "the row out.", user=person[2]))
         else:
             row.user_id = person[0]
 
@@ -500,17 +550,19 @@ def _resolve_session(row: PreviewRow, sessions) -> None:
     if row.session_name and row.session_id is None and "session" not in row.column:
         matches = sessions.get(row.session_name.lower(), [])
         if not matches:
-            row.fail("session", f"Unknown session: no session is named “{row.session_name}”.")
+            row.fail("session", _("Unknown session: no session is named “%(session)s”.",
+                                  session=row.session_name))
         elif len(matches) > 1:
-            names = ", ".join(f"“{name}”" for _, name in matches)
-            row.fail("session", f"“{row.session_name}” matches sessions whose names differ "
-                                f"only in case ({names}): rename one of them first.")
+            names = ", ".join(f"“{name}”" for _id, name in matches)
+            row.fail("session", _("“%(session)s” matches sessions whose names differ only in "
+                                  "case (%(names)s): rename one of them first.",
+                                  session=row.session_name, names=names))
         else:
             row.session_id, row.session_name = matches[0]
 
 
 def _line(row: PreviewRow) -> str:
-    return f"line {row.line}"
+    return place_in(None, row.line)
 
 
 def _mark_duplicates(rows: list[PreviewRow], place=_line) -> None:
@@ -523,17 +575,24 @@ def _mark_duplicates(rows: list[PreviewRow], place=_line) -> None:
         pair = (row.session_id, row.user_id)
         earlier = first[row.action].get(pair)
         if earlier is not None:
-            row.fail("", f"Duplicate row: the same user, session and action ({row.action}) "
-                         f"as {place(earlier)}.")
+            row.fail("", _("Duplicate row: the same user, session and action (%(action)s) "
+                           "as %(place)s.", action=row.action, place=place(earlier)))
             continue
         first[row.action][pair] = row
         other = first["remove" if row.action == "add" else "add"].get(pair)
         if other is not None:
-            row.fail("action", f"Conflicting row: {place(other)} {other.action}s the "
-                               "same user in the same session. Keep one of the two.")
+            row.fail("action", _conflict(place(other), other.action))
             if other.kind is not RowKind.ERROR:
-                other.fail("action", f"Conflicting row: {place(row)} {row.action}s the "
-                                     "same user in the same session. Keep one of the two.")
+                other.fail("action", _conflict(place(row), row.action))
+
+
+def _conflict(place: str, action: str) -> str:
+    """The other row of a conflict does ``action``: one sentence for each action."""
+    if action == "add":
+        return _("Conflicting row: %(place)s adds the same user in the same session. Keep "
+                 "one of the two.", place=place)
+    return _("Conflicting row: %(place)s removes the same user in the same session. Keep "
+             "one of the two.", place=place)
 
 
 def _core(db, statement):
@@ -564,20 +623,20 @@ def _classify(row: PreviewRow, enrolments: dict) -> None:
         if enrolment_id is None:
             row.kind = RowKind.ADD
         elif direct:
-            row.kind, row.message = RowKind.ALREADY, "Already enrolled."
+            row.kind, row.message = RowKind.ALREADY, _("Already enrolled.")
         else:
             row.kind = RowKind.ADD
-            row.message = "Enrolled through a class: will also be enrolled individually."
+            row.message = _("Enrolled through a class: will also be enrolled individually.")
         return
     if enrolment_id is None:
-        row.kind, row.message = RowKind.NOT_ENROLLED, "Not enrolled."
+        row.kind, row.message = RowKind.NOT_ENROLLED, _("Not enrolled.")
     elif held and not direct:
         row.kind = RowKind.NOT_ENROLLED
-        row.message = ("Enrolled only through a class: take them out of the class or unlink "
-                       "the class to unenrol them.")
+        row.message = _("Enrolled only through a class: take them out of the class or "
+                        "unlink the class to unenrol them.")
     elif held:
         row.kind, row.kept_by_class = RowKind.REMOVE, True
-        row.message = "Stays enrolled through a class; no longer individually."
+        row.message = _("Stays enrolled through a class; no longer individually.")
     else:
         row.kind = RowKind.REMOVE
 
@@ -692,15 +751,16 @@ def pasted_csv(text: str) -> bytes | FileProblem:
     first entry is line 2).
     """
     if len(text) > MAX_PASTE_CHARS:
-        return FileProblem(f"The list is longer than {MAX_PASTE_CHARS:,} characters. "
-                           "Paste it in parts, or upload it as a CSV file.")
+        return FileProblem(_("The list is longer than %(max)s characters. Paste it in "
+                             "parts, or upload it as a CSV file.",
+                             max=number_text(MAX_PASTE_CHARS)))
     entries = [entry.strip() for entry in _PASTE_SPLIT.split(text)]
     entries = [entry for entry in entries if entry]
     if not entries:
-        return FileProblem("Paste at least one username or e-mail.")
+        return FileProblem(_("Paste at least one username or e-mail."))
     if len(entries) > MAX_PASTE_ENTRIES:
-        return FileProblem(f"The list has more than {MAX_PASTE_ENTRIES:,} entries. "
-                           "Paste it in parts, or upload it as a CSV file.")
+        return FileProblem(_("The list has more than %(max)s entries. Paste it in parts, "
+                             "or upload it as a CSV file.", max=number_text(MAX_PASTE_ENTRIES)))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("username", "email"))

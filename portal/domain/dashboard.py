@@ -27,6 +27,7 @@ from ..models import (
 from . import journal
 from .access import Status, admin_list_window_columns
 from .dates import format_local, parse_local
+from .language import _
 from .session_list import STATUSES, SessionFilters, filter_conditions
 
 LIMIT = 10
@@ -160,7 +161,8 @@ def recent_imports(db, now: datetime, tz: ZoneInfo) -> list[ImportItem]:
         .order_by(entry.id.desc())
         .limit(LIMIT)
     ).all()
-    return [ImportItem(row.id, format_local(row.at, tz), row.actor_name or "Someone",
-                       (row.after or {}).get("file", ""),
-                       journal.sentence(row, tz, with_actor=False))
+    # The whole sentence, its author in it: a name glued before a sentence would not
+    # read right in every language.
+    return [ImportItem(row.id, format_local(row.at, tz), row.actor_name or _("Someone"),
+                       (row.after or {}).get("file", ""), journal.sentence(row, tz))
             for row in rows]

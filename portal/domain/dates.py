@@ -10,6 +10,7 @@ from babel.dates import format_date
 
 from .language import current_code, language, ngettext
 from .language import gettext as _
+from .language import lazy_gettext as _l
 
 
 class DateInputError(ValueError):
@@ -20,8 +21,8 @@ class DateInputError(ValueError):
 # with what is inside (zone shifts, day arithmetic, timelines never near datetime's own
 # limits of years 1 and 9999), and a training session outside them is a typo.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
-YEAR_OUT_OF_RANGE = (f"Use a year from {FIRST_YEAR} to {LAST_YEAR}; "
-                     "leave a start or an end empty for no limit.")
+YEAR_OUT_OF_RANGE = _l("Use a year from %(first)s to %(last)s; leave a start or an end empty "
+                       "for no limit.", first=FIRST_YEAR, last=LAST_YEAR)
 # The extreme instants Python can convert to any zone (offsets stay under a day).
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
@@ -95,7 +96,7 @@ def _local_form_text(text: str) -> str | None:
     except ValueError:
         raise DateInputError(unreadable_message()) from None
     return f"{iso} {found['time']}" if found["time"] else iso
-OFFSET_RANGE = "Write a UTC offset from -18:00 to +18:00, e.g. +01:00."
+OFFSET_RANGE = _l("Write a UTC offset from -18:00 to +18:00, e.g. +01:00.")
 
 
 class NonexistentTimeError(DateInputError):
@@ -127,7 +128,7 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
         day = None
     if day is not None:
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise DateInputError(YEAR_OUT_OF_RANGE)
+            raise DateInputError(str(YEAR_OUT_OF_RANGE))
         if is_end:
             day += timedelta(days=1)
         return day_start(day, tz)
@@ -137,7 +138,7 @@ def parse_local(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime | None:
         text, offset = with_offset["local"], _offset(with_offset["offset"])
     local = _wall_time(text)
     if not FIRST_YEAR <= local.year <= LAST_YEAR:
-        raise DateInputError(YEAR_OUT_OF_RANGE)
+        raise DateInputError(str(YEAR_OUT_OF_RANGE))
     if offset is not None:
         return local.replace(tzinfo=timezone(offset)).astimezone(UTC)
     if is_nonexistent(local, tz):
@@ -164,7 +165,7 @@ def _offset(text: str) -> timedelta:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 18 or minutes > 59 or (hours == 18 and minutes):
-        raise DateInputError(OFFSET_RANGE)
+        raise DateInputError(str(OFFSET_RANGE))
     size = timedelta(hours=hours, minutes=minutes)
     return -size if text[0] == "-" else size
 
@@ -453,7 +454,7 @@ def humanize_delta(delta: timedelta) -> str:
     return ngettext("%(num)s minute", "%(num)s minutes", max(1, seconds // 60))
 
 
-FROM_AFTER_TO = "“From” must be before “To”: the dates are not applied."
+FROM_AFTER_TO = _l("“From” must be before “To”: the dates are not applied.")
 
 
 @dataclass(frozen=True)
@@ -471,15 +472,16 @@ class TypedRange:
 def read_range(typed_from: str, typed_to: str, tz: ZoneInfo) -> TypedRange:
     """Read a list's From and To filters, typed in ``tz`` as in the session forms."""
     texts, bounds, errors = {}, {}, []
-    for name, label, text, is_end in (("from", "From", typed_from, False),
-                                      ("to", "To", typed_to, True)):
+    # The labels are the filters' own (templates: _("From"), _("To")).
+    for name, label, text, is_end in (("from", _("From"), typed_from, False),
+                                      ("to", _("To"), typed_to, True)):
         try:
             bounds[name] = parse_local(text, tz, is_end=is_end)
             texts[name] = text if bounds[name] is not None else ""
         except DateInputError as error:
-            errors.append(f"“{label}”: {error}")
+            errors.append(_("“%(field)s”: %(error)s", field=label, error=error))
             texts[name] = ""
     applies = not (texts["from"] and texts["to"] and bounds["from"] >= bounds["to"])
     if not applies:
-        errors.append(FROM_AFTER_TO)
+        errors.append(str(FROM_AFTER_TO))
     return TypedRange(texts["from"], texts["to"], tuple(errors), applies)

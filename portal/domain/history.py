@@ -21,43 +21,46 @@ from ..models import JournalEntry, User
 from . import journal, keyset, people
 from .dates import format_local, parse_local, read_range
 from .keyset import Key
+from .language import _l
 from .pagination import Page, link_args, paginate, read_page_args
 from .text_search import clean_search, contains, user_matches
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a bigger number names nothing
 
-# "What" on the History page; one choice may stand for several object types.
+# "What" on the History page; one choice may stand for several object types. Labels are
+# translated when the page is shown.
 WHAT_CHOICES = (
-    ("session", "Sessions"),
-    ("session_course", "Courses in sessions"),
-    ("course_coach", "Course coaches"),
-    ("enrolment", "Enrolments"),
-    ("session_class", "Classes linked to sessions"),
-    ("class_member", "Class members"),
-    ("user", "Users"),
-    ("course", "Courses"),
-    ("assignment", "Assignments"),
-    ("class", "Classes"),
-    ("category", "Categories"),
-    ("submission", "Hand-ins"),
-    ("grade", "Grades"),
-    ("login", "Logins"),
+    ("session", _l("Sessions")),
+    ("session_course", _l("Courses in sessions")),
+    ("course_coach", _l("Course coaches")),
+    ("enrolment", _l("Enrolments")),
+    ("session_class", _l("Classes linked to sessions")),
+    ("class_member", _l("Class members")),
+    ("user", _l("Users")),
+    ("course", _l("Courses")),
+    ("assignment", _l("Assignments")),
+    ("class", _l("Classes")),
+    ("category", _l("Categories")),
+    ("submission", _l("Hand-ins")),
+    ("grade", _l("Grades")),
+    ("login", _l("Logins")),
 )
 _WHAT_TYPES = {"enrolment": ("enrolment", "enrolments"),
                "enrolments": ("enrolment", "enrolments")}
 
+# "Action" on the History page: words of a filter, apart from the buttons' verbs.
 ACTION_CHOICES = (
-    ("create", "Create"),
-    ("update", "Edit"),
-    ("copy", "Copy"),
-    ("delete", "Delete"),
-    ("add", "Add or enrol"),
-    ("remove", "Remove or unenrol"),
-    ("change", "Change enrolments"),
-    ("move", "Move"),
-    ("success", "Log in"),
-    ("failure", "Failed log-in"),
-    ("logout", "Log out"),
+    ("create", _l("Create")),
+    ("update", _l("Edit")),
+    ("copy", _l("Copy")),
+    ("delete", _l("Delete")),
+    ("add", _l("Add or enrol")),
+    ("remove", _l("Remove or unenrol")),
+    ("change", _l("Change enrolments")),
+    ("move", _l("Move")),
+    ("success", _l("Log in")),
+    ("failure", _l("Failed log-in")),
+    ("logout", _l("Log out")),
 )
 
 _DEFAULTS = {"page": 1, "per_page": 25}
@@ -145,6 +148,10 @@ class HistoryEntry:
     before: Mapping | None
     after: Mapping | None
     details: list[tuple[str, str, str]]
+    # The sentence cut around ``who`` for a page that links the name (each part keeps
+    # the space that touches it); ``text`` is what follows it, trimmed.
+    text_before: str = ""
+    text_after: str = ""
 
     @property
     def when_iso(self) -> str:
@@ -152,20 +159,22 @@ class HistoryEntry:
 
 
 def _entry(row: JournalEntry, tz: ZoneInfo, *, story: bool = False) -> HistoryEntry:
+    before = after = ""
     if story:  # a learner's history: told about them
         text = journal.learner_sentence(row, tz)
         full = text
     else:
-        text = journal.sentence(row, tz, with_actor=False)
-        full = journal.sentence(row, tz)
+        before, after = journal.sentence_parts(row, tz)
+        text, full = after.strip(), journal.sentence(row, tz)
     return HistoryEntry(
-        id=row.id, at=row.at, when=format_local(row.at, tz), who=row.actor_name or "Someone",
+        id=row.id, at=row.at, when=format_local(row.at, tz), who=journal.actor_text(row),
         actor_id=row.actor_id, text=text, sentence=full, object_type=row.object_type,
         action=row.action, object_label=row.object_label, session_id=row.session_id,
         session_label=row.session_label, learner_id=row.learner_id,
         learner_label=row.learner_label, request_id=row.request_id, address=row.address,
         before=row.before, after=row.after,
-        details=journal.detail_rows(row.before, row.after, tz),
+        details=journal.detail_rows(row.before, row.after, tz), text_before=before,
+        text_after=after,
     )
 
 
@@ -265,9 +274,14 @@ def learner_story(db, session_id: int, user_id: int, tz: ZoneInfo) -> list[Histo
     return [_entry(e, tz, story=True) for e in people.learner_history(db, session_id, user_id)]
 
 
-EXPORT_HEADER = ["When", "When (UTC, ISO 8601)", "Who", "Action", "Object", "Session",
-                 "Learner", "Sentence", "Request id", "Address", "Before (JSON)",
-                 "After (JSON)"]
+EXPORT_HEADER = [_l("When"), _l("When (UTC, ISO 8601)"), _l("Who"), _l("Action"),
+                 _l("Object"), _l("Session"), _l("Learner"), _l("Sentence"),
+                 _l("Request id"), _l("Address"), _l("Before (JSON)"), _l("After (JSON)")]
+
+
+def export_header() -> list[str]:
+    """The export's header in the reader's language (the values follow it too)."""
+    return [str(name) for name in EXPORT_HEADER]
 
 
 def _json(values: Mapping | None) -> str:

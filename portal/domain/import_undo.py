@@ -24,6 +24,7 @@ from . import journal
 from .dates import format_local
 from .enrolment import EnrolmentRequest, How, change_enrolments, in_linked_class
 from .journal import Actor
+from .language import _, ngettext
 from .value_lists import one_of
 
 UNDO_WINDOW = timedelta(days=30)
@@ -119,7 +120,7 @@ def undo_statuses(db, entries: Iterable, now: datetime) -> dict[int, UndoStatus]
         undo = undos.get(head.id)
         if undo is not None:
             statuses[head.id] = UndoStatus("undone", deadline, undo.at,
-                                           undo.actor_name or "someone", undo.id)
+                                           undo.actor_name or _("someone"), undo.id)
         else:
             statuses[head.id] = UndoStatus("undoable" if now <= deadline else "too_old",
                                            deadline)
@@ -136,16 +137,20 @@ def import_head(db, head_id: int, now: datetime, tz: ZoneInfo) -> JournalEntry:
     (not an import, already undone, older than the window)."""
     head = db.get(JournalEntry, head_id) if 0 < head_id <= _MAX_ID else None
     if not is_import_head(head):
-        raise UndoRefused("This History entry is not an import: there is nothing to undo.")
+        raise UndoRefused(_("This History entry is not an import: there is nothing to "
+                            "undo."))
     status = undo_status(db, head, now)
     if status.state == "undone":
-        raise UndoRefused(f"This import was already undone on "
-                          f"{format_local(status.undone_at, tz)} by {status.undone_by}.")
+        raise UndoRefused(_("This import was already undone on %(when)s by %(who)s.",
+                            when=format_local(status.undone_at, tz), who=status.undone_by))
     if status.state == "too_old":
         days = UNDO_WINDOW.days
-        raise UndoRefused(f"This import is more than {days} days old (it could be undone "
-                          f"until {format_local(status.deadline, tz)}): it can no longer "
-                          f"be undone. Change the enrolments by hand instead.")
+        raise UndoRefused(ngettext(
+            "This import is more than %(num)s day old (it could be undone until %(until)s): "
+            "it can no longer be undone. Change the enrolments by hand instead.",
+            "This import is more than %(num)s days old (it could be undone until %(until)s): "
+            "it can no longer be undone. Change the enrolments by hand instead.", days,
+            until=format_local(status.deadline, tz)))
     return head
 
 
@@ -223,9 +228,6 @@ def _item_rows(db, head: JournalEntry):
         .order_by(item.id))
 
 
-_CHANGED = "no longer as the import left it"
-
-
 def _enrolment_plan(db, head: JournalEntry, tz: ZoneInfo) -> _EnrolmentPlan:
     """Sort each item of the import: reverted (and how), or left as it is and why."""
     plan, kept = _EnrolmentPlan(), []
@@ -235,31 +237,32 @@ def _enrolment_plan(db, head: JournalEntry, tz: ZoneInfo) -> _EnrolmentPlan:
             _item_rows(db, head):
         why: str | int | None = None
         if session_there is None:
-            why = "the session was deleted"
+            why = _("the session was deleted")
         elif user_there is None:
-            why = "the account was deleted"
+            why = _("the account was deleted")
         elif later is not None:
             why = later  # the entry's id: told as a sentence below
         elif action == "add" or (action == "change" and how_after != "class"):
             # The import enrolled them, or made a class-held enrolment direct.
             if enrolment_id is None or not direct:
-                why = _CHANGED
+                why = _("no longer as the import left it")
             elif action == "change" and not in_class:
-                why = ("no linked class holds them any more: undoing would unenrol them "
-                       "(unenrol them by hand if that is meant)")
+                why = _("no linked class holds them any more: undoing would unenrol them "
+                        "(unenrol them by hand if that is meant)")
             else:
                 plan.unenrol.add((session_id, user_id))
         # The import unenrolled them, or took their direct reason (a class keeps them).
         elif (enrolment_id is not None) if action == "remove" \
                 else (enrolment_id is None or direct):
-            why = _CHANGED
+            why = _("no longer as the import left it")
         else:
             kind = EnrolmentSource.IMPORT.value if how_before == "import" \
                 else EnrolmentSource.INDIVIDUAL.value
             plan.enrol[kind].add((session_id, user_id))
         if why is not None:
-            learner = learner_label or f"learner {user_id}"
-            kept.append((f"{learner} in {session_label}" if session_label else learner, why))
+            learner = learner_label or _("learner %(id)s", id=user_id)
+            kept.append((_("%(learner)s in %(session)s", learner=learner,
+                           session=session_label) if session_label else learner, why))
     later_ids = [why for _, why in kept if isinstance(why, int)]
     entries = {e.id: e for e in db.scalars(select(JournalEntry).where(
         one_of(db, JournalEntry.id, later_ids)))} if later_ids else {}

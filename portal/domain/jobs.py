@@ -13,6 +13,11 @@ everything in one transaction with the job's result, so running it again is safe
 Progress goes through a connection of its own, committed at once, so other servers see
 it while the job's own transaction is still open; if the job fails, its transaction is
 rolled back and only the failure (and what it says) is recorded.
+
+Languages: a job runs in the language of the admin who started it (``speaking`` their
+profile's language), so what it stores for its page (row messages, notices, the
+failure) reads as the page of a small import would; what the job page words itself
+(the kind's title, the phase, the time left) is worded when shown, in the reader's.
 """
 
 from __future__ import annotations
@@ -27,13 +32,14 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Job, JobStatus, TrainingSession
+from ..models import Job, JobStatus, TrainingSession, User
 from . import csv_import, session_import
 from .account_import import NewAccount
 from .claims import claim_ids
 from .csv_import import ApplyResult, FileProblem, Preview, PreviewRow, RowKind
 from .dates import zone
 from .journal import Actor
+from .language import _, _l, ngettext, speaking
 from .sessions import VersionConflict
 
 log = logging.getLogger("portal.jobs")
@@ -103,14 +109,18 @@ def claim_due(db: Session, *, now: datetime, limit: int = 1) -> list[Job]:
     """Claim up to ``limit`` due jobs, oldest first, for this worker and commit the claim.
 
     A job its workers died on MAX_TRIES times is failed instead of taken again."""
-    db.execute(update(Job).where(
-        Job.status == JobStatus.RUNNING.value, Job.claimed_until <= now,
-        Job.tries >= MAX_TRIES,
-    ).values(status=JobStatus.FAILED.value, finished_at=now, claimed_until=None,
-             error=f"The worker stopped {MAX_TRIES} times while running this job; "
-                   "nothing of it was kept. Try a smaller file, or ask your "
-                   "administrator to look at the worker's log.")
-        .execution_options(synchronize_session=False))
+    stalled = db.execute(select(Job.id, User.language).outerjoin(User, User.id == Job.owner_id)
+                         .where(Job.status == JobStatus.RUNNING.value,
+                                Job.claimed_until <= now, Job.tries >= MAX_TRIES)).all()
+    for job_id, language in stalled:  # rare: one at a time, each in its owner's language
+        with speaking(language):
+            error = _("The worker stopped %(tries)s times while running this job; nothing "
+                      "of it was kept. Try a smaller file, or ask your administrator to "
+                      "look at the worker's log.", tries=MAX_TRIES)
+        db.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING.value)
+                   .values(status=JobStatus.FAILED.value, finished_at=now,
+                           claimed_until=None, error=error)
+                   .execution_options(synchronize_session=False))
     claimed = claim_ids(db, Job, _due(now), (Job.id,), limit,
                         {"status": JobStatus.RUNNING.value, "claimed_until": now + LEASE,
                          "tries": Job.tries + 1, "started_at": now, "phase": "",
@@ -151,9 +161,17 @@ def run_job(db: Session, job: Job, *, now: datetime,
     on failure, nothing of its work and the reason. Returns the job's final status."""
     kind = KINDS.get(job.kind)
     report = ProgressWriter(db.get_bind().engine, job.id, clock_now or (lambda: now))
+    owner = db.get(User, job.owner_id) if job.owner_id is not None else None
+    with speaking(owner.language if owner is not None else None):
+        return _run_job(db, job, kind, report, now)
+
+
+def _run_job(db: Session, job: Job, kind: JobKind | None, report: Report,
+             now: datetime) -> str:
     try:
         if kind is None:
-            raise JobFailed(f"This portal does not know jobs of the kind “{job.kind}”.")
+            raise JobFailed(_("This portal does not know jobs of the kind “%(kind)s”.",
+                              kind=job.kind))
         result = kind.run(db, job, report, now)
         _finish(db, job, JobStatus.DONE, now, result=result)
         db.commit()
@@ -182,12 +200,13 @@ def failure_text(error: Exception) -> str:
     if isinstance(error, JobFailed):
         return str(error)
     if isinstance(error, IntegrityError):
-        return ("Nothing was written: enrolments changed while the import was being "
-                "applied. Upload the file again to see the new preview.")
+        return _("Nothing was written: enrolments changed while the import was being "
+                 "applied. Upload the file again to see the new preview.")
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
-    return (f"Nothing was written: the import stopped on an unexpected error "
-            f"({type(error).__name__}: {first_line}). Try again; if it happens again, "
-            "give this message to your administrator.")
+    detail = f"{type(error).__name__}: {first_line}"
+    return _("Nothing was written: the import stopped on an unexpected error (%(error)s). "
+             "Try again; if it happens again, give this message to your administrator.",
+             error=detail)
 
 
 def run_due(db: Session, *, now: datetime,
@@ -239,18 +258,18 @@ def job_view(job: Job, *, now: datetime) -> JobView:
     total = max(job.rows_total, 1)
     for phase, phase_label, share in phases:
         if phase == job.phase:
-            label = phase_label
+            label = str(phase_label)
             done_share += share * min(job.rows_done, total) / total
             break
         done_share += share
     else:
         done_share = 1.0 if job.status == JobStatus.DONE.value else 0.0
     if job.status == JobStatus.QUEUED.value:
-        label, done_share = "Waiting for the worker", 0.0
+        label, done_share = _("Waiting for the worker"), 0.0
     elif job.status == JobStatus.RUNNING.value and not job.phase:
-        label = "Starting"
+        label = _("Starting")
     return JobView(
-        id=job.id, title=kind.title if kind else job.kind, status=job.status,
+        id=job.id, title=str(kind.title) if kind else job.kind, status=job.status,
         file_name=job.file_name, session_id=job.session_id, phase_label=label,
         rows_done=job.rows_done, rows_total=job.rows_total,
         percent=100 if job.status == JobStatus.DONE.value else min(99, int(done_share * 100)),
@@ -269,10 +288,12 @@ def _time_left(job: Job, done_share: float, now: datetime) -> str:
         return ""
     left = elapsed * (1 - done_share) / done_share
     if left < 5:
-        return "a few seconds left"
+        return _("a few seconds left")
     if left < 90:
-        return f"about {int(round(left, -1)) or 10} seconds left"
-    return f"about {round(left / 60)} minutes left"
+        seconds = int(round(left, -1)) or 10
+        return ngettext("about %(num)s second left", "about %(num)s seconds left", seconds)
+    minutes = round(left / 60)
+    return ngettext("about %(num)s minute left", "about %(num)s minutes left", minutes)
 
 
 def owned_job(db: Session, job_id: int, *, owner_id: int) -> Job | None:
@@ -293,6 +314,17 @@ def recent_jobs(db: Session, *, owner_id: int, session_id: int | None,
 
 ENROLMENT_PREVIEW = "enrolment_preview"
 ENROLMENT_APPLY = "enrolment_apply"
+# What an enrolment import's apply says when it writes nothing (the page's and the job's).
+ENROLMENTS_CHANGED = _l("Something changed since the preview (users, sessions or "
+                        "enrolments): here is the new preview. Nothing was written; check "
+                        "it and apply again.")
+
+
+def rows_in_error(count: int) -> str:
+    return ngettext("Nothing was written: %(num)s row in error. Fix the file and upload it "
+                    "again, or tick “apply the valid rows only”.",
+                    "Nothing was written: %(num)s rows in error. Fix the file and upload it "
+                    "again, or tick “apply the valid rows only”.", count)
 
 
 class RowsShown(list):
@@ -370,8 +402,8 @@ def _upload_of(db: Session, job: Job, now: datetime):
     upload = csv_import.waiting_upload(db, job.upload_token, user_id=job.owner_id,
                                        session_id=job.session_id, now=now)
     if upload is None:
-        raise JobFailed("The uploaded file is no longer waiting: it was applied already or "
-                        "is older than 24 hours. Upload it again.")
+        raise JobFailed(_("The uploaded file is no longer waiting: it was applied already "
+                          "or is older than 24 hours. Upload it again."))
     return upload
 
 
@@ -383,7 +415,7 @@ def _read_and_preview(db: Session, job: Job, report: Report, now: datetime):
         raise JobFailed(parsed.message)
     fixed = db.get(TrainingSession, job.session_id) if job.session_id is not None else None
     if job.session_id is not None and fixed is None:
-        raise JobFailed("The session of this import no longer exists.")
+        raise JobFailed(_("The session of this import no longer exists."))
     options = (job.params or {}).get("preview_options", {})
     return upload, csv_import.preview(db, parsed, fixed, progress=report, **options)
 
@@ -403,16 +435,11 @@ def _run_enrolment_apply(db: Session, job: Job, report: Report, now: datetime) -
     stored = {"view": "preview", "apply_token": upload.token}
     if params.get("signature") != result.signature():
         return {**stored, "preview": store_preview(result, rows_shown=_shown(job)),
-                "status": 409, "notice": (
-                    "Something changed since the preview (users, sessions or enrolments): "
-                    "here is the new preview. Nothing was written; check it and apply again.")}
+                "status": 409, "notice": str(ENROLMENTS_CHANGED)}
     valid_only = bool(params.get("valid_rows_only"))
     if result.error_count and not valid_only:
-        rows = f"{result.error_count:,} row{'s' if result.error_count != 1 else ''}"
         return {**stored, "preview": store_preview(result, rows_shown=_shown(job)),
-                "status": 422, "notice": (
-                    f"Nothing was written: {rows} in error. Fix the file and upload it "
-                    "again, or tick “apply the valid rows only”.")}
+                "status": 422, "notice": rows_in_error(result.error_count)}
     by = Actor(job.owner_id, params.get("by_name", ""), params.get("request_id"),
                params.get("address"))
     outcome = csv_import.apply(db, result, file_name=job.file_name, valid_rows_only=valid_only,
@@ -428,13 +455,14 @@ def _shown(job: Job) -> int:
     return int((job.params or {}).get("rows_shown", 200))
 
 
-register(JobKind(ENROLMENT_PREVIEW, "Preview of an enrolment import", _run_enrolment_preview,
-                 (("reading", "Reading the file", 0.5),
-                  ("checking", "Checking users, sessions and enrolments", 0.5))))
-register(JobKind(ENROLMENT_APPLY, "Enrolment import", _run_enrolment_apply,
-                 (("reading", "Reading the file", 0.35),
-                  ("checking", "Checking users, sessions and enrolments", 0.35),
-                  ("writing", "Writing the enrolments", 0.3))))
+register(JobKind(ENROLMENT_PREVIEW, _l("Preview of an enrolment import"),
+                 _run_enrolment_preview,
+                 (("reading", _l("Reading the file"), 0.5),
+                  ("checking", _l("Checking users, sessions and enrolments"), 0.5))))
+register(JobKind(ENROLMENT_APPLY, _l("Enrolment import"), _run_enrolment_apply,
+                 (("reading", _l("Reading the file"), 0.35),
+                  ("checking", _l("Checking users, sessions and enrolments"), 0.35),
+                  ("writing", _l("Writing the enrolments"), 0.3))))
 
 
 # --- the sessions import's two jobs ----------------------------------------------------
@@ -524,7 +552,8 @@ def _sessions_preview_page(db: Session, job: Job, upload, result, *, status: int
     if not applicable:
         db.delete(upload)
     return {"view": "preview", "status": 422 if result.error_count else status,
-            "notice": notice, "apply_token": upload.token if applicable else None,
+            "notice": str(notice) if notice else None,
+            "apply_token": upload.token if applicable else None,
             "preview": store_sessions_preview(result, rows_shown=_shown(job))}
 
 
@@ -547,8 +576,8 @@ def _run_sessions_apply(db: Session, job: Job, report: Report, now: datetime) ->
         db.delete(upload)
         db.flush()
     except (IntegrityError, VersionConflict) as error:
-        raise JobFailed("Nothing was written: sessions changed while the import was being "
-                        "applied. Upload the file again to see the new preview.") from error
+        raise JobFailed(_("Nothing was written: sessions changed while the import was being "
+                          "applied. Upload the file again to see the new preview.")) from error
     return {"view": "applied", "outcome": {
         "created": outcome.created[:RESULT_NAMES], "created_count": len(outcome.created),
         "updated": outcome.updated[:RESULT_NAMES], "updated_count": len(outcome.updated),
@@ -558,13 +587,13 @@ def _run_sessions_apply(db: Session, job: Job, report: Report, now: datetime) ->
 
 RESULT_NAMES = 50  # the sessions a result page names; the counts cover them all
 
-_SESSIONS_READ = (("reading", "Reading the file", 0.1),
-                  ("checking", "Checking sessions, courses, coaches and classes", 0.3))
-register(JobKind(SESSIONS_PREVIEW, "Preview of a sessions import", _run_sessions_preview,
-                 (("reading", "Reading the file", 0.25),
-                  ("checking", "Checking sessions, courses, coaches and classes", 0.75))))
-register(JobKind(SESSIONS_APPLY, "Sessions import", _run_sessions_apply,
-                 (*_SESSIONS_READ, ("writing", "Writing the sessions", 0.6))))
+_SESSIONS_READ = (("reading", _l("Reading the file"), 0.1),
+                  ("checking", _l("Checking sessions, courses, coaches and classes"), 0.3))
+register(JobKind(SESSIONS_PREVIEW, _l("Preview of a sessions import"), _run_sessions_preview,
+                 (("reading", _l("Reading the file"), 0.25),
+                  ("checking", _l("Checking sessions, courses, coaches and classes"), 0.75))))
+register(JobKind(SESSIONS_APPLY, _l("Sessions import"), _run_sessions_apply,
+                 (*_SESSIONS_READ, ("writing", _l("Writing the sessions"), 0.6))))
 
 
 # Kinds kept in their own modules, registered with the rest.

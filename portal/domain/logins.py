@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from ..models import JournalEntry, LoginSession, User
 from ..models.login_session import ADDRESS_MAX, USER_AGENT_MAX
 from . import journal
+from .language import _, ngettext
 from .text_search import clean_search
 
 TYPED_NAME_MAX = 100  # characters of a typed username kept in a failed attempt
@@ -41,15 +42,20 @@ class LoginLimits:
                    timedelta(seconds=settings["LOGIN_MAX_AGE"]))
 
 
-_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+# Each unit's words, for any count (plural rules differ between languages).
+_UNITS = (
+    (86400, lambda n: ngettext("%(num)s day", "%(num)s days", n)),
+    (3600, lambda n: ngettext("%(num)s hour", "%(num)s hours", n)),
+    (60, lambda n: ngettext("%(num)s minute", "%(num)s minutes", n)),
+    (1, lambda n: ngettext("%(num)s second", "%(num)s seconds", n)),
+)
 
 
 def duration_words(length: timedelta) -> str:
     """A limit in words, in its largest whole unit: "8 hours", "14 days", "90 minutes"."""
     seconds = int(length.total_seconds())
-    unit, size = next((unit, size) for unit, size in _UNITS if seconds % size == 0)
-    count = seconds // size
-    return f"{count} {unit}" + ("" if count == 1 else "s")
+    size, words = next((size, words) for size, words in _UNITS if seconds % size == 0)
+    return words(seconds // size)
 
 
 def token_hash(token: str) -> str:
@@ -206,7 +212,7 @@ def describe_agent(user_agent: str) -> str:
                    None)
     system = next((name for pattern, name in _SYSTEMS if re.search(pattern, user_agent)), None)
     if browser and system:
-        return f"{browser} on {system}"
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
     if browser or system:
-        return browser or f"A browser on {system}"
-    return "An unknown browser"
+        return browser or _("A browser on %(system)s", system=system)
+    return _("An unknown browser")

@@ -42,6 +42,7 @@ from .access import (
     coach_window_columns,
     learner_window,
 )
+from .language import _, _l, ngettext
 from .value_lists import one_of, pair_rows
 
 WELCOME = "welcome"
@@ -55,11 +56,11 @@ SET_PASSWORD = "set-password"  # noqa: S105 - a message kind, not a password
 # What a person can turn off, as their profile names it; a cancelled invitation goes
 # with the date changes (both keep their calendar right).
 CHOICES = {
-    WELCOME: "When I am enrolled in a session",
-    REMINDER: "Before my access to a session ends",
-    DATES_CHANGED: "When a session's dates change (with the updated invitation)",
-    GRADE_RELEASED: "When a coach grades my work",
-    COACH_REMINDER: "Before my coach access ends, with what is left to grade",
+    WELCOME: _l("When I am enrolled in a session"),
+    REMINDER: _l("Before my access to a session ends"),
+    DATES_CHANGED: _l("When a session's dates change (with the updated invitation)"),
+    GRADE_RELEASED: _l("When a coach grades my work"),
+    COACH_REMINDER: _l("Before my coach access ends, with what is left to grade"),
 }
 CHOICE_OF = {**{kind: kind for kind in CHOICES}, INVITATION_CANCELLED: DATES_CHANGED}
 INVITATIONS = (WELCOME, DATES_CHANGED, INVITATION_CANCELLED)
@@ -332,6 +333,35 @@ class NoLongerDue(Exception):
     """The message no longer concerns its recipient (unenrolled, window over, nothing to grade)."""
 
 
+# Why a message is not sent. Kept with the message in English (it is rendered in its
+# recipient's language, and read in the outbox by an admin who may speak another);
+# REASONS gives the outbox each one in its reader's language.
+GONE = "the recipient or the session no longer exists"
+PERSON_GONE = "the recipient no longer exists"
+INACTIVE = "the recipient's account is no longer active"
+TURNED_OFF = "the recipient turned these messages off"
+UNENROLLED = "the learner is no longer enrolled"
+SUSPENDED = "the learner is suspended"
+ENROLLED_AGAIN = "the learner is enrolled again"
+GRADE_GONE = "the hand-in or its grade no longer exists"
+ACCESS_OVER = "the learner's access has no end any more, or has ended"
+COACH_WINDOW_OVER = "the coach window has no end any more, or has ended"
+NOTHING_TO_GRADE = "nothing is left to grade"
+REASONS = {
+    GONE: _l("The recipient or the session no longer exists."),
+    PERSON_GONE: _l("The recipient no longer exists."),
+    INACTIVE: _l("The recipient's account is no longer active."),
+    TURNED_OFF: _l("The recipient turned these messages off."),
+    UNENROLLED: _l("The learner is no longer enrolled."),
+    SUSPENDED: _l("The learner is suspended."),
+    ENROLLED_AGAIN: _l("The learner is enrolled again."),
+    GRADE_GONE: _l("The hand-in or its grade no longer exists."),
+    ACCESS_OVER: _l("The learner's access has no end any more, or has ended."),
+    COACH_WINDOW_OVER: _l("The coach window has no end any more, or has ended."),
+    NOTHING_TO_GRADE: _l("Nothing is left to grade."),
+}
+
+
 class RenderCache:
     """What rendering a batch of messages reads, read once for the batch: its people,
     sessions, enrolments, opt-outs and invitations sent (a few queries, not a few per
@@ -415,11 +445,11 @@ def _render_for(db: Session, message: OutboxMessage, user: User | None, now: dat
         return _render_set_password(message, user, now)
     session = db.get(TrainingSession, message.session_id) if message.session_id else None
     if user is None or session is None:
-        raise RecipientGone("the recipient or the session no longer exists")
+        raise RecipientGone(GONE)
     if not user.active:
-        raise NoLongerDue("the recipient's account is no longer active")
+        raise NoLongerDue(INACTIVE)
     if cache.opted_out(db, user.id, CHOICE_OF.get(message.kind, message.kind)):
-        raise NoLongerDue("the recipient turned these messages off")
+        raise NoLongerDue(TURNED_OFF)
     renderers = {WELCOME: _welcome, REMINDER: _reminder, COACH_REMINDER: _coach_reminder,
                  DATES_CHANGED: _dates_changed, INVITATION_CANCELLED: _invitation_cancelled,
                  GRADE_RELEASED: _grade_released}
@@ -447,18 +477,18 @@ def _render_for(db: Session, message: OutboxMessage, user: User | None, now: dat
 def _render_set_password(message: OutboxMessage, user: User | None, now: datetime) -> None:
     """The account's set-password link, made now: its lifetime starts when it is sent."""
     if user is None:
-        raise RecipientGone("the recipient no longer exists")
+        raise RecipientGone(PERSON_GONE)
     if not user.active:
-        raise NoLongerDue("the recipient's account is no longer active")
+        raise NoLongerDue(INACTIVE)
     token = password_links.make_token(user, secret_key=settings.secret_key, now=now)
     context = {"user": user, "portal_url": settings.base_url,
                "language_code": language.current_code(),
                "url": f"{settings.base_url.rstrip('/')}/set-password/{token}",
-               "lifetime": password_links.LIFETIME_TEXT,
+               "lifetime": password_links.lifetime_text(),
                "expires": dates.format_local(password_links.expires_at(now), _zone(user)),
                "zone": _zone(user).key}
     message.to_address = user.email
-    message.subject = "Choose your password for the session portal"
+    message.subject = _("Choose your password for the session portal")
     message.text_body = _environment.get_template("set_password.txt").render(context)
     message.html_body = _environment.get_template("set_password.html").render(context)
     message.rendered_at = now
@@ -468,10 +498,10 @@ def _learner_window(db: Session, user: User, session: TrainingSession, now: date
                     cache: RenderCache, *, unless_suspended: bool = False):
     enrolment = cache.enrolment(db, session.id, user.id)
     if enrolment is None:
-        raise NoLongerDue("the learner is no longer enrolled")
+        raise NoLongerDue(UNENROLLED)
     facts = LearnerFacts.of(enrolment)
     if unless_suspended and facts.suspended:
-        raise NoLongerDue("the learner is suspended")
+        raise NoLongerDue(SUSPENDED)
     return learner_window(SessionRules.of(session), facts, now)
 
 
@@ -481,7 +511,8 @@ def _zone(user: User):
 
 def _access_text(session: TrainingSession, window, zone) -> str:
     if session.duration_days and window.end is None:
-        return f"{session.duration_days} days from your first visit"
+        return ngettext("%(num)s day from your first visit", "%(num)s days from your first visit",
+                        session.duration_days)
     return dates.date_range(window.start, window.end, zone)
 
 
@@ -489,7 +520,7 @@ def _welcome(db: Session, message, user: User, session: TrainingSession,
              now: datetime, cache):
     zone = _zone(user)
     window = _learner_window(db, user, session, now, cache)
-    return f"Welcome to {session.name}", "welcome", {
+    return _("Welcome to %(name)s", name=session.name), "welcome", {
         "window": window, "access": _access_text(session, window, zone), "zone": zone.key,
         "courses": cache.session_courses(db, session.id), "coach": session.coach}
 
@@ -498,25 +529,26 @@ def _dates_changed(db: Session, message, user: User, session: TrainingSession,
                    now: datetime, cache):
     zone = _zone(user)
     window = _learner_window(db, user, session, now, cache)
-    return f"{session.name}: new dates", "dates_changed", {
+    return _("%(name)s: new dates", name=session.name), "dates_changed", {
         "window": window, "access": _access_text(session, window, zone), "zone": zone.key}
 
 
 def _invitation_cancelled(db: Session, message, user: User, session: TrainingSession,
                           now: datetime, cache):
     if cache.enrolment(db, session.id, user.id) is not None:
-        raise NoLongerDue("the learner is enrolled again")
-    return f"{session.name}: you are no longer enrolled", "invitation_cancelled", {}
+        raise NoLongerDue(ENROLLED_AGAIN)
+    return (_("%(name)s: you are no longer enrolled", name=session.name),
+            "invitation_cancelled", {})
 
 
 def _grade_released(db: Session, message, user: User, session: TrainingSession,
                     now: datetime, cache):
     submission = db.get(Submission, int(message.idempotency_key.rpartition(":")[2]))
     if submission is None or submission.grade is None:
-        raise NoLongerDue("the hand-in or its grade no longer exists")
+        raise NoLongerDue(GRADE_GONE)
     course = submission.assignment.course
     url = f"{settings.base_url.rstrip('/')}/sessions/{session.id}/courses/{course.id}"
-    return f"{session.name}: your work was graded", "grade_released", {
+    return _("%(name)s: your work was graded", name=session.name), "grade_released", {
         "assignment": submission.assignment, "course": course, "course_url": url}
 
 
@@ -524,9 +556,9 @@ def _reminder(db: Session, message, user: User, session: TrainingSession,
               now: datetime, cache):
     window = _learner_window(db, user, session, now, cache, unless_suspended=True)
     if window.end is None or window.end <= now:
-        raise NoLongerDue("the learner's access has no end any more, or has ended")
+        raise NoLongerDue(ACCESS_OVER)
     zone = _zone(user)
-    return f"{session.name}: your access ends soon", "reminder", {
+    return _("%(name)s: your access ends soon", name=session.name), "reminder", {
         "last_day": dates.format_bound(window.end, zone, is_end=True),
         "left": dates.humanize_delta(window.end - now), "zone": zone.key}
 
@@ -535,13 +567,14 @@ def _coach_reminder(db: Session, message, user: User, session: TrainingSession,
                     now: datetime, cache):
     window = coach_window(SessionRules.of(session))
     if window.end is None or window.end <= now:
-        raise NoLongerDue("the coach window has no end any more, or has ended")
+        raise NoLongerDue(COACH_WINDOW_OVER)
     to_grade = _hand_ins_to_grade(db, session, user.id)
     if to_grade == 0:
-        raise NoLongerDue("nothing is left to grade")
+        raise NoLongerDue(NOTHING_TO_GRADE)
     zone = _zone(user)
-    plural = "s" if to_grade != 1 else ""
-    return f"{session.name}: {to_grade} hand-in{plural} to grade", "coach_reminder", {
+    subject = ngettext("%(name)s: %(num)s hand-in to grade", "%(name)s: %(num)s hand-ins to grade",
+                       to_grade, name=session.name)
+    return subject, "coach_reminder", {
         "to_grade": to_grade, "zone": zone.key,
         "last_day": dates.format_bound(window.end, zone, is_end=True),
         "left": dates.humanize_delta(window.end - now)}
@@ -570,7 +603,9 @@ def _invitation(session: TrainingSession, user: User, window, url: str, now: dat
     full = (session, user.id, user.email, user.full_name, window, url, now)
     if shapes is None:
         return _full_invitation(*full, method=method, sequence=sequence)
-    key = (session.id, session.name, window, url, now.replace(microsecond=0), method, sequence)
+    # The language too: the event's texts are the recipient's.
+    key = (session.id, session.name, window, url, now.replace(microsecond=0), method, sequence,
+           language.current_code())
     if key not in shapes:
         shapes[key] = _full_invitation(session, _STAND_IN_ID, _STAND_IN_EMAIL, _STAND_IN_NAME,
                                        window, url, now, method=method, sequence=sequence)
@@ -619,7 +654,7 @@ def _full_invitation(session: TrainingSession, user_id: int, email: str, full_na
     if event is None:
         return None
     organizer = vCalAddress(f"mailto:{settings.address}")
-    organizer.params["cn"] = "Session portal"
+    organizer.params["cn"] = _("Session portal")
     event.add("organizer", organizer)
     event.add("attendee", _attendee(email, full_name))
     event.add("sequence", sequence)

@@ -10,24 +10,26 @@ from sqlalchemy.orm import Session
 from ..models import Job, JobStatus, MessageStatus, OutboxMessage, TrainingSession, User
 from . import journal
 from .journal import Actor
-from .notify import WELCOME_JOB
+from .language import _l
+from .notify import REASONS, WELCOME_JOB
 from .pagination import Page, link_args, paginate, read_page_args
 from .text_search import clean_search, contains, user_matches
 
 KIND_LABELS = {
-    "welcome": "Welcome on enrolment",
-    "reminder": "Reminder before the end",
-    "coach-reminder": "Coach reminder",
-    "dates-changed": "New dates (updated invitation)",
-    "invitation-cancelled": "Invitation cancelled",
-    "grade-released": "Work graded",
+    "welcome": _l("Welcome on enrolment"),
+    "reminder": _l("Reminder before the end"),
+    "coach-reminder": _l("Coach reminder"),
+    "dates-changed": _l("New dates (updated invitation)"),
+    "invitation-cancelled": _l("Invitation cancelled"),
+    "grade-released": _l("Work graded"),
+    "set-password": _l("Set-password link"),
 }
 STATUS_LABELS = {
-    MessageStatus.QUEUED.value: "Queued",
-    MessageStatus.SENDING.value: "Sending",
-    MessageStatus.SENT.value: "Sent",
-    MessageStatus.FAILED.value: "Failed",
-    MessageStatus.CANCELLED.value: "Not sent",
+    MessageStatus.QUEUED.value: _l("Queued"),
+    MessageStatus.SENDING.value: _l("Sending"),
+    MessageStatus.SENT.value: _l("Sent"),
+    MessageStatus.FAILED.value: _l("Failed"),
+    MessageStatus.CANCELLED.value: _l("Not sent"),
 }
 RETRYABLE = (MessageStatus.FAILED.value, MessageStatus.CANCELLED.value)
 _DEFAULTS = {"page": 1, "per_page": 25}
@@ -88,6 +90,13 @@ class OutboxRow:
         return STATUS_LABELS.get(self.status, self.status)
 
 
+def reason_text(stored: str) -> str | None:
+    """Why the worker did not send a message (notify's reasons, kept in English), in the
+    reader's language; None for another text."""
+    reason = REASONS.get(stored)
+    return str(reason) if reason is not None else None
+
+
 def _statement(filters: OutboxFilters):
     m = OutboxMessage
     name = func.trim(func.coalesce(User.first_name, "") + " " + func.coalesce(User.last_name, ""))
@@ -142,7 +151,8 @@ def send_again(db: Session, message: OutboxMessage, *, by: Actor, now: datetime)
     message.next_try_at = now
     message.claimed_until = None
     journal.record(db, by, now, "outbox_message", "retry", object_id=message.id,
-                   object_label=message.subject or KIND_LABELS.get(message.kind, message.kind),
+                   object_label=message.subject or str(KIND_LABELS.get(message.kind,
+                                                                       message.kind)),
                    session_id=message.session_id, learner_id=message.user_id,
                    before=before, after={"status": message.status})
     return True

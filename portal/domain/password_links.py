@@ -15,11 +15,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..models import User
 from . import users
+from .dates import days_text
 from .journal import Actor
+from .language import _
 from .passwords import password_problem
 
 LIFETIME = timedelta(days=7)
-LIFETIME_TEXT = "7 days"  # as the message and the pages say it
 _SALT = "set-password"
 
 
@@ -41,6 +42,12 @@ def make_token(user: User, *, secret_key: str, now: datetime) -> str:
 
 def expires_at(now: datetime) -> datetime:
     return now + LIFETIME
+
+
+def lifetime_text() -> str:
+    """How long a link works, as the message and the pages say it ("7 days"), in the
+    language in force."""
+    return days_text(LIFETIME.days)
 
 
 # Why a link does not work.
@@ -84,7 +91,7 @@ def user_inputs(user: User) -> tuple[str, ...]:
 def new_password_problem(user: User, password: str, repeat: str) -> str | None:
     """Why ``password`` cannot be ``user``'s new password, or None."""
     if password != repeat:
-        return "The two passwords differ: type the same password twice."
+        return _("The two passwords differ: type the same password twice.")
     return password_problem(password, user_inputs(user))
 
 

@@ -6,6 +6,8 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
+from .language import _, _l
+
 MIN_PASSWORD_LENGTH = 10
 # zxcvbn's scale runs from 0 (guessed at once) to 4; 3 resists an offline attack on a
 # slow hash such as argon2 for a long while.
@@ -65,19 +67,71 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return _dummy[key]
 
 
+# zxcvbn words its feedback in English only: each warning and suggestion it gives
+# (zxcvbn/feedback.py) is looked up here, and the reader gets our own translated text.
+# One it may add in a later version, not found here, is left out (a warning then falls
+# back on EASY_TO_GUESS), so no English reaches a French page.
+_ZXCVBN_ADVICE = {
+    "Straight rows of keys are easy to guess.": _l("Straight rows of keys are easy to guess."),
+    "Short keyboard patterns are easy to guess.":
+        _l("Short keyboard patterns are easy to guess."),
+    "Use a longer keyboard pattern with more turns.":
+        _l("Use a longer keyboard pattern with more turns."),
+    'Repeats like "aaa" are easy to guess.': _l('Repeats like "aaa" are easy to guess.'),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".':
+        _l('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+    "Avoid repeated words and characters.": _l("Avoid repeated words and characters."),
+    'Sequences like "abc" or "6543" are easy to guess.':
+        _l('Sequences like "abc" or "6543" are easy to guess.'),
+    "Avoid sequences.": _l("Avoid sequences."),
+    "Recent years are easy to guess.": _l("Recent years are easy to guess."),
+    "Avoid recent years.": _l("Avoid recent years."),
+    "Avoid years that are associated with you.": _l("Avoid years that are associated with you."),
+    "Dates are often easy to guess.": _l("Dates are often easy to guess."),
+    "Avoid dates and years that are associated with you.":
+        _l("Avoid dates and years that are associated with you."),
+    "This is a top-10 common password.": _l("This is a top-10 common password."),
+    "This is a top-100 common password.": _l("This is a top-100 common password."),
+    "This is a very common password.": _l("This is a very common password."),
+    "This is similar to a commonly used password.":
+        _l("This is similar to a commonly used password."),
+    "A word by itself is easy to guess.": _l("A word by itself is easy to guess."),
+    "Names and surnames by themselves are easy to guess.":
+        _l("Names and surnames by themselves are easy to guess."),
+    "Common names and surnames are easy to guess.":
+        _l("Common names and surnames are easy to guess."),
+    "Capitalization doesn't help very much.": _l("Capitalization doesn't help very much."),
+    "All-uppercase is almost as easy to guess as all-lowercase.":
+        _l("All-uppercase is almost as easy to guess as all-lowercase."),
+    "Reversed words aren't much harder to guess.":
+        _l("Reversed words aren't much harder to guess."),
+    "Predictable substitutions like '@' instead of 'a' don't help very much.":
+        _l("Predictable substitutions like '@' instead of 'a' don't help very "
+           "much."),
+    "Add another word or two. Uncommon words are better.":
+        _l("Add another word or two. Uncommon words are better."),
+    "Use a few words, avoid common phrases.": _l("Use a few words, avoid common phrases."),
+    "No need for symbols, digits, or uppercase letters.":
+        _l("No need for symbols, digits, or uppercase letters."),
+}
+EASY_TO_GUESS = _l("This password is easy to guess.")
+ANOTHER_WORD = _l("Add another word or two; uncommon words are better.")
+
+
 def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     """A message saying what is wrong with a new password and how to make it better, or
-    None. ``user_inputs``: what a guesser knows of the person (names, username, e-mail),
-    which makes a password built on them weak."""
+    None, in the language in force. ``user_inputs``: what a guesser knows of the person
+    (names, username, e-mail), which makes a password built on them weak."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _("Use at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
     inputs = [value for value in user_inputs if value]
     result = zxcvbn(password[:STRENGTH_CHECKED_CHARS], user_inputs=inputs)
     if result["score"] >= MIN_STRENGTH:
         return None
     feedback = result["feedback"]
-    advice = [feedback.get("warning") or "This password is easy to guess.",
-              *feedback.get("suggestions", [])]
-    if not feedback.get("suggestions"):
-        advice.append("Add another word or two; uncommon words are better.")
-    return " ".join(text if text.endswith(".") else f"{text}." for text in advice if text)
+    suggestions = [_ZXCVBN_ADVICE[text] for text in feedback.get("suggestions", [])
+                   if text in _ZXCVBN_ADVICE]
+    advice = [_ZXCVBN_ADVICE.get(feedback.get("warning") or "", EASY_TO_GUESS), *suggestions]
+    if not suggestions:
+        advice.append(ANOTHER_WORD)
+    return " ".join(str(text) for text in advice)

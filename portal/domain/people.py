@@ -25,6 +25,7 @@ from ..models import (
     UserClass,
 )
 from .access import LearnerFacts, SessionRules
+from .language import _, _l
 from .learner_dates import dates_words, suspension_words
 from .pagination import Page, paginate
 from .text_search import user_matches
@@ -125,13 +126,23 @@ def class_names_by_learner(db, session_id: int, user_ids: list[int]) -> dict[int
 
 
 def how_enrolled(enrolment_row: Enrolment, class_names: list[str]) -> str:
-    """'Individual', 'Import', 'Class Red team', or both: 'Individual · class Red team'."""
-    parts = []
+    """'Individual', 'Import', 'Class Red team', or both: 'Individual · class Red team'
+    (in the reader's language; each combination is one text)."""
+    classes = ", ".join(class_names)
     if enrolment_row.direct:
-        parts.append("Import" if enrolment_row.source == EnrolmentSource.IMPORT else "Individual")
+        by_import = enrolment_row.source == EnrolmentSource.IMPORT
+        if not class_names:
+            return _("Import") if by_import else _("Individual")
+        return (_("Import · class %(classes)s", classes=classes) if by_import
+                else _("Individual · class %(classes)s", classes=classes))
     if class_names:
-        parts.append(("class " if parts else "Class ") + ", ".join(class_names))
-    return " · ".join(parts) or enrolment_row.source.capitalize()
+        return _("Class %(classes)s", classes=classes)
+    return str(SOURCE_WORDS.get(enrolment_row.source, enrolment_row.source.capitalize()))
+
+
+# How an enrolment came, for one that is neither direct nor through a linked class now.
+SOURCE_WORDS = {EnrolmentSource.INDIVIDUAL: _l("Individual"),
+                EnrolmentSource.IMPORT: _l("Import"), EnrolmentSource.CLASS: _l("Class")}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ other bound with its time), a duration-mode session with its duration, the cours
 with their coaches ("PY101 (ann, bob); WEB2"), the linked classes. So an export
 imported again changes nothing, and an edited cell changes that field only.
 
+The header is in the reader's language (session_import.column_labels), which the import
+reads in every language: a file exported in French imports for an English reader too.
+The cells stay as the import reads them in any language (yes/no, read_only, ISO dates).
+
 The rows are the list's (its filters and order, all pages), read in a fixed number of
 queries whatever the number of sessions.
 """
@@ -15,6 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.support import LazyProxy
 from sqlalchemy import select
 
 from ..models import (
@@ -29,16 +34,28 @@ from ..models import (
 )
 from .dates import input_value
 from .session_form import DATE_FIELDS, MESSAGE_FLAGS, REMINDER_DAYS
-from .session_import import COLUMNS, classes_text, courses_text
+from .session_import import COLUMNS, classes_text, column_labels, courses_text
 from .session_list import SessionFilters, session_list_statement
 
-EXPORT_HEADER = COLUMNS
+
+def _label(column: str) -> str:
+    return column_labels()[column]
+
+
+# Worded when read (a download in the reader's language): the names of COLUMNS.
+EXPORT_HEADER = tuple(LazyProxy(_label, column, enable_cache=False) for column in COLUMNS)
+
+
+def export_header() -> list[str]:
+    """The header row in the current language."""
+    return [str(name) for name in EXPORT_HEADER]
+
 _SESSION_FIELDS = ("name", "code", "description", *DATE_FIELDS, "duration_days",
                    "after_end_policy", *MESSAGE_FLAGS, *REMINDER_DAYS)
 
 
 def export_rows(db, filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Iterator[list]:
-    """One list of cells (EXPORT_HEADER) per session of the filtered list, in its order,
+    """One list of cells (COLUMNS) per session of the filtered list, in its order,
     dates in ``tz``. Four queries: the list's ids in order, the sessions with their coach
     and category, their courses with the course coaches, their classes."""
     listed = session_list_statement(filters, now, tz)
@@ -94,4 +111,4 @@ def _cells(session, courses: dict[str, list[str]], classes: list[str], tz: ZoneI
         "courses": courses_text(list(courses.items())),
         "classes": classes_text(classes),
     }
-    return [values[name] for name in EXPORT_HEADER]
+    return [values[name] for name in COLUMNS]

@@ -47,6 +47,7 @@ from .dates import days_text, input_value, is_known_zone
 from .enrolment import link_class, unlink_class
 from .import_undo import UNDOERS, NotReverted, UndoResult
 from .journal import Actor
+from .language import _, _l, number_text, pgettext
 from .session_form import (
     DATE_FIELDS,
     MESSAGE_FLAGS,
@@ -66,13 +67,52 @@ from .sessions import (
     remove_course_coach,
     update_session,
 )
-from .tabular import FileProblem, Table, TableError, find_columns, open_table
+from .tabular import (
+    FileProblem,
+    Table,
+    TableError,
+    column_names,
+    find_columns,
+    open_table,
+    quote_fix,
+)
 from .users import label as user_label
 
 # The columns of a sessions file, in the order the export writes them.
 COLUMNS = ("name", "code", "category", "description", "session_coach", "timezone",
            *DATE_FIELDS, "duration_days", "after_end_policy", *MESSAGE_FLAGS, *REMINDER_DAYS,
            "courses", "classes")
+
+
+def column_labels() -> dict[str, str]:
+    """The columns of a sessions file as the export's header names them in the current
+    language; the import reads them in every language (tabular.column_names). English
+    keeps the machine names, so an English export is what the import always read."""
+    return {
+        "name": pgettext("file column", "name"),
+        "code": pgettext("file column", "code"),
+        "category": pgettext("file column", "category"),
+        "description": pgettext("file column", "description"),
+        "session_coach": pgettext("file column", "session_coach"),
+        "timezone": pgettext("file column", "timezone"),
+        "display_start": pgettext("file column", "display_start"),
+        "display_end": pgettext("file column", "display_end"),
+        "access_start": pgettext("file column", "access_start"),
+        "access_end": pgettext("file column", "access_end"),
+        "coach_start": pgettext("file column", "coach_start"),
+        "coach_end": pgettext("file column", "coach_end"),
+        "duration_days": pgettext("file column", "duration_days"),
+        "after_end_policy": pgettext("file column", "after_end_policy"),
+        "welcome_message": pgettext("file column", "welcome_message"),
+        "grade_released_message": pgettext("file column", "grade_released_message"),
+        "remind_days_before_end": pgettext("file column", "remind_days_before_end"),
+        "coach_remind_days_before_end": pgettext("file column",
+                                                 "coach_remind_days_before_end"),
+        "courses": pgettext("file column", "courses"),
+        "classes": pgettext("file column", "classes"),
+    }
+
+
 # File column -> the validator's input name, where they differ.
 _INPUT_NAMES = {"session_coach": "coach"}
 _COLUMN_OF_INPUT = {"coach": "session_coach", "category_id": "category"}
@@ -85,17 +125,16 @@ DEFAULT_POLICY = "read_only"
 # at each phase and every PROGRESS_EVERY rows (a session is some ten queries to write).
 Progress = Callable[[str, int], None]
 PROGRESS_EVERY = 50
-CHANGED_MEANWHILE = ("Something changed since the preview (sessions, courses, users or "
-                     "classes): here is the new preview. Nothing was written; check it and "
-                     "apply again.")
+CHANGED_MEANWHILE = _l("Something changed since the preview (sessions, courses, users or "
+                       "classes): here is the new preview. Nothing was written; check it "
+                       "and apply again.")
 
 HEAD_TYPE = "sessions_import"  # the journal head of an import (and of its undo)
 ITEM_TYPE = "session_import"  # one item per session an import created or updated
 
 # Extra words for the validator's messages where a file needs another fix than a form.
 _FIXES = {
-    "after_end_policy": "Write read_only, open or closed (empty: read_only).",
-    "category": "",
+    "after_end_policy": _l("Write read_only, open or closed (empty: read_only)."),
 }
 _YES, _NO = ("yes", "y", "true", "1", "on"), ("no", "n", "false", "0", "off", "")
 
@@ -126,9 +165,14 @@ class SessionsFile:
     positions: dict[str, int]  # column -> 0-based index in the file
     ignored_columns: tuple[str, ...]
     rows: list[FileRow]
+    headers: dict[str, str] = field(default_factory=dict)  # column -> as the header writes it
 
     def place(self, number: int, column: str | None = None) -> str:
         return self.table.place(number, self.positions.get(column) if column else None)
+
+    def column_text(self, column: str) -> str:
+        """A column as the file's header names it (it may be in any language)."""
+        return self.headers.get(column) or column_labels().get(column, column)
 
 
 # The export's CSV puts a quote before a risky start (csv_export.neutralise): reading
@@ -162,8 +206,9 @@ def read_sessions_file(data: bytes, *, progress: Progress | None = None
                     return problem
                 continue
             if len(rows) >= MAX_ROWS:
-                return FileProblem(f"The file has more than {MAX_ROWS:,} sessions. Split it "
-                                   "into smaller files and import them one after the other.")
+                return FileProblem(_("The file has more than %(max)s sessions. Split it "
+                                     "into smaller files and import them one after the "
+                                     "other.", max=number_text(MAX_ROWS)))
             if table.kind == "csv":
                 record = [_restore(cell) for cell in record]
             cells = {name: record[i] if i < len(record) else "" for name, i in positions.items()}
@@ -177,28 +222,31 @@ def read_sessions_file(data: bytes, *, progress: Progress | None = None
     except TableError as error:
         return FileProblem(str(error))
     if header is None:
-        return FileProblem("The file is empty. It needs a header line naming the columns "
-                           "(at least “name”) and one line per session.")
+        return FileProblem(_("The file is empty. It needs a header line naming the columns "
+                             "(at least “%(name)s”) and one line per session.",
+                             name=column_labels()["name"]))
     if not rows:
-        return FileProblem("The file has a header but no rows: add one line per session "
-                           "below the header.")
+        return FileProblem(_("The file has a header but no rows: add one line per session "
+                             "below the header."))
     if progress is not None:
         progress("reading", len(rows))
     ignored = tuple(cell.strip() for i, cell in enumerate(header)
                     if cell.strip() and i not in positions.values())
-    return SessionsFile(table, positions, ignored, rows)
+    return SessionsFile(table, positions, ignored, rows,
+                        {name: header[i].strip() for name, i in positions.items()})
 
 
 def _read_header(header: list[str], place: str, positions: dict[str, int]
                  ) -> FileProblem | None:
-    problem = find_columns(header, COLUMNS, place, positions)
+    problem = find_columns(header, column_names(column_labels), place, positions)
     if problem is not None:
         return problem
     if "name" not in positions:
         found = ", ".join(f"“{cell.strip()[:40]}”" for cell in header[:8] if cell.strip())
-        return FileProblem(f"Missing column: the header ({place}) needs a “name” column "
-                           f"(the session's name). The first non-blank line is read as the "
-                           f"header; it has {found or 'nothing'}.")
+        return FileProblem(_("Missing column: the header (%(place)s) needs a “%(name)s” "
+                             "column (the session's name). The first non-blank line is read "
+                             "as the header; it has %(found)s.", place=place,
+                             name=column_labels()["name"], found=found or _("nothing")))
     return None
 
 
@@ -227,8 +275,8 @@ def read_courses(text: str) -> tuple[list[tuple[str, list[str]]], str | None]:
     for part in _split(text):
         match = _COURSE_ITEM.match(part)
         if match is None:
-            return [], (f"“{part}” cannot be read: write a course code, then its coaches' "
-                        "usernames in brackets, e.g. PY101 (ann, bob); WEB2.")
+            return [], _("“%(part)s” cannot be read: write a course code, then its coaches' "
+                         "usernames in brackets, e.g. PY101 (ann, bob); WEB2.", part=part)
         coaches = [c.strip() for c in (match["coaches"] or "").split(",") if c.strip()]
         courses.append((match["code"].strip(), coaches))
     return courses, None
@@ -400,6 +448,9 @@ def preview(db, parsed: SessionsFile, *, tz: ZoneInfo, progress: Progress | None
         if progress is not None and len(rows) % PROGRESS_EVERY == 0:
             progress("checking", len(rows))
     _mark_duplicates(parsed, rows)
+    for row in rows:  # a column at fault as the file's header names it
+        row.errors = [RowError(e.place, parsed.column_text(e.column) if e.column else "",
+                               e.message) for e in row.errors]
     new_categories = sorted({r.new_category for r in rows
                              if r.new_category and r.kind is not Kind.ERROR}, key=str.lower)
     result = Preview(rows, parsed.table.separator_name, parsed.ignored_columns, new_categories)
@@ -421,9 +472,15 @@ def _mark_duplicates(parsed: SessionsFile, rows: list[SessionRow]) -> None:
                 continue
             for row in same:
                 others = ", ".join(parsed.place(o.number) for o in same if o is not row)
-                row.fail(parsed.place(row.number, column), column,
-                         f"The {column} “{getattr(row, column)}” is also on {others}: "
-                         "a session is written once per file. Keep one of the rows.")
+                if column == "code":
+                    message = _("The code “%(value)s” is also on %(others)s: a session is "
+                                "written once per file. Keep one of the rows.",
+                                value=row.code, others=others)
+                else:
+                    message = _("The name “%(value)s” is also on %(others)s: a session is "
+                                "written once per file. Keep one of the rows.",
+                                value=row.name, others=others)
+                row.fail(parsed.place(row.number, column), column, message)
 
 
 def _find_session(row: SessionRow, world: _World) -> tuple[TrainingSession | None, str | None]:
@@ -432,8 +489,8 @@ def _find_session(row: SessionRow, world: _World) -> tuple[TrainingSession | Non
         return world.by_code[row.code], None
     matches = world.by_name.get(row.name.lower(), [])
     if len(matches) > 1:
-        return None, (f"“{row.name}” matches sessions whose names differ only in case: "
-                      "rename one of them first, or give the row a code.")
+        return None, _("“%(name)s” matches sessions whose names differ only in case: "
+                       "rename one of them first, or give the row a code.", name=row.name)
     if matches and row.code and matches[0].code:
         return None, None  # that name belongs to a session of another code: the validator says so
     return (matches[0] if matches else None), None
@@ -446,13 +503,13 @@ def _preview_row(db, parsed: SessionsFile, file_row: FileRow, world: _World, tz:
     place = lambda column: parsed.place(file_row.number, column)  # noqa: E731
     if file_row.extra_values:
         row.fail(parsed.place(file_row.number), "—",
-                 f"Has {file_row.extra_values} more value(s) than the header has columns: "
-                 f"put quotes around values that contain a {parsed.table.separator_name}.")
+                 _("Has %(count)s more value(s) than the header has columns: %(fix)s.",
+                   count=file_row.extra_values, fix=quote_fix(parsed.table.separator_name)))
     session, problem = _find_session(row, world)
     if problem:
         row.fail(place("name"), "name", problem)
     if len(row.code) > CODE_MAX:
-        row.fail(place("code"), "code", f"At most {CODE_MAX} characters.")
+        row.fail(place("code"), "code", _("At most %(max)s characters.", max=CODE_MAX))
     row_tz = tz
     zone_name = cells.get("timezone", "")
     if zone_name:
@@ -460,14 +517,14 @@ def _preview_row(db, parsed: SessionsFile, file_row: FileRow, world: _World, tz:
             row_tz = ZoneInfo(zone_name)
         else:
             row.fail(place("timezone"), "timezone",
-                     f"Unknown time zone “{zone_name}”: write one such as Europe/Paris or "
-                     "UTC, or leave it empty for your own zone.")
+                     _("Unknown time zone “%(zone)s”: write one such as Europe/Paris or "
+                       "UTC, or leave it empty for your own zone.", zone=zone_name))
     raw = _validator_inputs(row, cells, session, world, place)
     checked = validate_session_values(db, raw, tz=row_tz, session=session)
     for name, message in checked.errors.items():
         column = _COLUMN_OF_INPUT.get(name, name)
-        fix = _FIXES.get(column, "")
-        row.fail(place(column), column, f"{message} {fix}".strip())
+        fix = _FIXES.get(column)
+        row.fail(place(column), column, f"{message} {fix}" if fix else message)
     row.warning = checked.warning
     values = checked.values
     if row.new_category is not None:
@@ -507,8 +564,8 @@ def _validator_inputs(row: SessionRow, cells: dict, session, world: _World, plac
             if text in _YES or text in _NO:
                 raw[flag] = text in _YES
             else:
-                row.fail(place(flag), flag, f"“{cells[flag]}” is not yes or no: write yes "
-                                            "or no (empty: no).")
+                row.fail(place(flag), flag, _("“%(value)s” is not yes or no: write yes or "
+                                              "no (empty: no).", value=cells[flag]))
     if "category" in cells:
         name = cells["category"].strip()
         found = world.categories.get(name.lower())
@@ -517,7 +574,8 @@ def _validator_inputs(row: SessionRow, cells: dict, session, world: _World, plac
         elif found is not None:
             raw["category_id"] = str(found.id)
         elif len(name) > CATEGORY_MAX:
-            row.fail(place("category"), "category", f"At most {CATEGORY_MAX} characters.")
+            row.fail(place("category"), "category", _("At most %(max)s characters.",
+                                                      max=CATEGORY_MAX))
         else:
             row.new_category, raw["category_id"] = name, ""
     return raw
@@ -535,23 +593,26 @@ def _read_courses(row: SessionRow, cells: dict, session, world: _World, place) -
     for code, usernames in wanted:
         course = world.courses.get(code.lower())
         if course is None:
-            row.fail(place("courses"), "courses", f"Unknown course: no course has the code "
-                     f"“{code}”. Create it under Courses first, or correct the code.")
+            row.fail(place("courses"), "courses", _(
+                "Unknown course: no course has the code “%(code)s”. Create it under Courses "
+                "first, or correct the code.", code=code))
             continue
         if course.id in listed:
-            row.fail(place("courses"), "courses", f"{course.code} is written twice: "
-                                                  "write each course once.")
+            row.fail(place("courses"), "courses", _("%(code)s is written twice: write "
+                                                    "each course once.", code=course.code))
             continue
         listed.add(course.id)
         coach_ids = []
         for username in usernames:
             user = world.users.get(username.lower())
-            why = (f"No user has the username “{username}”." if user is None
-                   else f"User {user.username} is deactivated." if not user.active
-                   else coach_role_problem(user))
+            why = (_("No user has the username “%(username)s”.", username=username)
+                   if user is None
+                   else _("User %(username)s is deactivated.", username=user.username)
+                   if not user.active else coach_role_problem(user))
             if why:
-                row.fail(place("courses"), "courses", f"{course.code}: {why} Correct the "
-                         "course coaches in brackets.")
+                row.fail(place("courses"), "courses", _(
+                    "%(code)s: %(why)s Correct the course coaches in brackets.",
+                    code=course.code, why=why))
                 continue
             if user.id not in coach_ids:
                 coach_ids.append(user.id)
@@ -563,15 +624,17 @@ def _read_courses(row: SessionRow, cells: dict, session, world: _World, place) -
         left_out = coaching - set(coach_ids)
         if left_out:
             names = ", ".join(sorted(world.username(u) for u in left_out))
-            row.fail(place("courses"), "courses", f"{course.code}: the file leaves out its "
-                     f"course coach(es) {names}. An import only adds: write them in the "
-                     "brackets, or remove them on the session's page first.")
+            row.fail(place("courses"), "courses", _(
+                "%(code)s: the file leaves out its course coach(es) %(names)s. An import "
+                "only adds: write them in the brackets, or remove them on the session's "
+                "page first.", code=course.code, names=names))
     missing = has - listed
     if missing:
         codes = ", ".join(sorted(world.course_code(c) for c in missing))
-        row.fail(place("courses"), "courses", f"The file leaves out the session's course(s) "
-                 f"{codes}. An import only adds courses: write them in the cell, or remove "
-                 "them on the session's page first.")
+        row.fail(place("courses"), "courses", _(
+            "The file leaves out the session's course(s) %(codes)s. An import only adds "
+            "courses: write them in the cell, or remove them on the session's page first.",
+            codes=codes))
 
 
 def _read_classes(row: SessionRow, cells: dict, session, world: _World, place) -> None:
@@ -582,8 +645,9 @@ def _read_classes(row: SessionRow, cells: dict, session, world: _World, place) -
     for name in _split(cells["classes"]):
         found = world.classes.get(name.lower())
         if found is None:
-            row.fail(place("classes"), "classes", f"Unknown class: no class is named "
-                     f"“{name}”. Create it under Classes first, or correct the name.")
+            row.fail(place("classes"), "classes", _(
+                "Unknown class: no class is named “%(name)s”. Create it under Classes "
+                "first, or correct the name.", name=name))
         elif found.id not in listed:
             listed.add(found.id)
             if found.id not in has:
@@ -591,19 +655,20 @@ def _read_classes(row: SessionRow, cells: dict, session, world: _World, place) -
     missing = has - listed
     if missing:
         names = ", ".join(sorted(world.class_name(c) for c in missing))
-        row.fail(place("classes"), "classes", f"The file leaves out the linked class(es) "
-                 f"{names}. An import only links classes: write them in the cell, or unlink "
-                 "them on the session's page first.")
+        row.fail(place("classes"), "classes", _(
+            "The file leaves out the linked class(es) %(names)s. An import only links "
+            "classes: write them in the cell, or unlink them on the session's page first.",
+            names=names))
 
 
 def _shown(name: str, value, tz: ZoneInfo, world: _World) -> str:
     """A column value as the preview shows it (the text the file would hold)."""
     if value is None or value == "":
-        return "(none)"
+        return _("(none)")
     if name in DATE_FIELDS:
         return input_value(value, tz, is_end=name.endswith("_end"))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if name in ("duration_days", *REMINDER_DAYS):
         return days_text(value)
     text = str(value)
@@ -613,32 +678,37 @@ def _shown(name: str, value, tz: ZoneInfo, world: _World) -> str:
 def _changes(db, row: SessionRow, session: TrainingSession, world: _World, tz: ZoneInfo
              ) -> list[Change]:
     changes = []
+    none = _("(none)")
     if row.set_code:
-        changes.append(Change("code", session.code or "(none)", row.set_code))
+        changes.append(Change(journal.field_label("code"), session.code or none, row.set_code))
     categories = {c.id: c.name for c in world.categories.values()}
     if row.new_category:
-        changes.append(Change("category", categories.get(session.category_id, "(none)"),
-                              f"{row.new_category} (new)"))
+        changes.append(Change(journal.field_label("category"),
+                              categories.get(session.category_id, none),
+                              _("%(category)s (new)", category=row.new_category)))
     for name, value in row.values.items():
-        label = journal.FIELD_LABELS.get(name, name)
+        label = journal.field_label(name)
         if name == "category_id":
-            changes.append(Change(label, categories.get(session.category_id, "(none)"),
-                                  categories.get(value, "(none)")))
+            changes.append(Change(label, categories.get(session.category_id, none),
+                                  categories.get(value, none)))
         elif name == "coach_id":
             # The validator found the new coach: it is in the identity map.
             changes.append(Change(label, session.coach.username, db.get(User, value).username))
         else:
             changes.append(Change(label, _shown(name, getattr(session, name), tz, world),
                                   _shown(name, value, tz, world)))
-    for _, code, coach_ids in row.add_courses:
+    for _course_id, code, coach_ids in row.add_courses:
         coaches = ", ".join(world.username(u) for u in coach_ids)
-        changes.append(Change("courses", "(not in the session)",
-                              f"add {code}" + (f" with {coaches}" if coaches else "")))
+        changes.append(Change(_("courses"), _("(not in the session)"),
+                              _("add %(code)s with %(coaches)s", code=code, coaches=coaches)
+                              if coaches else _("add %(code)s", code=code)))
     for course_id, user_id in row.add_coaches:
-        changes.append(Change("course coaches", "(none)", f"{world.username(user_id)} for "
-                              f"{world.course_code(course_id)}"))
+        changes.append(Change(_("course coaches"), none, _(
+            "%(username)s for %(code)s", username=world.username(user_id),
+            code=world.course_code(course_id))))
     for class_id in row.link_classes:
-        changes.append(Change("classes", "(not linked)", f"link {world.class_name(class_id)}"))
+        changes.append(Change(_("classes"), _("(not linked)"),
+                              _("link %(name)s", name=world.class_name(class_id))))
     return changes
 
 
@@ -767,7 +837,7 @@ def _add_courses_and_classes(db, session: TrainingSession, row: SessionRow, *, b
     added: dict = {}
     # The courses and users were loaded (and are held) by apply_import: db.get finds them
     # in the identity map, without a query per row.
-    for course_id, _, coach_ids in row.add_courses:
+    for course_id, _code, coach_ids in row.add_courses:
         course = db.get(Course, course_id)
         add_course(db, session, course, by=by, now=now)
         added.setdefault("courses_added", []).append(course_id)
@@ -809,9 +879,11 @@ def _later_entry(db, session_id: int, after_id: int, field_name: str | None = No
 
 def _why(entry: JournalEntry | None, tz: ZoneInfo) -> str:
     if entry is None:
-        return "changed again since the import"
-    return (f"changed again on {journal.when_text(entry, tz)} by "
-            f"{entry.actor_name or 'someone'}")
+        return _("changed again since the import")
+    if not entry.actor_name:
+        return _("changed again on %(when)s by someone", when=journal.when_text(entry, tz))
+    return _("changed again on %(when)s by %(who)s", when=journal.when_text(entry, tz),
+             who=entry.actor_name)
 
 
 def undo_import(db, head: JournalEntry, *, by: Actor, now: datetime,
@@ -835,11 +907,12 @@ def undo_import(db, head: JournalEntry, *, by: Actor, now: datetime,
     for item in items:
         session = db.get(TrainingSession, item.object_id)
         if session is None:
-            kept.append(NotReverted(item.object_label, "deleted since the import"))
+            kept.append(NotReverted(item.object_label, _("deleted since the import")))
         elif item.action == "create":
             later = _later_entry(db, session.id, last_id)
             if later is not None:
-                kept.append(NotReverted(session.name, "not deleted: " + _why(later, tz)))
+                kept.append(NotReverted(session.name, _("not deleted: %(why)s",
+                                                        why=_why(later, tz))))
             else:
                 delete_session(db, session, by=by, now=now)
                 reverted += 1
@@ -863,8 +936,9 @@ def _revert_update(db, session: TrainingSession, item: JournalEntry, last_id: in
         if current == after[name]:
             restore[name] = _from_journal(name, before.get(name))
         else:
-            label = journal.FIELD_LABELS.get(name, name)
-            kept.append(NotReverted(f"the {label} of {session.name}",
+            label = journal.field_label(name)
+            kept.append(NotReverted(_("the %(field)s of %(session)s", field=label,
+                                      session=session.name),
                                     _why(_later_entry(db, session.id, last_id, name), tz)))
     count = len(restore)
     if "code" in restore:
@@ -885,8 +959,9 @@ def _revert_update(db, session: TrainingSession, item: JournalEntry, last_id: in
         if course is None:
             continue
         if hidden_submissions(db, session.id, course_id):
-            kept.append(NotReverted(f"{course.code} in {session.name}",
-                                    "kept: learners handed in work in it since"))
+            kept.append(NotReverted(_("%(code)s in %(session)s", code=course.code,
+                                      session=session.name),
+                                    _("kept: learners handed in work in it since")))
         elif remove_course(db, session, course, by=by, now=now) is not None:
             count += 1
     return count, kept

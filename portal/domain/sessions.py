@@ -33,6 +33,7 @@ from ..models import (
 from . import enrolment, journal, notify
 from .journal import Actor
 from .language import gettext as _
+from .language import lazy_gettext as _l
 from .users import label as user_label
 
 # The columns an admin edits, in the order the journal lists them.
@@ -204,19 +205,25 @@ def update_session(db, session: TrainingSession, changes: dict, *,
 
 
 def copy_name(db, name: str) -> str:
-    """'Copy of NAME', numbered when that is taken."""
-    candidate = f"Copy of {name}"[:200]
+    """'Copy of NAME', numbered when that is taken (in the admin's language: it is the
+    form's suggestion)."""
+    candidate = _("Copy of %(name)s", name=name)[:200]
     n = 2
     while name_taken(db, candidate):
-        candidate = f"Copy of {name} ({n})"[:200]
+        candidate = _("Copy of %(name)s (%(n)s)", name=name, n=n)[:200]
         n += 1
     return candidate
 
 
-# The six window bounds, as a copy's form and journal name them.
-DATE_LABELS = {"access_start": "access start", "access_end": "access end",
-               "display_start": "display start", "display_end": "display end",
-               "coach_start": "coach access start", "coach_end": "coach access end"}
+# The six window bounds, as a copy's form and its messages name them (read in the
+# reader's language)...
+DATE_LABELS = {"access_start": _l("access start"), "access_end": _l("access end"),
+               "display_start": _l("display start"), "display_end": _l("display end"),
+               "coach_start": _l("coach access start"), "coach_end": _l("coach access end")}
+# ... and as the journal records them: stored data, always English.
+JOURNAL_DATE_NAMES = {"access_start": "access start", "access_end": "access end",
+                      "display_start": "display start", "display_end": "display end",
+                      "coach_start": "coach access start", "coach_end": "coach access end"}
 
 
 @dataclass(frozen=True)
@@ -348,7 +355,7 @@ def copy_session(db, source: TrainingSession, plan: CopyPlan, *, by: Actor,
     after = {"source": source.name, "source_id": source.id}
     if plan.shift is not None and plan.shift.minutes:
         after.update(shift_minutes=plan.shift.minutes,
-                     shift_from=DATE_LABELS.get(plan.shift_from, plan.shift_from))
+                     shift_from=JOURNAL_DATE_NAMES.get(plan.shift_from, plan.shift_from))
     if plan.learners:
         copied.append("learners")
     if plan.class_links:

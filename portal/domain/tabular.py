@@ -15,9 +15,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+
+from .language import LANGUAGES, _, speaking
 
 MAX_BYTES = 10 * 1024 * 1024
 # A sheet may claim thousands of empty columns; no import reads more than these.
@@ -78,27 +80,70 @@ class Table:
 
 
 def place_in(sheet: str | None, number: int, column: int | None = None) -> str:
-    """``Table.place`` for a file already read: ``sheet`` is None for a CSV."""
+    """``Table.place`` for a file already read: ``sheet`` is None for a CSV. Each place
+    is one sentence to translate (the words around the numbers move between languages)."""
     if sheet is None:
-        return f"line {number}"
-    where = f"row {number}"
-    if column is not None:
-        where += f", column {column_letter(column)}"
-    return f"{where} of sheet “{sheet}”"
+        return _("line %(number)s", number=number)
+    if column is None:
+        return _("row %(number)s of sheet “%(sheet)s”", number=number, sheet=sheet)
+    return _("row %(number)s, column %(column)s of sheet “%(sheet)s”", number=number,
+             column=column_letter(column), sheet=sheet)
+
+
+def quote_fix(separator_name: str) -> str:
+    """How to fix a CSV row with more values than the header has columns."""
+    return {"semicolon": _("put quotes around values that contain a semicolon"),
+            "tab": _("put quotes around values that contain a tab")}.get(
+        separator_name, _("put quotes around values that contain a comma"))
+
+
+# --- column names in every language --------------------------------------------------
+
+
+def header_key(text: str) -> str:
+    """A header cell as it is compared: trimmed, any case, either apostrophe."""
+    return text.strip().replace("\u2019", "'").casefold()
+
+
+def column_names(labels: Callable[[], Mapping[str, str]]) -> dict[str, str]:
+    """Every name a header may give a column -> that column's machine name.
+
+    ``labels()`` gives each machine name's label in the current language (the names an
+    export in that language writes); it is called in each language of LANGUAGES, so a
+    file written in any of them is read in every other. The machine names are accepted
+    too, as the imports always did.
+    """
+    names: dict[str, str] = {}
+    for code in LANGUAGES:
+        with speaking(code):
+            shown = labels()
+        for machine, label in shown.items():
+            names.setdefault(header_key(machine), machine)
+            names.setdefault(header_key(label), machine)
+    return names
 
 
 def find_columns(header: list[str], known, place: str,
                  positions: dict[str, int]) -> FileProblem | None:
-    """Fill ``positions`` with the 0-based index of each of the ``known`` column names the
-    header holds (trimmed, case-insensitive); a FileProblem when one is named twice."""
+    """Fill ``positions`` with the 0-based index of each of the ``known`` columns the
+    header holds (trimmed, case-insensitive); a FileProblem when one is named twice.
+    ``known``: the machine names, or a mapping of every accepted name to its machine
+    name (``column_names``); ``positions`` is keyed by machine name."""
+    if not isinstance(known, Mapping):
+        known = {name: name for name in known}
+    written: dict[str, str] = {}
     for index, raw in enumerate(header):
-        name = raw.strip().lower()
-        if name not in known:
+        name = known.get(header_key(raw))
+        if name is None:
             continue
         if name in positions:
-            return FileProblem(f"The header ({place}) names the column “{name}” twice "
-                               f"(columns {positions[name] + 1} and {index + 1}). Keep one.")
+            return FileProblem(_(
+                "The header (%(place)s) names the column “%(name)s” twice (columns "
+                "%(first)s and %(second)s). Keep one.", place=place,
+                name=written[name],
+                first=positions[name] + 1, second=index + 1))
         positions[name] = index
+        written[name] = raw.strip().lower()
     return None
 
 
@@ -111,17 +156,17 @@ def open_table(data: bytes) -> Table | FileProblem:
     or a CSV text (UTF-8 with or without BOM; ``,`` ``;`` or tab, whichever the first
     non-blank line holds most)."""
     if len(data) > MAX_BYTES:
-        return FileProblem(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. "
-            "Split it into smaller files and import them one after the other."
-        )
+        return FileProblem(_(
+            "The file is larger than %(size)s MB. "
+            "Split it into smaller files and import them one after the other.",
+            size=MAX_BYTES // (1024 * 1024)))
     if data.startswith(_OLE_MAGIC) and _ENCRYPTED_PACKAGE in data:
-        return FileProblem("The workbook is protected by a password, so it cannot be read. "
-                           "Open it, remove the password (or save a copy without one) and "
-                           "upload that.")
+        return FileProblem(_("The workbook is protected by a password, so it cannot be "
+                             "read. Open it, remove the password (or save a copy without "
+                             "one) and upload that."))
     if data.startswith(_OLE_MAGIC):
-        return FileProblem("This is an old Excel (.xls) file. Save it as “Excel Workbook "
-                           "(.xlsx)” or as “CSV UTF-8” and upload that.")
+        return FileProblem(_("This is an old Excel (.xls) file. Save it as “Excel Workbook "
+                             "(.xlsx)” or as “CSV UTF-8” and upload that."))
     if is_workbook(data):
         return _open_workbook(data)
     return _open_csv(data)
@@ -137,13 +182,14 @@ def _open_csv(data: bytes) -> Table | FileProblem:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        return FileProblem(
-            f"The file is not UTF-8 text (line {line} holds bytes that are not UTF-8). "
-            "Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again."
-        )
+        return FileProblem(_(
+            "The file is not UTF-8 text (line %(line)s holds bytes that are not UTF-8). "
+            "Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again.",
+            line=line))
     if "\x00" in text:
-        return FileProblem("The file holds NUL bytes: it is neither a CSV text file nor an "
-                           "Excel workbook. Export the sheet as “CSV UTF-8” and upload that.")
+        return FileProblem(_("The file holds NUL bytes: it is neither a CSV text file nor "
+                             "an Excel workbook. Export the sheet as “CSV UTF-8” and upload "
+                             "that."))
     separator = _detect_separator(text)
     return Table("csv", _csv_records(text, separator), separator=separator)
 
@@ -167,8 +213,9 @@ def _csv_records(text: str, separator: str) -> Iterator[tuple[int, list[str]]]:
             yield previous_end + 1, record
             previous_end = reader.line_num
     except csv.Error as error:
-        raise TableError(f"Line {reader.line_num} cannot be read as CSV ({error}). "
-                         "Check its quotes and upload the file again.") from None
+        raise TableError(_("Line %(line)s cannot be read as CSV (%(error)s). Check its "
+                           "quotes and upload the file again.", line=reader.line_num,
+                           error=error)) from None
 
 
 # --- XLSX -------------------------------------------------------------------------
@@ -181,14 +228,15 @@ def _open_workbook(data: bytes) -> Table | FileProblem:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not workbook.sheet_names:
-            return FileProblem("The workbook has no sheet. Put the table on its first sheet.")
+            return FileProblem(_("The workbook has no sheet. Put the table on its first "
+                                 "sheet."))
         sheet = workbook.get_sheet_by_index(0)
         merged = sheet.merged_cell_ranges
     except Exception:  # zip, XML and format errors: calamine's have no common base class
-        return FileProblem("The file looks like an Excel workbook but cannot be opened: it "
-                           "is damaged or incomplete, or is another kind of zip file. Open "
-                           "it in your spreadsheet program, save it again as “Excel "
-                           "Workbook (.xlsx)” or as “CSV UTF-8” and upload that.")
+        return FileProblem(_("The file looks like an Excel workbook but cannot be opened: "
+                             "it is damaged or incomplete, or is another kind of zip file. "
+                             "Open it in your spreadsheet program, save it again as “Excel "
+                             "Workbook (.xlsx)” or as “CSV UTF-8” and upload that."))
     return Table("xlsx", _sheet_records(sheet, merged), sheet=sheet.name)
 
 
@@ -201,8 +249,9 @@ def _sheet_records(sheet, merged) -> Iterator[tuple[int, list[str]]]:
         # as empty, silently.
         (top, left), (bottom, right) = merged[0]
         cells = (f"{column_letter(left)}{top + 1}:{column_letter(right)}{bottom + 1}")
-        raise TableError(f"Sheet “{sheet.name}” has merged cells ({cells}). Unmerge them "
-                         "and write the value in every cell, then upload the file again.")
+        raise TableError(_("Sheet “%(sheet)s” has merged cells (%(cells)s). Unmerge them "
+                           "and write the value in every cell, then upload the file again.",
+                           sheet=sheet.name, cells=cells))
     if sheet.start is None:  # an empty sheet
         return
     lead = [""] * sheet.start[1]
@@ -217,9 +266,10 @@ def _sheet_records(sheet, merged) -> Iterator[tuple[int, list[str]]]:
             yield number, [value if value.__class__ is str else cell_text(value)
                            for value in values[:end]]
     except Exception as error:  # a cell calamine cannot turn into a value
-        raise TableError(f"Row {number + 1} of sheet “{sheet.name}” cannot be read "
-                         f"({type(error).__name__}). Save the workbook again and upload "
-                         "it.") from None
+        raise TableError(_("Row %(number)s of sheet “%(sheet)s” cannot be read "
+                           "(%(error)s). Save the workbook again and upload it.",
+                           number=number + 1, sheet=sheet.name,
+                           error=type(error).__name__)) from None
 
 
 def cell_text(value) -> str:

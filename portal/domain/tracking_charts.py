@@ -375,6 +375,9 @@ def grades_chart(values: list[int]) -> Chart:
     )
 
 
+CHART_COUNT = 3  # what tracking_charts returns: the page keeps a place for each
+
+
 def tracking_charts(db_session, session_id: int, scope: Scope, access_start, access_end,
                     now: datetime, tz: ZoneInfo) -> list[Chart]:
     """The three charts of the tracking page, in one query (see chart_series); the

@@ -52,7 +52,8 @@ from .access import (
     learner_window,
     learner_window_kind,
 )
-from .dates import format_bound
+from .dates import days_text, format_bound
+from .language import _, _l, percent_text
 from .pagination import Page, link_args, read_page_args
 from .text_search import clean_search, user_matches
 
@@ -68,20 +69,20 @@ class Column:
     that draws it), its heading, and the sort its heading links to (None: not sortable)."""
 
     cell: str
-    label: str
+    label: str  # lazy: read in the viewer's language
     sort: str | None
 
 
 COLUMNS = (
-    Column("learner", "Learner", "name"),
-    Column("first-access", "First access", "first"),
-    Column("last-access", "Last access", "last"),
-    Column("time-spent", "Time spent", "time"),
-    Column("courses-visited", "Courses visited", None),
-    Column("handed-in", "Handed in", "handins"),
-    Column("average-grade", "Average grade", "grade"),
-    Column("progress", "Progress", "progress"),
-    Column("access-until", "Access until", None),
+    Column("learner", _l("Learner"), "name"),
+    Column("first-access", _l("First access"), "first"),
+    Column("last-access", _l("Last access"), "last"),
+    Column("time-spent", _l("Time spent"), "time"),
+    Column("courses-visited", _l("Courses visited"), None),
+    Column("handed-in", _l("Handed in"), "handins"),
+    Column("average-grade", _l("Average grade"), "grade"),
+    Column("progress", _l("Progress"), "progress"),
+    Column("access-until", _l("Access until"), None),
 )  # late hand-ins are counted in the "Handed in" cell (and have their own CSV column)
 SORTS = tuple(column.sort for column in COLUMNS if column.sort)
 
@@ -182,11 +183,13 @@ def tracking_scope(db_session, session_id: int, user_id: int, *, sees_all: bool,
 def scope_text(scope: Scope) -> str:
     """What the figures cover, in words."""
     if scope.selected is not None:
-        return f"Figures for the course {scope.selected.title} only."
+        return _("Figures for the course %(course)s only.", course=scope.selected.title)
     if scope.limited:
-        titles = ", ".join(c.title for c in scope.courses) or "none"
-        return f"Figures for the courses you coach: {titles}."
-    return "Figures for the whole session."
+        if not scope.courses:
+            return _("Figures for the courses you coach: none.")
+        return _("Figures for the courses you coach: %(courses)s.",
+                 courses=", ".join(c.title for c in scope.courses))
+    return _("Figures for the whole session.")
 
 
 # --- filters of the table ---------------------------------------------------------
@@ -267,12 +270,15 @@ def format_duration(seconds: int) -> str:
     """'0 min', '12 min', '1 h 05 min', '31 h 00 min'."""
     minutes = int(seconds) // 60
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+        return _("%(minutes)s min", minutes=minutes)
+    hours, minutes = divmod(minutes, 60)
+    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=str(minutes).zfill(2))
 
 
 def format_percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}%"
+    """'87%' ('87 %' in French): rounded to the unit as ever, then written the
+    language's way."""
+    return "—" if value is None else percent_text(int(f"{value:.0f}") / 100)
 
 
 def _learner_ids(session_id: int):
@@ -491,19 +497,21 @@ def access_until_text(rules: SessionRules, facts: LearnerFacts, now: datetime,
     access)', 'Not started' (duration mode, never came), 'Session dates'."""
     kind = learner_window_kind(rules, facts)
     if kind is WindowKind.ACCESS:
-        return "Session dates"
+        return _("Session dates")
     if kind is WindowKind.DURATION and facts.first_access_at is None:
-        return "Not started"
+        return _("Not started")
     end = learner_window(rules, facts, now).end
-    words = format_bound(end, tz, is_end=True) if end is not None else "No end"
-    extension = facts.extension_days
-    extended = f"extended by {extension} day{'s' if extension != 1 else ''}"
+    words = format_bound(end, tz, is_end=True) if end is not None else _("No end")
+    extension = days_text(facts.extension_days)
     if kind is WindowKind.EXTENDED:
-        return f"{words} ({extended})"
+        return _("%(end)s (extended by %(days)s)", end=words, days=extension)
     if kind is WindowKind.INDIVIDUAL:
-        return f"{words} (individual dates)"
-    days = f"{rules.duration_days} days from the first access"
-    return f"{words} ({days}, {extended})" if extension else f"{words} ({days})"
+        return _("%(end)s (individual dates)", end=words)
+    duration = days_text(rules.duration_days)
+    if facts.extension_days:
+        return _("%(end)s (%(duration)s from the first access, extended by %(days)s)",
+                 end=words, duration=duration, days=extension)
+    return _("%(end)s (%(duration)s from the first access)", end=words, duration=duration)
 
 
 def with_learner_dates(db_session, session: TrainingSession, scope: Scope,
@@ -540,11 +548,13 @@ def with_learner_dates(db_session, session: TrainingSession, scope: Scope,
 
 
 def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], list[list]]:
-    """Header and rows of the CSV export (raw cells: csv_export neutralises them)."""
-    header = ["Name", "Username", "E-mail", f"First access ({tz.key})",
-              f"Last access ({tz.key})", "Time spent (minutes)", "Courses visited",
-              "Assignments handed in", "Average grade (%)", "Progress (%)", "Access until",
-              "Late hand-ins", "Suspended"]
+    """Header and rows of the CSV export (raw cells: csv_export neutralises them), the
+    header and the worded cells in the reader's language (nothing reads the file back)."""
+    header = [_("Name"), _("Username"), _("E-mail"), _("First access (%(zone)s)", zone=tz.key),
+              _("Last access (%(zone)s)", zone=tz.key), _("Time spent (minutes)"),
+              _("Courses visited"), _("Assignments handed in"), _("Average grade (%)"),
+              _("Progress (%)"), _("Access until"), _("Late hand-ins"), _("Suspended")]
+    yes = _("yes")
 
     def when(moment):
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
@@ -555,6 +565,6 @@ def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], lis
 
     rows = [[s.name, s.username, s.email, when(s.first_access), when(s.last_access),
              s.seconds_spent // 60, s.courses_visited, s.handed_in, number(s.average_grade),
-             number(s.progress), s.access_until, s.late, "yes" if s.suspended else ""]
+             number(s.progress), s.access_until, s.late, yes if s.suspended else ""]
             for s in stats]
     return header, rows

@@ -22,11 +22,16 @@ from ..models import (
 )
 from . import journal, logins
 from .journal import Actor
-from .language import LANGUAGES
+from .language import LANGUAGES, _l, ngettext
 from .passwords import hash_password
 from .text_search import user_matches
 
 NAMES_SHOWN = 5  # coached sessions named when a delete is refused
+
+# A platform role as pages name it (the role's value is for machines).
+ROLE_LABELS = {PlatformRole.LEARNER.value: _l("Learner"),
+               PlatformRole.TEACHER.value: _l("Teacher"),
+               PlatformRole.ADMIN.value: _l("Admin")}
 
 # The fields a person edits, as the journal records them.
 FIELDS = ("username", "email", "first_name", "last_name", "role", "timezone", "active")
@@ -97,9 +102,11 @@ def role_change_problem(db, user: User, role: str) -> str | None:
     coached = usage.coached_total + usage.course_coach_sessions
     if not coached:
         return None
-    sessions = "1 session" if coached == 1 else f"{coached} sessions"
-    return (f"{user.username} coaches {sessions}; only a teacher or an administrator can "
-            "coach. Choose another coach there first.")
+    return ngettext("%(username)s coaches %(num)s session; only a teacher or an administrator "
+                    "can coach. Choose another coach there first.",
+                    "%(username)s coaches %(num)s sessions; only a teacher or an administrator "
+                    "can coach. Choose another coach there first.", coached,
+                    username=user.username)
 
 
 class UserInUse(Exception):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Job, OutboxMessage
 from . import jobs, notify
+from .language import _l
 
 
 def _run(db: Session, job: Job, report: jobs.Report, now: datetime) -> dict:
@@ -29,5 +30,5 @@ def _run(db: Session, job: Job, report: jobs.Report, now: datetime) -> dict:
 
 
 KIND = jobs.register(jobs.JobKind(
-    name=notify.WELCOME_JOB, title="Welcome messages", run=_run,
-    phases=(("writing", "Writing the welcome messages", 1.0),)))
+    name=notify.WELCOME_JOB, title=_l("Welcome messages"), run=_run,
+    phases=(("writing", _l("Writing the welcome messages"), 1.0),)))

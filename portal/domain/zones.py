@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 from .dates import available_zone_names
+from .language import gettext as _
 
 TABLE = "zone1970.tab"
 
@@ -77,5 +78,5 @@ def zone_options(now: datetime, keep: str | None = None) -> list[ZoneOption]:
 
 
 def unknown_zone_message(name: str) -> str:
-    return (f"{name} is not a time zone we know. Pick one from the list, such as "
-            "Europe/Paris, or leave it empty for the portal's zone.")
+    return _("%(name)s is not a time zone we know. Pick one from the list, such as "
+             "Europe/Paris, or leave it empty for the portal's zone.", name=name)

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from .. import clock
 from ..domain import language, logins, notify, users
-from ..domain.calendar import build_calendar, ensure_token, new_token
+from ..domain.calendar import ensure_token, new_token, personal_calendar
 from ..domain.dates import zone
 from ..domain.language import LANGUAGES
 from ..domain.language import gettext as _
@@ -72,9 +72,9 @@ def change_notifications():
     wanted = set(request.form.getlist("kinds")) & set(notify.CHOICES)
     if notify.set_choices(db.session, current_user, wanted, by=current_actor(), now=clock.now()):
         db.session.commit()
-        flash("Your choice of messages is saved.", "success")
+        flash(_("Your choice of messages is saved."), "success")
     else:
-        flash("Nothing changed in your messages.", "info")
+        flash(_("Nothing changed in your messages."), "info")
     return redirect(url_for("learner.profile") + "#notifications", 303)
 
 
@@ -85,13 +85,13 @@ def end_login(login_id: int):
     if not EmptyForm().validate():
         abort(400)
     if login_id == current_login_id():
-        flash("This is the login you are using: to end it, log out.", "info")
+        flash(_("This is the login you are using: to end it, log out."), "info")
     elif logins.end_login(db.session, current_user, login_id, by=current_actor(),
                           now=clock.now()) is None:
-        flash("This login had already ended.", "info")
+        flash(_("This login had already ended."), "info")
     else:
         db.session.commit()
-        flash("The login was ended: that device is logged out.", "info")
+        flash(_("The login was ended: that device is logged out."), "info")
     return redirect(url_for("learner.profile") + "#logins", 303)
 
 
@@ -110,7 +110,7 @@ def change_password():
     form = PasswordForm()
     if form.validate():
         if not verify_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors = ["This is not your current password."]
+            form.current_password.errors = [_("This is not your current password.")]
         elif problem := password_problem(form.new_password.data, (
                 current_user.username, current_user.email, current_user.first_name,
                 current_user.last_name)):
@@ -120,7 +120,7 @@ def change_password():
                                       by=current_actor(), now=clock.now(),
                                       keep_login_id=current_login_id())
             db.session.commit()
-            flash("Your password was changed.", "info")
+            flash(_("Your password was changed."), "info")
             return redirect(url_for("learner.profile"), 303)
     return _render_profile(password_form=form, status=422)
 
@@ -135,7 +135,7 @@ def change_timezone():
                               by=current_actor(), now=clock.now())
     db.session.commit()
     zone_name = form.timezone.data or current_app.config["PORTAL_TIMEZONE"]
-    flash(f"Times are now shown in {zone_name}.", "info")
+    flash(_("Times are now shown in %(zone)s.", zone=zone_name), "info")
     return redirect(url_for("learner.profile"), 303)
 
 
@@ -161,8 +161,8 @@ def reset_calendar():
         abort(400)
     current_user.calendar_token = new_token()
     db.session.commit()
-    flash("Your calendar address was changed: the old one no longer works. "
-          "Subscribe again with the new one.", "info")
+    flash(_("Your calendar address was changed: the old one no longer works. "
+            "Subscribe again with the new one."), "info")
     return redirect(url_for("learner.profile") + "#calendar", 303)
 
 
@@ -179,7 +179,8 @@ def calendar_feed(token: str):
         lambda session_id: url_for("learner.session_page", session_id=session_id,
                                    _external=True))
     owner_zone = zone(user.timezone or current_app.config["PORTAL_TIMEZONE"])
-    body = build_calendar(entries, now, f"Sessions of {user.full_name}", owner_zone)
+    # The owner's language, not the calendar application's that fetches it.
+    body = personal_calendar(entries, now, user.full_name, owner_zone, user.language)
     return current_app.response_class(
         body, mimetype="text/calendar",
         headers={"Cache-Control": "private, max-age=900"},

@@ -12,7 +12,8 @@ from . import bp
 @bp.route("/favicon.ico")
 @public
 def favicon():
-    return redirect(url_for("static", filename="favicon.svg"), 301)
+    # Not permanent: the icon's address changes with its content.
+    return redirect(url_for("static", filename="favicon.svg"))
 
 
 @bp.route("/health")

@@ -2,11 +2,12 @@
 its recipient without a login. Opening the link only asks (mail scanners open links);
 the button, or a mail program's POST, turns it off."""
 
-from flask import abort, render_template, request
+from flask import abort, g, render_template, request
 
 from .. import clock
-from ..domain import notify
+from ..domain import language, notify
 from ..extensions import csrf, db
+from ..models import User
 from ..web.actor import request_id
 from ..web.guards import public
 from . import bp
@@ -16,7 +17,17 @@ def _token_or_404(token: str) -> tuple[int, str]:
     found = notify.read_unsubscribe_token(token) if len(token) <= 500 else None
     if found is None:
         abort(404)
+    _speak_as(found[0])
     return found
+
+
+def _speak_as(user_id: int) -> None:
+    """Answer in the language of the link's person, as their message was written (no
+    login here, so the request's language is only the browser's)."""
+    user = db.session.get(User, user_id)
+    if user is not None and user.language in language.LANGUAGES:
+        g.language_code = user.language
+        language.activate(user.language)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET"])

@@ -45,8 +45,12 @@ def register_language(app: Flask) -> None:
     def speak_the_request_language():
         if request.endpoint == "static":  # a file speaks no language: no user to load
             return
-        # The user is loaded here (the login cookie is read once and cached by Flask-Login).
-        g.language_code = request_language()
+        # The JSON API speaks English to the programs that call it, whoever holds the token
+        # (its error bodies, and the journal sentences it returns).
+        if request.blueprint == "api":
+            g.language_code = language.DEFAULT
+        else:  # the user is loaded here (the login cookie is read once, cached by Flask-Login)
+            g.language_code = request_language()
         g.language_token = language.activate(g.language_code)
 
     @app.teardown_request
