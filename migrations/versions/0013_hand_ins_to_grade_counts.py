@@ -9,7 +9,8 @@ session (handed in, no grade, learner enrolled); triggers on submission, grade,
 enrolment, session_course and assignment keep it (the SQL is copied from
 portal/models/to_grade_count.py as it stood for this revision). A later batch
 operation that RECREATES one of those tables on SQLite drops its triggers: recreate
-them there.
+them there. The index on submission (user_id) becomes (user_id, session_id): a
+learner's work in one session, which the enrolment triggers read.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -295,6 +296,11 @@ def upgrade():
     op.add_column('session_course', sa.Column('to_grade', sa.Integer(),
                                               server_default='0', nullable=False))
     op.execute(BACK_FILL)
+    # The enrolment triggers read a learner's work in one session: (user_id, session_id)
+    # serves that and everything the user_id index served. Plain CREATE INDEX (no batch).
+    op.create_index('ix_submission_user_id_session_id', 'submission', ['user_id', 'session_id'],
+                    unique=False)
+    op.drop_index('ix_submission_user_id', table_name='submission')
     for statement in {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}.get(dialect, ()):
         op.execute(statement)
 
@@ -303,5 +309,7 @@ def downgrade():
     dialect = op.get_bind().dialect.name
     for statement in DROP_TRIGGERS.get(dialect, ()):
         op.execute(statement)
+    op.create_index('ix_submission_user_id', 'submission', ['user_id'], unique=False)
+    op.drop_index('ix_submission_user_id_session_id', table_name='submission')
     # ALTER TABLE DROP COLUMN (SQLite 3.35+), not a batch table copy: see upgrade().
     op.drop_column('session_course', 'to_grade')
