@@ -14,6 +14,7 @@ Nothing is written there: the writes measured are rolled back.
   query (the statement coached_sessions.coaching sends for the cards), timed through the
   driver (median of ``--repeat``; on PostgreSQL the EXPLAIN ANALYZE execution time too),
   and the old and new counts compared card by card;
+* the grading grid's count of the grading session, old and new;
 * one hand-in, one grade, 1,000 learners of the grading session unenrolled (with their
   hand-ins), 1,000 learners enrolled in 10 sessions, with the to-grade triggers and with
   them disabled (PostgreSQL only: ALTER TABLE
@@ -161,6 +162,35 @@ def coach_list(repeat: int) -> list[str]:
     return lines
 
 
+def grading_count(repeat: int) -> list[str]:
+    """The grading grid's count above the grid (2,000 learners, 10,000 hand-ins), before
+    (grading.count_to_grade counted the submissions) and now."""
+    from portal.domain.grading import count_to_grade
+
+    grading = db.session.scalar(select(TrainingSession.id).where(
+        TrainingSession.name == "Scale: grading 2000"))
+    old = (select(func.count(Submission.id))
+           .join(Assignment, Assignment.id == Submission.assignment_id)
+           .join(Enrolment, and_(Enrolment.session_id == Submission.session_id,
+                                 Enrolment.user_id == Submission.user_id))
+           .outerjoin(Grade, Grade.submission_id == Submission.id)
+           .where(Submission.session_id == grading, Assignment.course_id == 1,
+                  Grade.id.is_(None)))
+    figures = []
+    for run in (lambda: db.session.scalar(old), lambda: count_to_grade(db.session, grading, 1)):
+        samples, value = [], None
+        for n in range(repeat + 2):
+            started = time.perf_counter()
+            value = run()
+            if n >= 2:
+                samples.append((time.perf_counter() - started) * 1000)
+        figures.append((statistics.median(samples), value))
+    assert figures[0][1] == figures[1][1], figures
+    return ["| grading grid's count | old ms | new ms | to grade |", "|---|---:|---:|---:|",
+            f"| grading 2,000, course 1 | {figures[0][0]:.2f} | {figures[1][0]:.2f} "
+            f"| {figures[0][1]:,} |"]
+
+
 def writes(repeat: int) -> list[str]:
     """A hand-in, a grade and a 10,000-learner enrolment, triggers on and off."""
     if db.engine.dialect.name != "postgresql":
@@ -241,6 +271,8 @@ def main() -> None:
         wrong = wrong_counts(db.session)
         print(f"{db.engine.dialect.name}: courses of sessions whose kept count is wrong: {wrong}")
         print("\n".join(coach_list(args.repeat)))
+        print()
+        print("\n".join(grading_count(args.repeat)))
         print()
         print("\n".join(writes(args.repeat)))
 
