@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 
 from ..models import (
     AfterEndPolicy,
-    Assignment,
     Course,
     Enrolment,
-    Grade,
     SessionCategory,
     SessionCourse,
     SessionCourseCoach,
-    Submission,
     TrainingSession,
 )
 from .access import (
@@ -73,22 +70,17 @@ def tab_counts(db_session, user_id: int, now: datetime) -> dict[str, int]:
 
 
 def _to_grade(user_id: int):
-    """Handed-in, ungraded work of enrolled learners in the courses the user grades here."""
+    """Handed-in, ungraded work of enrolled learners in the courses the user grades here:
+    the sum of the counts the database keeps per course (models/to_grade_count.py)."""
     grades_it = or_(
         TrainingSession.coach_id == user_id,
-        exists().where(SessionCourseCoach.session_id == Submission.session_id,
-                       SessionCourseCoach.course_id == Assignment.course_id,
+        exists().where(SessionCourseCoach.session_id == SessionCourse.session_id,
+                       SessionCourseCoach.course_id == SessionCourse.course_id,
                        SessionCourseCoach.user_id == user_id),
     )
     return (
-        select(func.count(Submission.id))
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .join(SessionCourse, and_(SessionCourse.session_id == Submission.session_id,
-                                  SessionCourse.course_id == Assignment.course_id))
-        .join(Enrolment, and_(Enrolment.session_id == Submission.session_id,
-                              Enrolment.user_id == Submission.user_id))
-        .outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.session_id == TrainingSession.id, Grade.id.is_(None), grades_it)
+        select(func.coalesce(func.sum(SessionCourse.to_grade), 0))
+        .where(SessionCourse.session_id == TrainingSession.id, grades_it)
         .correlate(TrainingSession)
         .scalar_subquery()
     )

@@ -14,11 +14,19 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from ..models import Assignment, Enrolment, Grade, Submission, TrainingSession, User
+from ..models import (
+    Assignment,
+    Enrolment,
+    Grade,
+    SessionCourse,
+    Submission,
+    TrainingSession,
+    User,
+)
 from . import due_dates, journal, notify
 from .access import SessionRules, learner_fact_columns, learner_facts_of
 from .journal import Actor
@@ -178,16 +186,13 @@ def learners_statement(session_id: int, course_id: int, *, ungraded_only: bool):
 
 def count_to_grade(db_session, session_id: int, course_id) -> int:
     """Handed-in, ungraded submissions of the session's learners in the course
-    (``course_id``: a course's id, or a SELECT of course ids)."""
-    in_course = Assignment.course_id == course_id if isinstance(course_id, int) \
-        else Assignment.course_id.in_(course_id)
+    (``course_id``: a course's id, or a SELECT of course ids): the counts the database
+    keeps per course of the session (models/to_grade_count.py)."""
+    in_course = SessionCourse.course_id == course_id if isinstance(course_id, int) \
+        else SessionCourse.course_id.in_(course_id)
     return db_session.scalar(
-        select(func.count(Submission.id))
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .join(Enrolment, and_(Enrolment.session_id == Submission.session_id,
-                              Enrolment.user_id == Submission.user_id))
-        .outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.session_id == session_id, in_course, Grade.id.is_(None))
+        select(func.coalesce(func.sum(SessionCourse.to_grade), 0))
+        .where(SessionCourse.session_id == session_id, in_course)
     ) or 0
 
 

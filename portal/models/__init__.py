@@ -1,5 +1,6 @@
 """The portal's data model, one module per concept."""
 
+from . import to_grade_count
 from .access_event import AccessEvent
 from .api_token import ApiToken
 from .base import Base, UTCDateTime
@@ -17,6 +18,9 @@ from .submission import Grade, Submission
 from .training_session import AfterEndPolicy, TrainingSession
 from .user import PlatformRole, User
 from .user_class import ClassMembership, UserClass
+
+# Once every table is declared: the triggers read several of them.
+to_grade_count.install(Base.metadata)
 
 __all__ = [
     "AccessEvent",

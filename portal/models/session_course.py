@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Integer,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +29,12 @@ class SessionCourse(Base):
     # Course -> sessions using it (deletion checks, copies).
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Hand-ins waiting for a grade here (handed in, ungraded, learner enrolled): kept
+    # exact by the database's triggers (models/to_grade_count.py), never written by the
+    # application. The coach's list and the grading pages read it instead of probing
+    # every submission. On this row, not a table of its own: it lives and goes exactly
+    # as the course does in the session.
+    to_grade: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     session: Mapped[TrainingSession] = relationship(back_populates="courses")
     course: Mapped[Course] = relationship()

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -16,6 +16,10 @@ class Submission(Base):
     __table_args__ = (
         # Leading session_id serves the grading grid of a session.
         UniqueConstraint("session_id", "assignment_id", "user_id"),
+        # Learner -> submissions, and a learner's work in one session: what the to-grade
+        # triggers of an enrolment read (models/to_grade_count.py); the unique key above
+        # would scan all of a big session's hand-ins for each learner.
+        Index("ix_submission_user_id_session_id", "user_id", "session_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,7 +29,7 @@ class Submission(Base):
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("assignment.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     answer: Mapped[str] = mapped_column(Text, default="")
     # Optional attached file, stored outside static/ under a random name.
     file_name: Mapped[str | None] = mapped_column(String(255))
