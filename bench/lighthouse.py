@@ -108,7 +108,8 @@ def audit(binary: Path, url: str, cookie: str, folder: Path, label: str) -> dict
     report = folder / f"{label.replace(' ', '-')}.json"
     headers = folder / "headers.json"
     headers.write_text(json.dumps({"Cookie": cookie} if cookie else {}))
-    subprocess.run([str(binary), url, "--quiet",  # noqa: S603 - node_modules' lighthouse "--output=json", f"--output-path={report}",
+    subprocess.run([str(binary), url, "--quiet", "--output=json",  # noqa: S603
+                    f"--output-path={report}",
                     "--only-categories=performance,accessibility,best-practices",
                     f"--chrome-flags={CHROME_FLAGS}", f"--extra-headers={headers}"],
                    check=True, env={**os.environ, "CHROME_PATH": CHROMIUM})

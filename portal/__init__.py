@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel.support import LazyProxy
 from flask import (
     Flask,
     Request,
@@ -17,7 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from babel.support import LazyProxy
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user

@@ -63,9 +63,10 @@ def validate(java: str, documents: dict[str, str], folder: Path) -> list[str]:
         path = folder / f"{index:04}.html"
         path.write_text(as_document(html), encoding="utf-8")
         names[path.name] = name
-    done = subprocess.run([java,  # noqa: S603 - the checker on files this test wrote "-jar", str(VNU), "--errors-only", "--format", "json",
-                           "--exit-zero-always", str(folder)],
-                          capture_output=True, text=True, check=True, timeout=600)
+    command = [java, "-jar", str(VNU), "--errors-only", "--format", "json",
+               "--exit-zero-always", str(folder)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True,  # noqa: S603
+                          timeout=600)
     messages = json.loads(done.stderr or done.stdout)["messages"]
     return [f"{names[m['url'].rsplit('/', 1)[-1]]}:{m.get('lastLine')}: {m['message']}"
             for m in messages if m["type"] == "error"]

@@ -93,7 +93,8 @@ def test_the_history_page_in_french(client, people, world):
     assert "Session\u00a0: Onboarding" in page.text
     details = page.select_one(".history-details")
     assert details.select_one("summary").text == "Détails"
-    assert "Exporter CSV · Excel" in text(page.select_one(".history-tools"))
+    assert "Exporter CSV ( séparé par des virgules ) · Excel" in text(
+        page.select_one(".history-tools"))
 
 
 def test_the_details_of_an_entry_in_french(client, people, world):
@@ -136,7 +137,7 @@ def test_the_session_history_tab_in_french(client, people, world):
 def test_the_csv_export_in_french(client, people, world):
     speaks(people["admin"], "fr")
     response = client.get("/admin/history.csv?what=session")
-    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Quand", "Quand (UTC, ISO 8601)", "Qui", "Action", "Objet", "Session",
                        "Apprenant", "Phrase", "Identifiant de requête", "Adresse",
                        "Avant (JSON)", "Après (JSON)"]

@@ -76,7 +76,9 @@ def heads(page) -> list[str]:
 
 
 def read_csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    """A French or Spanish reader's CSV: `;` between cells (csv_export.SEMICOLONS)."""
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
 
 
 def test_the_tracking_table_in_french(client, people, world):
@@ -88,7 +90,7 @@ def test_the_tracking_table_in_french(client, people, world):
     assert page.select_one(".tracking-table caption").text == (
         "Apprenants de Onboarding, triés par Apprenant (ordre croissant)")
     assert " ".join(page.select_one(".export-links").text.split()) == (
-        "Exporter CSV · Excel (3 apprenants)")
+        "Exporter CSV (séparé par des virgules) · Excel (3 apprenants)")
     lea, leo, max_ = (cells(page)[name] for name in ("lea", "leo", "max"))
     assert lea["time-spent"] == f"25{NBSP}min"
     assert lea["courses-visited"] == "1 sur 1"
@@ -124,8 +126,14 @@ def test_the_csv_export_in_french(client, people, world):
                         "Cours consultés", "Devoirs rendus", "Note moyenne (%)",
                         "Progression (%)", "Accès jusqu’au", "Rendus en retard", "Suspendu(e)"]
     by_user = {row[1]: row for row in table[1:]}
-    assert by_user["lea"][4:] == ["2026-11-24 13:25", "25", "1", "1", "75.0", "50.0",
+    # Decimal commas: a French spreadsheet reads "75,0" as a number ("75.0" as text).
+    assert by_user["lea"][4:] == ["2026-11-24 13:25", "25", "1", "1", "75,0", "50,0",
                                   "Dates de la session", "1", ""]
+    # The other convention, offered by the page's second CSV link.
+    commas = list(csv.reader(io.StringIO(client.get(
+        f"/coach/sessions/{world.id}/tracking.csv?separator=comma").get_data(
+            as_text=True).lstrip("\ufeff"))))
+    assert {row[1]: row for row in commas[1:]}["lea"][8:10] == ["75.0", "50.0"]
     assert by_user["max"][-1] == "oui"
     workbook = load_workbook(io.BytesIO(
         client.get(f"/coach/sessions/{world.id}/tracking.xlsx").get_data()))
@@ -162,7 +170,7 @@ def test_tracking_words_in_french():
                          after_end_policy="read_only", duration_days=30)
     with speaking("fr"):
         assert format_duration(3 * 3600 + 5 * 60) == f"3{NBSP}h{NBSP}05{NBSP}min"
-        assert format_percent(87.5) == f"88{NBSP}%"
+        assert format_percent(87.5) == f"87,5{NBSP}%"
         assert format_percent(None) == "—"
         python = ScopeCourse(1, "PY101", "Python basics", 2)
         assert scope_text(Scope([python], selected=python)) == (

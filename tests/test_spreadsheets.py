@@ -286,8 +286,8 @@ def history_world(client, people):
 
 def test_the_history_export_is_offered_as_csv_and_excel_with_the_same_table(history_world):
     links = export_links(history_world.get_page("/admin/history"))
-    assert list(links) == ["CSV", "Excel"]
-    assert "Export CSV · Excel" in " ".join(
+    assert list(links) == ["CSV", "with semicolons", "Excel"]
+    assert "Export CSV (with semicolons) · Excel" in " ".join(
         history_world.get_page("/admin/history").select_one(".history-tools").text.split())
     rows = csv_table(history_world.get(links["CSV"]))
     sheet = sheet_table(history_world.get(links["Excel"]))
@@ -326,7 +326,8 @@ def tracking_world(client, people):
 def test_the_tracking_export_is_offered_as_csv_and_excel_with_the_same_table(client,
                                                                            tracking_world):
     page = client.get_page(tracking_world)
-    assert "Export CSV · Excel" in " ".join(page.select_one(".export-links").text.split())
+    assert "Export CSV (with semicolons) · Excel" in " ".join(
+        page.select_one(".export-links").text.split())
     links = export_links(page)
     rows = csv_table(client.get(links["CSV"]))
     sheet = sheet_table(client.get(links["Excel"]))

@@ -1,12 +1,50 @@
-"""CSV output that spreadsheets open safely, whichever separator they split on."""
+"""CSV output that spreadsheets open safely, whichever separator they split on, and read
+as numbers in the reader's convention.
+
+French and Spanish spreadsheet programs split a CSV on ``;`` and read ``87,5`` as a number
+("87.5" stays text there); English ones split on ``,`` and read ``87.5``. A download is
+written in the convention of the reader's language unless they ask for the other.
+"""
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class CsvStyle:
+    name: str  # as the download's ?separator= names it
+    separator: str
+    decimal: str
+
+
+COMMAS = CsvStyle("comma", ",", ".")
+SEMICOLONS = CsvStyle("semicolon", ";", ",")
+STYLES = {style.name: style for style in (COMMAS, SEMICOLONS)}
+_LANGUAGE_STYLES = {"fr": SEMICOLONS, "es": SEMICOLONS}
+
+
+def style_for(language_code: str, asked: str | None = None) -> CsvStyle:
+    """The style ``asked`` for (a name of STYLES), else the language's own."""
+    return STYLES.get(asked or "") or _LANGUAGE_STYLES.get(language_code, COMMAS)
+
+
+def other_style(language_code: str) -> CsvStyle:
+    """The convention the language does not use: the export links offer it too."""
+    return SEMICOLONS if style_for(language_code) is COMMAS else COMMAS
 
 # A spreadsheet set to `,` `;` or tab (French and German Excel split on `;`) starts a new
 # cell after any of them, so a formula may start there too, not only at the cell's start.
 _SEPARATORS = ",;\t"
 _FORMULA_AT_CELL_START = re.compile(r"(^|[,;\t])( *)(?=[=+\-@\t\r])")
+
+
+def cell_text(value, style: CsvStyle = COMMAS) -> str:
+    """A number with the style's decimal mark ("87,5"); anything else as text."""
+    if isinstance(value, float | Decimal) and not isinstance(value, bool):
+        return str(value).replace(".", style.decimal)
+    return "" if value is None else str(value)
 
 
 def neutralise(value) -> str:
@@ -22,13 +60,12 @@ def _quoted(text: str) -> str:
     return text
 
 
-def _line(cells: Iterable) -> str:
-    return ",".join(_quoted(neutralise(cell)) for cell in cells) + "\r\n"
-
-
-def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterable[str]:
+def csv_lines(header: list[str], rows: Iterable[Iterable],
+              style: CsvStyle = COMMAS) -> Iterable[str]:
     """The CSV text, line by line, for a streamed response. UTF-8 BOM first for Excel.
     Every cell containing `,` `;` tab, a quote or a line break is quoted."""
-    yield "\ufeff" + ",".join(_quoted(name) for name in header) + "\r\n"
+    separator = style.separator
+    yield "\ufeff" + separator.join(_quoted(name) for name in header) + "\r\n"
     for row in rows:
-        yield _line(row)
+        yield separator.join(_quoted(neutralise(cell_text(cell, style)))
+                             for cell in row) + "\r\n"

@@ -18,6 +18,7 @@ import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from .language import LANGUAGES, _, speaking
 
@@ -331,7 +332,7 @@ def xlsx_bytes(header: list[str], rows, *, sheet_title: str = "Export") -> bytes
     sheet.append(heading)
     for row in rows:
         sheet.append([
-            value if isinstance(value, (int, float)) and not isinstance(value, bool)
+            value if isinstance(value, int | float | Decimal) and not isinstance(value, bool)
             else text_cell("" if value is None else str(value))
             for value in row
         ])

@@ -42,7 +42,7 @@ from ..models import (
     TrainingSession,
     User,
 )
-from . import due_dates
+from . import due_dates, figures
 from .access import (
     LearnerFacts,
     SessionRules,
@@ -53,7 +53,7 @@ from .access import (
     learner_window_kind,
 )
 from .dates import days_text, format_bound
-from .language import _, _l, percent_text
+from .language import _, _l
 from .pagination import Page, link_args, read_page_args
 from .text_search import clean_search, user_matches
 
@@ -263,22 +263,16 @@ class LearnerStats:
 
     @property
     def time_spent(self) -> str:
-        return format_duration(self.seconds_spent) if self.first_access else "—"
+        return figures.duration_text(self.seconds_spent, self.first_access is not None)
+
+
+# The page's figures, rounded as the downloads round them (portal/domain/figures.py).
+format_percent = figures.share_text
 
 
 def format_duration(seconds: int) -> str:
-    """'0 min', '12 min', '1 h 05 min', '31 h 00 min'."""
-    minutes = int(seconds) // 60
-    if minutes < 60:
-        return _("%(minutes)s min", minutes=minutes)
-    hours, minutes = divmod(minutes, 60)
-    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=str(minutes).zfill(2))
-
-
-def format_percent(value: float | None) -> str:
-    """'87%' ('87 %' in French): rounded to the unit as ever, then written the
-    language's way."""
-    return "—" if value is None else percent_text(int(f"{value:.0f}") / 100)
+    """'0 min', '12 min', '1 h 05 min', '31 h 00 min' (someone who came)."""
+    return figures.duration_text(seconds, came=True)
 
 
 def _learner_ids(session_id: int):
@@ -559,12 +553,13 @@ def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], lis
     def when(moment):
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    def number(value):
-        # A number (the workbook keeps it one), written as the CSV always has: "87.5".
-        return "" if value is None else round(float(value), 1)
+    def share(value):  # the page's figure, as a number (figures.py rounds both)
+        return figures.file_value(figures.share(value))
 
     rows = [[s.name, s.username, s.email, when(s.first_access), when(s.last_access),
-             s.seconds_spent // 60, s.courses_visited, s.handed_in, number(s.average_grade),
-             number(s.progress), s.access_until, s.late, yes if s.suspended else ""]
+             figures.file_value(figures.minutes_spent(s.seconds_spent,
+                                                      s.first_access is not None)),
+             s.courses_visited, s.handed_in, share(s.average_grade),
+             share(s.progress), s.access_until, s.late, yes if s.suspended else ""]
             for s in stats]
     return header, rows

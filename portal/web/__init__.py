@@ -8,6 +8,7 @@ from ..domain.dates import date_range, format_bound, format_local
 from ..domain.markdown_text import render_markdown
 from ..domain.pagination import PER_PAGE_CHOICES
 from .actor import current_actor, install_request_ids
+from .downloads import other_csv_style
 from .htmx import htmx_redirect, wants_fragment
 from .navigation import nav_items, navigation, sidebar
 from .security import security_headers
@@ -22,6 +23,7 @@ def register_web(app: Flask) -> None:
     install_request_ids(app)
     # A global, not a context value, so macros imported from _pagination.html see it.
     app.add_template_global(PER_PAGE_CHOICES, "per_page_choices")
+    app.add_template_global(other_csv_style, "other_csv_style")
 
     @app.context_processor
     def template_helpers():
