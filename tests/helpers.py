@@ -99,3 +99,14 @@ def run_jobs() -> list[int]:
             ran.append(job_id)
     db.session.expire_all()
     return ran
+
+
+def speaks(user, code: str | None) -> None:
+    """``user`` reads the portal in ``code`` from now on (their profile's language)."""
+    user.language = code
+    db.session.commit()
+
+
+def text(node) -> str:
+    """A node's visible text, its pieces joined by single spaces."""
+    return " ".join(node.stripped_strings)

@@ -11,7 +11,7 @@ from portal.domain.language import speaking
 from portal.domain.session_form import coach_window_warning, unknown_user_message
 from portal.extensions import db
 from portal.models import Enrolment
-from tests.helpers import NOW, add_course, enrol, make_session
+from tests.helpers import NOW, add_course, enrol, make_session, speaks, text
 from tests.test_admin_sessions import BASE_FORM
 
 PEOPLE = ("admin", "coach", "lea", "leo")
@@ -30,15 +30,6 @@ def world(client, people):
     db.session.commit()
     client.login("ada")
     return session
-
-
-def speaks(user, code):
-    user.language = code
-    db.session.commit()
-
-
-def text(node) -> str:
-    return " ".join(node.stripped_strings)
 
 
 def test_the_session_page_and_its_tabs_in_french(client, people, world):

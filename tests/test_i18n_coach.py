@@ -12,7 +12,7 @@ from portal.domain.language import speaking
 from portal.domain.tracking_charts import bucket_labels, grades_chart
 from portal.extensions import db
 from portal.models import AccessEvent, Assignment, Grade, Submission
-from tests.helpers import NOW, add_course, enrol, make_session
+from tests.helpers import NOW, add_course, enrol, make_session, speaks, text
 
 # Who the `people` fixture creates (see conftest.CAST).
 PEOPLE = ("coach", "ted", "lea", "leo")
@@ -44,21 +44,12 @@ def world(people):
     return {"session": session, "python": python, "a1": a1, "lea_a1": lea_a1}
 
 
-def speaks(user, code):
-    user.language = code
-    db.session.commit()
-
-
 def grid_url(w):
     return f"/coach/sessions/{w['session'].id}/courses/{w['python'].id}/grading"
 
 
 def sub_url(w):
     return f"{grid_url(w).removesuffix('/grading')}/submissions/{w['lea_a1'].id}"
-
-
-def text(node) -> str:
-    return " ".join(node.stripped_strings)
 
 
 def test_the_coaching_list_in_french(client, people, world):

@@ -17,16 +17,11 @@ from portal.domain.import_undo import UndoRefused, undo_import
 from portal.domain.language import speaking
 from portal.extensions import db
 from portal.models import JournalEntry
-from tests.helpers import NOW, make_session
+from tests.helpers import NOW, make_session, speaks
 
 PEOPLE = ("admin", "coach", "lea", "leo")
 NBSP = "\u00a0"
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def speaks(user, code):
-    user.language = code
-    db.session.commit()
 
 
 def text(node) -> str:

@@ -15,7 +15,7 @@ from portal.domain.language import LANGUAGES, speaking
 from portal.domain.tabular import column_names, header_key, place_in
 from portal.extensions import db
 from portal.models import Job
-from tests.helpers import NOW, add_course, make_session
+from tests.helpers import NOW, add_course, make_session, speaks
 
 PEOPLE = ("admin", "coach", "lea", "leo")
 NBSP = "\u00a0"
@@ -29,15 +29,6 @@ def world(client, people):
     add_course(session, "PY101", "Python basics")
     client.login("ada")
     return session
-
-
-def speaks(user, code):
-    user.language = code
-    db.session.commit()
-
-
-def text(node) -> str:
-    return " ".join(node.stripped_strings)
 
 
 def upload(client, url, data: bytes, name="people.csv", status=200) -> BeautifulSoup:

@@ -19,13 +19,11 @@ from portal.domain.passwords import NO_PASSWORD, password_problem
 from portal.extensions import db
 from portal.models import (
     Assignment,
-    Course,
     OutboxMessage,
-    SessionCourse,
     Submission,
-    TrainingSession,
 )
 from tests.conftest import TEST_PASSWORD
+from tests.test_messages import spring_world
 
 NBSP = "\u00a0"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -36,20 +34,7 @@ ENGLISH = re.compile(r"\b(Hello|Your|your|the|The|Stop these|Open the|times in|A
 
 @pytest.fixture
 def spring(make_user):
-    coach = make_user("cora", role="teacher", first_name="Cora", last_name="Coach",
-                      language="fr")
-    lea = make_user("lea", first_name="Léa", last_name="Learner", timezone="Europe/Paris",
-                    language="fr")
-    session = TrainingSession(name="Spring", coach=coach, welcome_message=True,
-                              grade_released_message=True,
-                              access_start=datetime(2027, 1, 4, 8, 0, tzinfo=UTC),
-                              access_end=datetime(2027, 2, 1, 23, 0, tzinfo=UTC))
-    course = Course(code="SP-1", title="Basics")
-    db.session.add_all([session, course])
-    db.session.flush()
-    db.session.add(SessionCourse(session_id=session.id, course_id=course.id, position=1))
-    db.session.commit()
-    return {"session": session, "lea": lea, "coach": coach, "course": course}
+    return spring_world(make_user, language="fr")
 
 
 def messages(kind):

@@ -14,7 +14,7 @@ from portal.domain.language import speaking
 from portal.domain.users import role_change_problem
 from portal.extensions import db
 from portal.models import Course, SessionCategory, UserClass
-from tests.helpers import add_course, make_session
+from tests.helpers import add_course, make_session, speaks, text
 
 PEOPLE = ("admin", "coach", "lea")
 NBSP = "\u00a0"
@@ -27,15 +27,6 @@ def world(client, people):
     db.session.commit()
     client.login("ada")
     return people
-
-
-def speaks(user, code):
-    user.language = code
-    db.session.commit()
-
-
-def text(node) -> str:
-    return " ".join(node.stripped_strings)
 
 
 def errors(page) -> dict[str, str]:
@@ -216,7 +207,7 @@ def test_the_session_list_in_french(client, world):
     assert page.select_one("caption").text == (
         "Sessions, triées par Nom de la session (ordre croissant)")
     assert page.select_one("td.col-dates + td.col-dates").text == "5 jours par apprenant"
-    assert text(page.select_one(".list-export")).startswith("Exporter CSV · Excel")
+    assert text(page.select_one(".list-export")).startswith("Exporter CSV ( séparé par des virgules ) · Excel")
     empty = client.get_page("/admin/sessions?q=zzz")
     assert empty.select_one("p.empty").text == "Aucune session ne correspond à ces filtres."
 

@@ -25,7 +25,7 @@ from portal.domain.tracking_table import (
 )
 from portal.extensions import db
 from portal.models import AccessEvent, Assignment, AssignmentDue
-from tests.helpers import NOW, add_course, enrol, hand_in, make_session
+from tests.helpers import NOW, add_course, enrol, hand_in, make_session, speaks
 
 # Who the `people` fixture creates (see conftest.CAST).
 PEOPLE = ("admin", "coach", "lea", "leo", "max")
@@ -58,11 +58,6 @@ def world(people):
     db.session.commit()
     hand_in(session, people["lea"], a1, at=start, score=15)
     return session
-
-
-def speaks(user, code):
-    user.language = code
-    db.session.commit()
 
 
 def cells(page) -> dict[str, dict[str, str]]:

@@ -24,8 +24,16 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def spring(make_user):
-    coach = make_user("cora", role="teacher", first_name="Cora", last_name="Coach")
-    lea = make_user("lea", first_name="Léa", last_name="Learner", timezone="Europe/Paris")
+    return spring_world(make_user)
+
+
+def spring_world(make_user, language=None) -> dict:
+    """Cora coaches Spring (4 Jan – 1 Feb 2027, both messages on); Léa is to be enrolled.
+    ``language``: the one both of them read."""
+    coach = make_user("cora", role="teacher", first_name="Cora", last_name="Coach",
+                      language=language)
+    lea = make_user("lea", first_name="Léa", last_name="Learner", timezone="Europe/Paris",
+                    language=language)
     session = TrainingSession(name="Spring", coach=coach, welcome_message=True,
                               grade_released_message=True,
                               access_start=datetime(2027, 1, 4, 8, 0, tzinfo=UTC),
