@@ -145,6 +145,7 @@ def main() -> int:
                                f"127.0.0.1:{port}", "portal:create_app()"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows, misses = [], []
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         wait_for(f"{host}/health")
         for role, role_pages in pages.items():
@@ -177,7 +178,8 @@ def main() -> int:
             f"pages\n\n- machine: {machine()}\n- date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n"
             f"- `bench/lighthouse.py`: demo data on SQLite, gunicorn with 2 workers on "
             f"loopback, Chromium headless, Lighthouse's default mobile profile (simulated "
-            f"slow 4G and 4x CPU slowdown)\n- goals: performance >= 0.99, accessibility and "
+            f"slow 4G and 4x CPU slowdown); load average (1, 5, 15 min) before: "
+            f"{load_before}\n- goals: performance >= 0.99, accessibility and "
             f"best practices 1, text compression passed; missed: "
             f"{'; '.join(misses) or 'none'}\n\n" + "\n".join(table)
             + "\n<!-- /results:lighthouse -->\n")

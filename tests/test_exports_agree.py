@@ -5,18 +5,22 @@ session list and History show what their downloads say."""
 
 import csv
 import io
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal.domain.dates import date_range, format_local, parse_local
 from portal.extensions import db
 from portal.models import TrainingSession, User
 from tests.crawl import PASSWORDS
 
 NONE = "—"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -83,26 +87,59 @@ def test_every_tracking_page_figure_is_the_one_its_downloads_hold(demo, client):
             else:
                 assert page["time-spent"].startswith(minutes) or " h " in page["time-spent"]
                 assert int(minutes) == book_row[column["Time spent (minutes)"]]
-            assert page["handed-in"].startswith(f"{text_row[column['Assignments handed in']]} of")
+            handed_in, late = (text_row[column[name]]
+                               for name in ("Assignments handed in", "Late hand-ins"))
+            assert page["handed-in"].startswith(f"{handed_in} of")
+            assert (f"{late} late" in page["handed-in"]) == (late != "0"), page
+            assert page["courses-visited"].startswith(
+                f"{text_row[column['Courses visited']]} of")
+            for name, cell in (("First access (Europe/Paris)", "first-access"),
+                               ("Last access (Europe/Paris)", "last-access")):
+                moment = text_row[column[name]]
+                assert page[cell] == (format_local(datetime.fromisoformat(moment).replace(
+                    tzinfo=PARIS), PARIS) if moment else NONE)
+            suspended = text_row[column["Suspended"]] == "yes"
+            assert page["access-until"] == ("Suspended" if suspended
+                                            else text_row[column["Access until"]])
             compared += 1
     assert compared > 20  # the demo's learners, in several sessions
 
 
 def test_the_session_list_shows_what_its_download_says(demo, client):
+    """Name, category, display and access dates (or the duration), number of courses: each
+    row of the page and of the file, the file's dates read back as the import reads them
+    and written as the page writes them."""
     client.login("admin", PASSWORDS["admin"])
     page = BeautifulSoup(client.get("/admin/sessions?per_page=100").data, "html.parser")
-    names = [a.text.strip() for a in page.select("#results tbody td.col-name a")]
+    shown = [[" ".join(td.text.split()) for td in tr.select("td")][:5]
+             for tr in page.select("#results tbody tr")]
     rows = read_csv(client.get("/admin/sessions.csv"))
-    assert rows[0][0] == "name"
-    assert [row[0] for row in rows[1:]] == names and names
+    column = {name: rows[0].index(name) for name in rows[0]}
+    assert len(shown) == len(rows) - 1 == 12
+
+    def dates(row, start, end):
+        tz = ZoneInfo(row[column["timezone"]])
+        return date_range(parse_local(row[column[start]], tz, is_end=False),
+                          parse_local(row[column[end]], tz, is_end=True), tz)
+
+    for row, cells in zip(rows[1:], shown, strict=True):
+        duration = row[column["duration_days"]]
+        access = (f"{duration} days per learner" if duration
+                  else dates(row, "access_start", "access_end"))
+        courses = row[column["courses"]]
+        assert cells == [row[column["name"]], row[column["category"]] or NONE,
+                         dates(row, "display_start", "display_end"), access,
+                         str(len(courses.split(";")) if courses else 0)], row
 
 
 def test_history_shows_the_sentences_its_download_holds(demo, client):
     client.login("admin", PASSWORDS["admin"])
     page = BeautifulSoup(client.get("/admin/history?per_page=100").data, "html.parser")
-    shown = [" ".join(li.select_one(".history-sentence").text.split())
+    shown = [(li.select_one("time").text,
+              " ".join(li.select_one(".history-sentence").text.split()))
              for li in page.select("ol.history > li.history-entry")]
     assert len(shown) > 50
     rows = read_csv(client.get("/admin/history.csv"))
-    sentence = rows[0].index("Sentence")
-    assert [" ".join(row[sentence].split()) for row in rows[1:len(shown) + 1]] == shown
+    when, sentence = rows[0].index("When"), rows[0].index("Sentence")
+    assert [(row[when], " ".join(row[sentence].split()))
+            for row in rows[1:len(shown) + 1]] == shown

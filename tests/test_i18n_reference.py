@@ -207,7 +207,8 @@ def test_the_session_list_in_french(client, world):
     assert page.select_one("caption").text == (
         "Sessions, triées par Nom de la session (ordre croissant)")
     assert page.select_one("td.col-dates + td.col-dates").text == "5 jours par apprenant"
-    assert text(page.select_one(".list-export")).startswith("Exporter CSV ( séparé par des virgules ) · Excel")
+    assert text(page.select_one(".list-export")).startswith(
+        "Exporter CSV ( séparé par des virgules ) · Excel")
     empty = client.get_page("/admin/sessions?q=zzz")
     assert empty.select_one("p.empty").text == "Aucune session ne correspond à ces filtres."
 
