@@ -12,8 +12,9 @@ MIN_PASSWORD_LENGTH = 10
 # zxcvbn's scale runs from 0 (guessed at once) to 4; 3 resists an offline attack on a
 # slow hash such as argon2 for a long while.
 MIN_STRENGTH = 3
-# zxcvbn's time grows with the length; what lies beyond this adds strength anyway.
-STRENGTH_CHECKED_CHARS = 100
+# zxcvbn's time grows with the length, and it refuses more than 72 characters (its
+# max_length, a ValueError): only the start is judged; what lies beyond adds strength anyway.
+STRENGTH_CHECKED_CHARS = 72
 
 # The password hash of an account that has no usable password yet (made from a file,
 # waiting for its set-password link): no password verifies against it, and writing it
