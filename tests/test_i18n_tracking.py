@@ -13,14 +13,13 @@ from openpyxl import load_workbook
 
 from portal.domain.access import LearnerFacts, SessionRules, Window
 from portal.domain.dates import DateInputError, parse_local, read_range
+from portal.domain.figures import duration_text, share_text
 from portal.domain.language import speaking
 from portal.domain.sessions import DATE_LABELS, copy_name
 from portal.domain.tracking_table import (
     Scope,
     ScopeCourse,
     access_until_text,
-    format_duration,
-    format_percent,
     scope_text,
 )
 from portal.extensions import db
@@ -164,9 +163,9 @@ def test_tracking_words_in_french():
     rules = SessionRules(access=Window(NOW - timedelta(days=1), None), coach=None,
                          after_end_policy="read_only", duration_days=30)
     with speaking("fr"):
-        assert format_duration(3 * 3600 + 5 * 60) == f"3{NBSP}h{NBSP}05{NBSP}min"
-        assert format_percent(87.5) == f"87,5{NBSP}%"
-        assert format_percent(None) == "—"
+        assert duration_text(3 * 3600 + 5 * 60, came=True) == f"3{NBSP}h{NBSP}05{NBSP}min"
+        assert share_text(87.5) == f"87,5{NBSP}%"
+        assert share_text(None) == "—"
         python = ScopeCourse(1, "PY101", "Python basics", 2)
         assert scope_text(Scope([python], selected=python)) == (
             "Chiffres du cours Python basics uniquement.")

@@ -9,11 +9,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import insert, select
 
+from portal.domain.figures import duration_text
 from portal.domain.tracking_table import (
     COLUMNS,
     TrackingFilters,
     all_learner_stats,
-    format_duration,
     tracking_scope,
 )
 from portal.extensions import db
@@ -137,8 +137,8 @@ def test_time_spent_is_per_learner_and_ignores_other_sessions(people):
 @pytest.mark.parametrize(("seconds", "text"),
                          [(0, "0 min"), (59, "0 min"), (720, "12 min"), (3900, "1 h 05 min"),
                           (31 * 3600, "31 h 00 min")])
-def test_format_duration(seconds, text):
-    assert format_duration(seconds) == text
+def test_duration_text(seconds, text):
+    assert duration_text(seconds, came=True) == text
 
 
 # --- the table --------------------------------------------------------------------

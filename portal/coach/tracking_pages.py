@@ -5,6 +5,7 @@ from flask import g, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
+from ..domain import figures
 from ..domain.access import sees_whole_tracking
 from ..domain.language import _
 from ..domain.pagination import PER_PAGE_CHOICES
@@ -14,7 +15,6 @@ from ..domain.tracking_table import (
     TrackingFilters,
     all_learner_stats,
     export_rows,
-    format_percent,
     scope_text,
     tracking_page,
     tracking_scope,
@@ -54,7 +54,7 @@ def _table_context(session_id: int, filters: TrackingFilters) -> dict:
         "page_url": page_url,
         "per_page_choices": PER_PAGE_CHOICES,
         "columns": COLUMNS,
-        "percent": format_percent,
+        "percent": figures.share_text,  # rounded as the downloads round them
     }
 
 

@@ -266,13 +266,7 @@ class LearnerStats:
         return figures.duration_text(self.seconds_spent, self.first_access is not None)
 
 
-# The page's figures, rounded as the downloads round them (portal/domain/figures.py).
-format_percent = figures.share_text
 
-
-def format_duration(seconds: int) -> str:
-    """'0 min', '12 min', '1 h 05 min', '31 h 00 min' (someone who came)."""
-    return figures.duration_text(seconds, came=True)
 
 
 def _learner_ids(session_id: int):
