@@ -55,6 +55,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Leave out of autogenerate what the database keeps itself for the user search
+    (portal/models/user_search.py): the FTS5 table, its shadow tables, the GIN index."""
+    from portal.models.user_search import is_search_structure
+
+    return not is_search_structure(name)
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -108,6 +116,7 @@ def run_migrations_online():
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         conf_args.setdefault("render_item", render_item)
+        conf_args.setdefault("include_name", include_name)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

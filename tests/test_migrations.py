@@ -6,12 +6,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Base
+from portal.domain.text_search import user_matches
+from portal.models import Base, User
+from portal.models.user_search import GIN_INDEX, is_search_structure
 
 
 @pytest.fixture
@@ -44,7 +46,9 @@ def test_migrations_match_models(empty_database, tmp_path):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                "include_name": lambda name, *_: not is_search_structure(name)})
             diff = compare_metadata(context, Base.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         tables = set(inspect(db.engine).get_table_names())
@@ -63,3 +67,43 @@ def test_sqlite_migrations_leave_foreign_keys_on(tmp_path):
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()
+
+
+def test_a_migrated_database_searches_its_users_through_the_same_index(empty_database, schema):
+    """Revision 0014 copies the user search's statements (models/user_search.py): a
+    migrated database gets the same structures as the models' (the suite's database,
+    made by create_all), and finds users added before the revision and after it."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x",
+                      "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0013")
+        db.session.add(User(username="before", email="b@x.test", first_name="Bea",
+                            last_name="Fore"))
+        db.session.commit()
+        upgrade()
+        db.session.add(User(username="after", email="a@x.test", first_name="Al",
+                            last_name="Ter"))
+        db.session.commit()
+        found = db.session.scalars(select(User.username).where(user_matches("x.test"))
+                                   .order_by(User.username)).all()
+        assert found == ["after", "before"]
+        migrated = _search_structures(db.engine)
+        db.session.remove()
+        db.engine.dispose()
+    created = create_engine(schema)
+    assert migrated == _search_structures(created) != []
+    created.dispose()
+
+
+def _search_structures(engine) -> list[tuple[str, str]]:
+    """The user search's tables, triggers and index as the database describes them."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE name LIKE 'user_search%' "
+                "AND sql IS NOT NULL ORDER BY name"))
+        else:
+            rows = conn.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = :name"),
+                {"name": GIN_INDEX})
+        return [(name, " ".join(sql.split())) for name, sql in rows]

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.sql import Select
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -70,9 +70,28 @@ def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: boo
     )
     pages = max(1, -(-total // per_page))
     page = min(page, pages)
-    limited = stmt.limit(per_page).offset((page - 1) * per_page)
+    offset = (page - 1) * per_page
+    limited = _keys_first(stmt, per_page, offset) if scalars and offset else None
+    if limited is None:
+        limited = stmt.limit(per_page).offset(offset)
     result = db_session.scalars(limited) if scalars else db_session.execute(limited)
     return Page(list(result.all()), total, page, per_page)
+
+
+def _keys_first(stmt: Select, limit: int, offset: int) -> Select | None:
+    """``stmt``'s page read in two steps in one query: the primary keys of the page (the
+    rows skipped are read from an index in the list's order where there is one, not from
+    the table), then only the page's own rows. None when ``stmt`` is not a list of one
+    entity with a one-column key."""
+    described = stmt.column_descriptions
+    entity = described[0]["entity"] if len(described) == 1 else None
+    if entity is None or described[0]["expr"] is not entity:
+        return None
+    keys = inspect(entity).primary_key
+    if len(keys) != 1:
+        return None
+    page_keys = stmt.with_only_columns(keys[0]).limit(limit).offset(offset).subquery("page_keys")
+    return stmt.join(page_keys, keys[0] == page_keys.c[keys[0].name])
 
 
 def link_args(values: dict, defaults: dict) -> dict:

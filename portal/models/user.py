@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from . import user_search
 from .base import Base, UTCDateTime, utcnow
 
 
@@ -23,6 +24,9 @@ class User(Base):
         # order, the first page of a 2,000-learner session stops after 25 matches.
         Index("ix_user_lower_name", func.lower(text("last_name")), func.lower(text("first_name")),
               "username", "id"),
+        # The admin's user list, in its order: a deep page reads its ids from this index
+        # alone (pagination.paginate's key), then only its own rows.
+        Index("ix_user_name_order", "last_name", "first_name", "username", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,7 +34,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     first_name: Mapped[str] = mapped_column(String(100), default="")
-    last_name: Mapped[str] = mapped_column(String(100), default="", index=True)
+    last_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(16), default=PlatformRole.LEARNER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -80,3 +84,6 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+user_search.install(User.__table__)
