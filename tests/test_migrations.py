@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.extensions import db
 from portal.domain.text_search import user_matches
+from portal.extensions import db
 from portal.models import Base, User
 from portal.models.user_search import GIN_INDEX, is_search_structure
 
