@@ -67,6 +67,7 @@ from portal.tools.scale_data import BIG_SESSION, BUSY_LEARNER, GRADING_SESSION, 
 
 GOAL_MEDIAN_MS, GOAL_P95_MS, GOAL_QUERIES = 40.0, 80.0, 8
 GOAL_IMPORT_SECONDS, GOAL_IMPORT_MB = 3.0, 300.0
+SQL_CHARS = int(os.environ.get("BENCH_SQL_CHARS", 400))  # of each statement --show-sql prints
 ADMIN, COACH = "scaleadmin", "scalecoach"
 
 
@@ -252,7 +253,7 @@ def show_statements(engine, statements, explain_over: float | None = None) -> No
     the plan of those slower than ``explain_over`` ms (--explain)."""
     for statement, parameters, many in statements:
         ms = replay(engine, [(statement, parameters, many)], 1, 5)
-        print(f"  {ms:7.2f} ms  {' '.join(statement.split())[:400]}")
+        print(f"  {ms:7.2f} ms  {' '.join(statement.split())[:SQL_CHARS]}")
         print(f"             params: {str(parameters)[:200]}")
         if explain_over is not None and ms >= explain_over and not many:
             for line in explain(engine, statement, parameters):

@@ -63,11 +63,14 @@ def read_page_args(args, default_per_page: int = 25) -> tuple[int, int]:
     return page, per_page
 
 
-def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
-    """Run ``stmt`` for one page. A page past the end shows the last page."""
-    total = db_session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())
-    )
+def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
+             total: int | None = None) -> Page:
+    """Run ``stmt`` for one page. A page past the end shows the last page. ``total``: the
+    number of rows when the database keeps it already (no COUNT query then)."""
+    if total is None:
+        total = db_session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
     pages = max(1, -(-total // per_page))
     page = min(page, pages)
     offset = (page - 1) * per_page

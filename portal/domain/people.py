@@ -63,7 +63,10 @@ def learners_page(db, session_id: int, q: str, page_number: int, per_page: int) 
     )
     page_number = min(page_number, PAGE_MAX)
     if not q:
-        return paginate(db, stmt, page_number, per_page)
+        # The session's learner count is kept exact by the database (models/learner_count).
+        total = db.scalar(select(TrainingSession.learner_count)
+                          .where(TrainingSession.id == session_id)) or 0
+        return paginate(db, stmt, page_number, per_page, total=total)
     stmt = stmt.where(Enrolment.id.in_(_matching_enrolments(session_id, q)))
     return _search_page(db, stmt, page_number, per_page)
 
