@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, distinct, func, select, text
 
 from portal import clock
 from portal.domain import enrolment, journal
@@ -30,6 +30,8 @@ from portal.models import (
     ClassMembership,
     Enrolment,
     Grade,
+    JournalEntry,
+    OutboxMessage,
     Submission,
     TrainingSession,
     User,
@@ -134,6 +136,23 @@ def test_generator_counts_and_invariants(scale):
     assert grading.coach.username == "scalecoach"
     # The triggers counted every bulk-loaded enrolment.
     assert _wrong_learner_counts() == []
+
+    # The history: each session created, then its learners enrolled by one import (a
+    # head and an item per learner, as History shows them); welcome messages went out.
+    assert counts["journal_entry"] == _count(JournalEntry) == \
+        plan.sessions + db.session.scalar(select(func.count(distinct(Enrolment.session_id)))) \
+        + plan.enrolments
+    assert counts["outbox_message"] == _count(OutboxMessage) == plan.messages
+    item = db.session.scalar(select(JournalEntry).where(JournalEntry.object_type == "enrolment")
+                             .order_by(JournalEntry.id).limit(1))
+    head = db.session.get(JournalEntry, item.parent_id)
+    assert (head.object_type, head.action, head.session_id) == \
+        ("enrolments", "change", item.session_id)
+    assert head.after["added"] == learners_of(head.session_label)
+    assert item.after == {"how": "import", "file": f"session-{item.session_id}.csv"}
+    assert journal.sentence(head, UTC) == (
+        f"Scale Admin enrolled {head.after['added']:,} learners in {head.session_label} "
+        f"by importing session-{item.session_id}.csv")
 
 
 def test_the_generator_refuses_a_database_with_users(scale):

@@ -84,12 +84,21 @@ def demo(if_empty):
 @click.option("--factor", default=1.0, show_default=True, type=click.FloatRange(0.0001, 1.0),
               help="Scale every count down, e.g. 0.01 for a quick run.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed.")
-def scale_data(factor, seed):
+@click.option("--history", is_flag=True,
+              help="Only add the journal and messages to data generated without them.")
+def scale_data(factor, seed, history):
     """Fill an EMPTY database with the seeded benchmark data set (10,000 sessions at 1.0)."""
     import time
 
-    from .scale_data import generate
+    from .scale_data import add_missing_history, generate
 
+    if history:
+        try:
+            counts = add_missing_history(db.engine, clock.now(), factor)
+        except RuntimeError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(", ".join(f"{n:,} {table}" for table, n in counts.items()))
+        return
     started = time.perf_counter()
     with click.progressbar(length=11, label="Generating", show_pos=True) as bar:
 

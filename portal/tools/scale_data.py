@@ -34,6 +34,7 @@ BUSY_LEARNER = "learner300"
 FULL = {
     "categories": 40, "courses": 300, "users": 50_000, "classes": 1_000, "sessions": 10_000,
     "enrolments": 1_000_000, "submissions": 200_000, "events": 2_000_000,
+    "messages": 200_000,
 }
 
 
@@ -47,6 +48,7 @@ class Plan:
     enrolments: int
     submissions: int
     events: int
+    messages: int
     big_session: int
     grading_learners: int
     busy_sessions: int
@@ -60,7 +62,7 @@ class Plan:
             categories=max(n["categories"], 2), courses=max(n["courses"], 8), users=users,
             classes=max(n["classes"], 2), sessions=sessions,
             enrolments=max(n["enrolments"], 200), submissions=max(n["submissions"], 50),
-            events=max(n["events"], 200),
+            events=max(n["events"], 200), messages=max(n["messages"], 100),
             big_session=min(5_000, users - 10), grading_learners=min(2_000, users - 10),
             busy_sessions=min(300, sessions - 2),
         )
@@ -300,14 +302,22 @@ def generate(engine, now: datetime, factor: float = 1.0, seed: int = 2026,
             "last_access_at = (SELECT MAX(at) FROM access_event a WHERE "
             "a.session_id = enrolment.session_id AND a.user_id = enrolment.user_id)"
         ))
+        say("journal and messages", 0)
+        counts.update(add_history(conn, now, plan.messages))
         _fix_sequences(conn, ("session_category", "course", "assignment", "user", "user_class",
                               "training_session", "session_course", "enrolment", "submission",
-                              "grade", "access_event"))
+                              "grade", "access_event", "journal_entry", "outbox_message"))
     if engine.dialect.name == "sqlite":
         # The pragmas above stay on the pooled connection (a PRAGMA foreign_keys
         # inside the transaction, as the ON was here, does nothing): drop it, so no
         # later delete runs without its cascades.
         engine.dispose()
+    _analyze(engine)
+    return counts
+
+
+def _analyze(engine) -> None:
+    if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     else:
@@ -316,6 +326,99 @@ def generate(engine, now: datetime, factor: float = 1.0, seed: int = 2026,
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
                 text("VACUUM ANALYZE"))
+
+
+# The history of the data, written set-based from the rows above (INSERT … SELECT): the
+# admin created every session, then enrolled its learners by an import of one file per
+# session (a head entry and one item per learner, as the enrolment import writes them),
+# and each of the first ``messages`` enrolments got its welcome message. Ids are fixed
+# so that each item can name its head: entry ``sid`` creates session sid, ``HEADS + sid``
+# is its import's head, ``ITEMS + enrolment id`` an item.
+HEADS, ITEMS = 100_000, 200_000
+_ENTRY_COLUMNS = ("id, at, actor_id, actor_name, request_id, address, object_type, action, "
+                  "object_id, object_label, session_id, session_label, learner_id, "
+                  "learner_label, parent_id, before, after")
+_FILE = "'session-' || s.id || '.csv'"
+_HOW = "'{\"how\": \"import\", \"file\": \"' || " + _FILE + " || '\"}'"
+_COUNTS = ("'{\"added\": ' || COUNT(*) || ', \"removed\": 0, \"changed\": 0, "
+           "\"how\": \"import\", \"file\": \"' || " + _FILE + " || '\"}'")
+
+
+# When a welcome went out: at its enrolment, or yesterday (:sent_at) if that is later.
+_AT = "CASE WHEN e.enrolled_at < :sent_at THEN e.enrolled_at ELSE :sent_at END"
+
+
+def _json(conn, sql: str) -> str:
+    """``sql`` (text holding JSON) as the JSON column takes it."""
+    return sql if conn.dialect.name == "sqlite" else f"CAST({sql} AS JSON)"
+
+
+def _journal(conn) -> int:
+    """The journal entries of the data's history; the entries carry the rows' own times."""
+    # Table and column names are this module's constants; no value comes from input.
+    statements = (
+        f"""INSERT INTO journal_entry ({_ENTRY_COLUMNS})
+SELECT s.id, s.created_at, 1, 'Scale Admin', 'scale-' || s.id, '127.0.0.1', 'session',
+ 'create', s.id, s.name, s.id, s.name, NULL, '', NULL, NULL, NULL
+FROM training_session AS s""",  # noqa: S608
+        f"""INSERT INTO journal_entry ({_ENTRY_COLUMNS})
+SELECT {HEADS} + s.id, MIN(e.enrolled_at), 1, 'Scale Admin', 'scale-import-' || s.id,
+ '127.0.0.1', 'enrolments', 'change', NULL, '', s.id, s.name, NULL, '', NULL, NULL,
+ {_json(conn, _COUNTS)}
+FROM training_session AS s JOIN enrolment AS e ON e.session_id = s.id
+GROUP BY s.id, s.name""",  # noqa: S608
+        f"""INSERT INTO journal_entry ({_ENTRY_COLUMNS})
+SELECT {ITEMS} + e.id, e.enrolled_at, 1, 'Scale Admin', 'scale-import-' || s.id, '127.0.0.1',
+ 'enrolment', 'add', NULL, '', s.id, s.name, u.id, u.first_name || ' ' || u.last_name,
+ {HEADS} + s.id, NULL, {_json(conn, _HOW)}
+FROM enrolment AS e JOIN training_session AS s ON s.id = e.session_id
+ JOIN "user" AS u ON u.id = e.user_id""",  # noqa: S608
+    )
+    return sum(conn.execute(text(statement)).rowcount for statement in statements)
+
+
+def _messages(conn, now: datetime, messages: int) -> int:
+    """Welcome messages of the first ``messages`` enrolments, as the worker left them:
+    sent, one in a hundred refused by the mail server, one cancelled; each went out when
+    its learner was enrolled, or yesterday for an enrolment ahead of today."""
+    statement = f"""INSERT INTO outbox_message (id, kind, user_id, session_id, idempotency_key,
+ message_id, payload, to_address, subject, text_body, html_body, rendered_at, ics, status,
+ tries, next_try_at, claimed_until, last_error, created_at, sent_at)
+SELECT e.id, 'welcome', u.id, s.id, 'welcome:' || e.id, '<welcome.' || e.id || '@example.org>',
+ NULL, u.email, 'Welcome to ' || s.name,
+ 'Hello ' || u.first_name || ', you are enrolled in ' || s.name || '.',
+ '<p>Hello ' || u.first_name || ', you are enrolled in ' || s.name || '.</p>',
+ {_AT}, NULL,
+ CASE WHEN e.id % 100 = 0 THEN 'failed' WHEN e.id % 100 = 1 THEN 'cancelled' ELSE 'sent' END,
+ 1, {_AT}, NULL,
+ CASE WHEN e.id % 100 = 0 THEN '550 5.1.1 mailbox unavailable' ELSE '' END,
+ {_AT}, CASE WHEN e.id % 100 > 1 THEN {_AT} END
+FROM enrolment AS e JOIN training_session AS s ON s.id = e.session_id
+ JOIN "user" AS u ON u.id = e.user_id
+WHERE e.id <= :messages"""  # noqa: S608 - this module's constants; values bound
+    sent_at = _stamp(conn.dialect.name)(now - timedelta(days=1))
+    return conn.execute(text(statement), {"sent_at": sent_at, "messages": messages}).rowcount
+
+
+def add_history(conn, now: datetime, messages: int) -> dict[str, int]:
+    """Write the journal and the messages of the data's history."""
+    return {"journal_entry": _journal(conn), "outbox_message": _messages(conn, now, messages)}
+
+
+def add_missing_history(engine, now: datetime, factor: float = 1.0) -> dict[str, int]:
+    """The journal and messages, added to scale data generated before they were part of
+    it (``flask scale-data --history``)."""
+    with engine.begin() as conn:
+        if not conn.execute(text("SELECT COUNT(*) FROM training_session")).scalar():
+            raise RuntimeError("no scale data here: run scale-data first")
+        if conn.execute(text("SELECT COUNT(*) FROM outbox_message")).scalar():
+            raise RuntimeError("this data has its history already")
+        # Entries of logins to the data (the benchmark's) are kept; ids go above them.
+        conn.execute(text(f"UPDATE journal_entry SET id = id + {ITEMS} + 2000000 "  # noqa: S608
+                          f"WHERE id < {ITEMS} + 2000000"))
+        counts = add_history(conn, now, Plan.scaled(factor).messages)
+        _fix_sequences(conn, ("journal_entry", "outbox_message"))
+    _analyze(engine)
     return counts
 
 
