@@ -112,3 +112,20 @@ def test_a_failed_message_is_sent_again_and_the_journal_says_who(admin, staff, s
 def test_only_admins_see_the_outbox(client, staff, spring):
     client.login("cora")
     assert client.get("/admin/outbox").status_code == 404
+
+
+def test_every_page_of_the_outbox_shows_its_own_messages_newest_first(admin, staff, spring):
+    """Pages in the second half are read from the end of the list: the same messages in
+    the same order as reading from the start, none twice, none left out."""
+    add_messages(staff, spring, 55)
+    # Messages queued in one change share their time: the id decides among them.
+    expected = [f"welcome sent {n}" for n in reversed(range(55))]
+    seen = []
+    for number in (1, 2, 3):
+        page = admin.get_page(f"/admin/outbox?page={number}")
+        seen += [row.select_one("td a").text for row in page.select("table.outbox tbody tr")]
+    assert seen == expected
+    # A recipient search with a page past its end shows its last page.
+    last = admin.get_page("/admin/outbox?recipient=bob&page=99")
+    assert [row.select_one("td a").text
+            for row in last.select("table.outbox tbody tr")] == expected[50:]

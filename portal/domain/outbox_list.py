@@ -97,32 +97,56 @@ def reason_text(stored: str) -> str | None:
     return str(reason) if reason is not None else None
 
 
-def _statement(filters: OutboxFilters):
+def _statement(filters: OutboxFilters, *, counting: bool = False):
+    """The messages the filters choose, newest first; ``counting``: only their ids, with
+    only the tables the filters need."""
     m = OutboxMessage
-    name = func.trim(func.coalesce(User.first_name, "") + " " + func.coalesce(User.last_name, ""))
-    stmt = (select(m.id, m.kind, m.status, func.coalesce(func.nullif(m.to_address, ""), User.email),
-                   name, m.session_id, TrainingSession.name, m.subject, m.tries, m.created_at,
-                   m.sent_at, m.next_try_at, m.last_error)
-            .outerjoin(User, User.id == m.user_id)
-            .outerjoin(TrainingSession, TrainingSession.id == m.session_id)
-            .order_by(m.created_at.desc(), m.id.desc()))
+    if counting:
+        stmt = select(m.id)
+        if filters.session and not _session_id(filters):
+            stmt = stmt.outerjoin(TrainingSession, TrainingSession.id == m.session_id)
+    else:
+        name = func.trim(func.coalesce(User.first_name, "") + " "
+                         + func.coalesce(User.last_name, ""))
+        stmt = (select(m.id, m.kind, m.status,
+                       func.coalesce(func.nullif(m.to_address, ""), User.email), name,
+                       m.session_id, TrainingSession.name, m.subject, m.tries, m.created_at,
+                       m.sent_at, m.next_try_at, m.last_error)
+                .outerjoin(User, User.id == m.user_id)
+                .outerjoin(TrainingSession, TrainingSession.id == m.session_id)
+                .order_by(m.created_at.desc(), m.id.desc()))
     if filters.status:
         stmt = stmt.where(m.status == filters.status)
     if filters.kind:
         stmt = stmt.where(m.kind == filters.kind)
     if filters.recipient:
-        typed = filters.recipient
-        stmt = stmt.where(user_matches(typed) | contains(m.to_address, typed))
-    if filters.session.isdigit() and len(filters.session) < 10:
-        stmt = stmt.where(m.session_id == int(filters.session))
+        stmt = stmt.where(_to_recipient(filters.recipient))
+    if _session_id(filters):
+        stmt = stmt.where(m.session_id == _session_id(filters))
     elif filters.session:
         stmt = stmt.where(contains(TrainingSession.name, filters.session))
     return stmt
 
 
+def _to_recipient(typed: str):
+    """Messages to a person whose name, username or e-mail contains ``typed`` (found
+    through the user search's index, then the messages by person), and messages whose
+    person is gone (deleted: the message keeps its address) whose address contains it."""
+    m = OutboxMessage
+    return m.user_id.in_(select(User.id).where(user_matches(typed))) \
+        | (m.user_id.is_(None) & contains(m.to_address, typed))
+
+
+def _session_id(filters: OutboxFilters) -> int | None:
+    """The session filter as a session's id (a link from a session's page), or None."""
+    session = filters.session
+    return int(session) if session.isdigit() and len(session) < 10 else None
+
+
 def outbox_page(db: Session, filters: OutboxFilters) -> Page:
     """One page of messages, newest first: two queries whatever the outbox holds."""
-    page = paginate(db, _statement(filters), filters.page, filters.per_page, scalars=False)
+    page = paginate(db, _statement(filters), filters.page, filters.per_page, scalars=False,
+                    key=OutboxMessage.id, counted=_statement(filters, counting=True))
     return replace(page, items=[OutboxRow(*row) for row in page.items])
 
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from zoneinfo import TZPATH, ZoneInfo, available_timezones
+from zoneinfo import TZPATH, available_timezones
 
-from .dates import available_zone_names
+from .dates import available_zone_names, zone
 from .language import gettext as _
 
 TABLE = "zone1970.tab"
@@ -61,7 +61,7 @@ def is_valid_zone(name: str) -> bool:
 
 def offset_text(name: str, now: datetime) -> str:
     """The zone's offset from UTC at ``now``: "UTC+01:00", "UTC-03:30", "UTC+00:00"."""
-    offset = now.astimezone(ZoneInfo(name)).utcoffset()
+    offset = now.astimezone(zone(name)).utcoffset()
     minutes = int(offset.total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)

@@ -28,6 +28,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         # The worker's query: due rows of one status, oldest first.
         Index("ix_outbox_message_due", "status", "next_try_at"),
+        # The admin's Outbox: newest first (read backwards for its last pages).
+        Index("ix_outbox_message_created_at_id", "created_at", "id"),
         # A person's messages of a session (the invitation SEQUENCE, waiting date changes).
         Index("ix_outbox_message_session_user", "session_id", "user_id"),
         CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')",
