@@ -389,3 +389,39 @@ def test_no_route_changes_an_entry(admin, people, onboarding):
     for url in _urls(onboarding, people):
         assert admin.post(url).status_code == 405, url
         assert admin.post(url, htmx=True).status_code == 405, url
+
+
+def test_a_person_is_found_by_the_names_they_had(client, people, onboarding):
+    """A search for a person reads their entries by id: those of a user called so now,
+    or called so when the journal recorded them as a user (renamed or deleted since)."""
+    from portal.domain import users as user_domain
+
+    anne = actor(people["anne"])
+    user = user_domain.create_user(db.session, user_domain.UserValues(
+        username="dana", email="dana@example.org", first_name="Dana", last_name="Oldfield",
+        role="learner"), by=anne, now=NOW)
+    db.session.commit()
+    enrol(onboarding, user)
+    add(anne, "enrolment", "remove", session_id=onboarding.id, session_label="Onboarding",
+        learner_id=user.id, learner_label="Dana Oldfield", before={"how": "individual"})
+    user_domain.update_user(db.session, user, user_domain.UserValues(
+        username="dana", email="dana@example.org", first_name="Dana", last_name="Newfield",
+        role="learner"), by=anne, now=NOW)
+    db.session.commit()
+    gone = user_domain.create_user(db.session, user_domain.UserValues(
+        username="gus", email="gus@example.org", first_name="Gus", last_name="Gone",
+        role="learner"), by=anne, now=NOW)
+    db.session.commit()
+    user_domain.delete_user(db.session, gone, by=anne, now=NOW)
+    db.session.commit()
+    client.login("anne")
+
+    def found(args):
+        return _without_logins(sentences(client.get_page(f"{HISTORY}?{args}&per_page=100")))
+
+    # Under her old name and her new one: the same entries, the removal among them.
+    assert found("learner=oldfield") == found("learner=newfield")
+    assert any("unenrolled Dana Oldfield from Onboarding" in s for s in found("learner=newf"))
+    assert len(found("learner=newfield")) == 3  # created, unenrolled, renamed
+    assert len(found("learner=gus+gone")) == 2  # created, deleted
+    assert found("learner=nobody") == []

@@ -7,7 +7,7 @@ so it keeps their names as written at the time (``actor_name``, ``object_label``
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, event
+from sqlalchemy import JSON, Index, Integer, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -26,6 +26,16 @@ class JournalEntry(Base):
         Index("ix_journal_entry_learner_id_id", "learner_id", "id"),
         Index("ix_journal_entry_actor_id_id", "actor_id", "id"),
         Index("ix_journal_entry_at", "at"),
+        # The journal's records of users (the names they had), which a search for a
+        # person reads (domain/history.py); partial, so that the items of a big import
+        # cost it nothing.
+        Index("ix_journal_entry_user_entries", "learner_id",
+              postgresql_where=text("object_type = 'user'"),
+              sqlite_where=text("object_type = 'user'")),
+        # Entries by an actor that is no user (failed logins, the portal), which a search
+        # for an actor reads by their recorded name; partial for the same reason.
+        Index("ix_journal_entry_unnamed_actor", "id",
+              postgresql_where=text("actor_id IS NULL"), sqlite_where=text("actor_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
