@@ -1,0 +1,114 @@
+"""The exports people download keep their exact bytes: the session list's CSV and every
+tracking CSV, in each language, each CSV convention (the reader's own, ``?separator=comma``
+and ``?separator=semicolon``) and two viewer zones, on the demo data plus a few hard cells
+(a formula-like name, quotes and separators inside cells, a wall time that happens twice, a
+negative day count); the workbooks keep their cells.
+
+The expected files were written by the exports as they were before they were made fast
+(tests/exports_unchanged.json: the English files in full, the others by their SHA-256, to
+keep it small); a change of wording on purpose rewrites it with
+``UPDATE_EXPORTS=1 pytest tests/test_exports_unchanged.py``.
+"""
+
+import hashlib
+import io
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Enrolment, TrainingSession, User
+from tests.crawl import PASSWORDS
+
+EXPECTED = Path(__file__).with_name("exports_unchanged.json")
+LANGUAGES = ("en", "fr", "es")
+SEPARATORS = ("", "?separator=comma", "?separator=semicolon")
+ZONES = ("Europe/Paris", "America/New_York")
+
+
+@pytest.fixture
+def demo(runner, frozen_now):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    # Cells that exercise the quoting, the formula guard and the date rules.
+    session = db.session.scalars(select(TrainingSession).order_by(TrainingSession.id)).first()
+    session.name = '=HYPERLINK("x"), a; b'
+    session.code = "-5"
+    session.description = 'Line one\nline two, "quoted"\t+tab'
+    # 02:30 happens twice in Paris on 25 Oct 2026: the export writes its offset.
+    session.display_end = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    session.coach_start = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # just after a skip
+    learner = db.session.scalar(
+        select(User).join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.session_id == session.id).order_by(User.id).limit(1))
+    learner.first_name, learner.last_name = "@Ann; \"Bo\"", "+Smith, Jr"
+    db.session.commit()
+
+
+def _as_viewer(username: str, code: str, zone: str) -> None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    user.language, user.timezone = code, zone
+    db.session.commit()
+
+
+def _downloads(client) -> dict[str, str]:
+    """Every CSV the admin and the coach download, keyed by who, language, zone and URL."""
+    sessions = db.session.scalars(select(TrainingSession.id)
+                                  .order_by(TrainingSession.id)).all()
+    out = {}
+    for username, urls in (
+            ("admin", ["/admin/sessions.csv", "/admin/sessions.csv?sort=learners&dir=desc",
+                       *(f"/coach/sessions/{i}/tracking.csv" for i in sessions),
+                       f"/coach/sessions/{sessions[0]}/tracking.csv?sort=grade&dir=desc"]),
+            ("coach", [f"/coach/sessions/{i}/tracking.csv" for i in sessions])):
+        client.logout()
+        client.login(username, PASSWORDS[username])
+        for code in LANGUAGES:
+            for zone in ZONES:
+                _as_viewer(username, code, zone)
+                for url in urls:
+                    for separator in SEPARATORS:
+                        if separator and "?" in url:
+                            separator = "&" + separator[1:]
+                        response = client.get(url + separator)
+                        if response.status_code != 200:  # the coach's window is closed
+                            assert response.status_code in (403, 404), url
+                            continue
+                        key = f"{username} {code} {zone} {url}{separator}"
+                        text = response.get_data(as_text=True)
+                        full = code == "en" and zone == ZONES[0] and not separator
+                        out[key] = text if full else hashlib.sha256(
+                            response.data).hexdigest()
+    return out
+
+
+def _workbooks(client) -> dict[str, list]:
+    first = db.session.scalars(select(TrainingSession.id).order_by(TrainingSession.id)).first()
+    out = {}
+    client.logout()
+    client.login("admin", PASSWORDS["admin"])
+    for code in LANGUAGES:
+        _as_viewer("admin", code, ZONES[0])
+        for url in ("/admin/sessions.xlsx", f"/coach/sessions/{first}/tracking.xlsx"):
+            sheet = load_workbook(io.BytesIO(client.get(url).data), read_only=True).active
+            out[f"admin {code} {url}"] = [[str(cell) if cell is not None else None
+                                           for cell in row]
+                                          for row in sheet.iter_rows(values_only=True)]
+    return out
+
+
+def test_every_csv_and_workbook_keeps_its_exact_content(demo, client):
+    got = {"csv": _downloads(client), "xlsx": _workbooks(client)}
+    if os.environ.get("UPDATE_EXPORTS"):
+        EXPECTED.write_text(json.dumps(got, ensure_ascii=False, indent=0, sort_keys=True))
+    expected = json.loads(EXPECTED.read_text())
+    assert sorted(got["csv"]) == sorted(expected["csv"])
+    for key, text in got["csv"].items():
+        assert text == expected["csv"][key], key
+    assert got["xlsx"] == expected["xlsx"]
+    assert len(got["csv"]) > 300
