@@ -443,6 +443,63 @@ def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
     return text
 
 
+_CLOCK_TEXTS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))
+
+
+class InputValues:
+    """``input_value`` for the many bounds of an export, all in one zone: the same texts,
+    with what depends on the local day alone (its first instant, its ISO form, the day
+    before's) worked out once per day, and each instant's text once (``texts``).
+
+    A day near a change of the clocks, or one strftime would write differently (a year
+    before 1000), goes through ``input_value`` itself: only ordinary days, whose midnight
+    exists once and whose times all exist once, take the short way."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self._days: dict[date, tuple[datetime, str, str] | None] = {}
+
+    def texts(self, moments, *, is_end: bool) -> dict:
+        """Each of ``moments`` (aware, or naive UTC as the database keeps it: an export
+        may read its columns raw) -> its text; None -> ''. Each distinct one is worked
+        out once, so the rows then read their cells with a subscript."""
+        out = {None: ""}
+        for moment in set(moments):
+            if moment is not None:
+                aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+                out[moment] = self._text(aware, is_end)
+        return out
+
+    def _text(self, moment: datetime, is_end: bool) -> str:
+        try:
+            local = moment.astimezone(self.tz)
+        except OverflowError:
+            return input_value(moment, self.tz, is_end=is_end)
+        day = local.date()
+        known = self._days.get(day, False)
+        if known is False:
+            known = self._days[day] = self._ordinary_day(day)
+        if known is None:
+            return input_value(moment, self.tz, is_end=is_end)
+        first, iso, iso_before = known
+        if moment == first:
+            return iso_before if is_end else iso
+        # As _typed writes it: the minute, seconds dropped.
+        return f"{iso} {_CLOCK_TEXTS[local.hour * 60 + local.minute]}"
+
+    def _ordinary_day(self, day: date) -> tuple[datetime, str, str] | None:
+        """The day's first instant (UTC), its ISO form and the day before's, or None when
+        the clocks change within a day of it (or the year is not written with 4 digits)."""
+        if not 1000 < day.year < 9999:
+            return None
+        first = day_start(day, self.tz)
+        offsets = {(first + timedelta(hours=hours)).astimezone(self.tz).utcoffset()
+                   for hours in (-30, 0, 30, 54)}
+        if len(offsets) != 1:
+            return None
+        return first, day.isoformat(), (day - timedelta(days=1)).isoformat()
+
+
 def humanize_delta(delta: timedelta) -> str:
     """'4 days', '3 hours', '12 minutes' for a positive delta (the phrases around it say
     'in …' or '… left'), in the current language."""
