@@ -446,6 +446,30 @@ def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
 _CLOCK_TEXTS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))
 
 
+class LocalMinutes:
+    """Instants as exports write them for programs to read, in one zone: '2026-12-03 09:00'
+    (``strftime("%Y-%m-%d %H:%M")`` of the local time), each day's part written once."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+
+    def texts(self, moments) -> dict:
+        """Each of ``moments`` (aware, or naive UTC) -> its text; None -> ''."""
+        out: dict = {None: ""}
+        days: dict[date, str] = {}
+        for moment in set(moments):
+            if moment is None:
+                continue
+            aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+            local = aware.astimezone(self.tz)
+            day = local.date()
+            text = days.get(day)
+            if text is None:
+                text = days[day] = day.strftime("%Y-%m-%d ")
+            out[moment] = text + _CLOCK_TEXTS[local.hour * 60 + local.minute]
+        return out
+
+
 class InputValues:
     """``input_value`` for the many bounds of an export, all in one zone: the same texts,
     with what depends on the local day alone (its first instant, its ISO form, the day
