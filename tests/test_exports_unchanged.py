@@ -14,13 +14,16 @@ import hashlib
 import io
 import json
 import os
+import random
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal.domain.csv_export import COMMAS, SEMICOLONS, _quoted, cell_text, csv_lines, neutralise
 from portal.extensions import db
 from portal.models import Enrolment, TrainingSession, User
 from tests.crawl import PASSWORDS
@@ -112,3 +115,36 @@ def test_every_csv_and_workbook_keeps_its_exact_content(demo, client):
         assert text == expected["csv"][key], key
     assert got["xlsx"] == expected["xlsx"]
     assert len(got["csv"]) > 300
+
+
+def _one_cell_at_a_time(header, rows, style) -> str:
+    """The CSV as it was written before: every cell quoted and guarded on its own."""
+    separator = style.separator
+    lines = ["\ufeff" + separator.join(_quoted(name) for name in header)]
+    lines += [separator.join(_quoted(neutralise(cell_text(cell, style))) for cell in row)
+              for row in rows]
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize("style", [COMMAS, SEMICOLONS])
+def test_csv_written_a_column_at_a_time_is_the_csv_written_a_cell_at_a_time(style):
+    rng = random.Random(2026)
+    pieces = ["a", "Zoë", " ", ",", ";", "\t", '"', "\r", "\n", "=", "+", "-", "@", "'",
+              "\x00", "1", "x y"]
+
+    def cell():
+        kind = rng.random()
+        if kind < 0.1:
+            return rng.choice([None, 0, -3, 12, 2.5, -0.5, Decimal("87.5"), True, ""])
+        if kind < 0.5:  # most cells of an export need nothing
+            return f"Session {rng.randrange(10**5):05d}"
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(6)))
+
+    for width in (1, 3, 13):
+        rows = [[cell() for _ in range(width)] for _ in range(1200)]
+        rows.insert(7, [])  # rows of other lengths are written too
+        rows.insert(9, (cell() for _ in range(width + 2)))
+        rows = [list(row) for row in rows]
+        header = ["name", "a,b", 'say "x"']
+        assert "".join(csv_lines(header, rows, style)) == _one_cell_at_a_time(header, rows,
+                                                                              style)
