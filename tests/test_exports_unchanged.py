@@ -148,3 +148,15 @@ def test_csv_written_a_column_at_a_time_is_the_csv_written_a_cell_at_a_time(styl
         header = ["name", "a,b", 'say "x"']
         assert "".join(csv_lines(header, rows, style)) == _one_cell_at_a_time(header, rows,
                                                                               style)
+
+
+@pytest.mark.parametrize("style", [COMMAS, SEMICOLONS])
+@pytest.mark.parametrize("hard", [" =x", "  +1", "=x", "+1", "-1", "@x", "a,b", "a;b", 'a"b',
+                                  "a\nb", "a\rb", "\tx", "x\t", " x", "'=x", "-", 12, -3,
+                                  2.5, Decimal("-0.5"), None])
+def test_one_hard_cell_in_a_column_of_plain_ones_is_still_guarded(style, hard):
+    rng = random.Random(str(hard))
+    rows = [[f"Session {rng.randrange(10**5):05d}" for _ in range(4)] for _ in range(1100)]
+    rows[rng.randrange(1100)][rng.randrange(4)] = hard
+    assert "".join(csv_lines(["h"] * 4, rows, style)) == _one_cell_at_a_time(["h"] * 4, rows,
+                                                                           style)
