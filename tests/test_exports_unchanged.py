@@ -15,15 +15,17 @@ import io
 import json
 import os
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.domain.csv_export import COMMAS, SEMICOLONS, _quoted, cell_text, csv_lines, neutralise
+from portal.domain.dates import InputValues, day_start, input_value
 from portal.extensions import db
 from portal.models import Enrolment, TrainingSession, User
 from tests.crawl import PASSWORDS
@@ -160,3 +162,28 @@ def test_one_hard_cell_in_a_column_of_plain_ones_is_still_guarded(style, hard):
     rows[rng.randrange(1100)][rng.randrange(4)] = hard
     assert "".join(csv_lines(["h"] * 4, rows, style)) == _one_cell_at_a_time(["h"] * 4, rows,
                                                                            style)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/Santiago", "America/Havana",
+                                  "Australia/Lord_Howe", "Pacific/Apia", "Asia/Kolkata", "UTC"])
+def test_the_exports_date_cells_are_the_forms_values(zone):
+    """dates.InputValues (each date once, the day's part once) writes input_value's text
+    for every instant: midnights and other times, near the clock changes and far from
+    them, given aware or naive UTC as the database keeps it."""
+    tz, rng = ZoneInfo(zone), random.Random(zone)
+    moments = []
+    for _ in range(3000):
+        moment = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
+            minutes=rng.randrange(3 * 366 * 24 * 4) * 15, seconds=rng.choice((0, 0, 7)))
+        if rng.random() < 0.4:  # a day's first instant in the zone
+            moment = day_start(moment.astimezone(tz).date(), tz)
+        moments.append(moment)
+    moments += [datetime(1, 1, 1, tzinfo=UTC), datetime(999, 6, 1, 12, tzinfo=UTC),
+                datetime(9999, 12, 31, 23, tzinfo=UTC)]
+    for is_end in (False, True):
+        naive = [moment.replace(tzinfo=None) for moment in moments]
+        texts = InputValues(tz).texts(moments + naive + [None], is_end=is_end)
+        assert texts[None] == ""
+        for moment, raw in zip(moments, naive, strict=True):
+            expected = input_value(moment, tz, is_end=is_end)
+            assert texts[moment] == texts[raw] == expected, (moment, is_end)

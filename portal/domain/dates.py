@@ -472,56 +472,58 @@ class LocalMinutes:
 
 class InputValues:
     """``input_value`` for the many bounds of an export, all in one zone: the same texts,
-    with what depends on the local day alone (its first instant, its ISO form, the day
-    before's) worked out once per day, and each instant's text once (``texts``).
+    each instant's worked out once (``texts``), with the zone's offset looked up once per
+    UTC day and each local day's ISO form written once.
 
-    A day near a change of the clocks, or one strftime would write differently (a year
-    before 1000), goes through ``input_value`` itself: only ordinary days, whose midnight
-    exists once and whose times all exist once, take the short way."""
+    Only a UTC day with no change of the clocks within two days of it takes the short way
+    (there every local midnight exists once and no wall time happens twice, so an instant
+    is a day's first when its local time is 00:00); any other, or a year strftime would
+    write differently, goes through ``input_value`` itself."""
 
     def __init__(self, tz: ZoneInfo):
         self.tz = tz
-        self._days: dict[date, tuple[datetime, str, str] | None] = {}
+        self._offsets: dict[date, timedelta | None] = {}  # UTC day -> its steady offset
+        self._days: dict[date, tuple[str, str]] = {}  # local day -> its ISO, the day before's
 
     def texts(self, moments, *, is_end: bool) -> dict:
         """Each of ``moments`` (aware, or naive UTC as the database keeps it: an export
-        may read its columns raw) -> its text; None -> ''. Each distinct one is worked
-        out once, so the rows then read their cells with a subscript."""
+        may read its columns raw) -> its text; None -> ''. The rows then read their cells
+        with a subscript."""
         out = {None: ""}
+        offsets, days = self._offsets, self._days
         for moment in set(moments):
-            if moment is not None:
-                aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-                out[moment] = self._text(aware, is_end)
+            if moment is None:
+                continue
+            naive = moment if moment.tzinfo is None \
+                else moment.astimezone(UTC).replace(tzinfo=None)
+            utc_day = naive.date()
+            offset = offsets.get(utc_day, False)
+            if offset is False:
+                offset = offsets[utc_day] = self._steady_offset(utc_day)
+            if offset is None:
+                out[moment] = input_value(naive.replace(tzinfo=UTC), self.tz, is_end=is_end)
+                continue
+            local = naive + offset
+            day = local.date()
+            isos = days.get(day)
+            if isos is None:
+                isos = days[day] = (day.isoformat(), (day - timedelta(days=1)).isoformat())
+            if not (local.hour or local.minute or local.second or local.microsecond):
+                out[moment] = isos[1] if is_end else isos[0]  # an end: the day before
+            else:  # as _typed writes it: the minute, seconds dropped
+                out[moment] = f"{isos[0]} {_CLOCK_TEXTS[local.hour * 60 + local.minute]}"
         return out
 
-    def _text(self, moment: datetime, is_end: bool) -> str:
-        try:
-            local = moment.astimezone(self.tz)
-        except OverflowError:
-            return input_value(moment, self.tz, is_end=is_end)
-        day = local.date()
-        known = self._days.get(day, False)
-        if known is False:
-            known = self._days[day] = self._ordinary_day(day)
-        if known is None:
-            return input_value(moment, self.tz, is_end=is_end)
-        first, iso, iso_before = known
-        if moment == first:
-            return iso_before if is_end else iso
-        # As _typed writes it: the minute, seconds dropped.
-        return f"{iso} {_CLOCK_TEXTS[local.hour * 60 + local.minute]}"
-
-    def _ordinary_day(self, day: date) -> tuple[datetime, str, str] | None:
-        """The day's first instant (UTC), its ISO form and the day before's, or None when
-        the clocks change within a day of it (or the year is not written with 4 digits)."""
-        if not 1000 < day.year < 9999:
+    def _steady_offset(self, utc_day: date) -> timedelta | None:
+        """The zone's offset on ``utc_day`` when it is the same from two days before to
+        three days after (its local days and their neighbours then have no clock change),
+        else None; None too for a year not written with four digits."""
+        if not 1001 <= utc_day.year <= 9997:
             return None
-        first = day_start(day, self.tz)
-        offsets = {(first + timedelta(hours=hours)).astimezone(self.tz).utcoffset()
-                   for hours in (-30, 0, 30, 54)}
-        if len(offsets) != 1:
-            return None
-        return first, day.isoformat(), (day - timedelta(days=1)).isoformat()
+        midnight = datetime.combine(utc_day, time(0), tzinfo=UTC)
+        offsets = {(midnight + timedelta(days=days)).astimezone(self.tz).utcoffset()
+                   for days in range(-2, 4)}
+        return offsets.pop() if len(offsets) == 1 else None
 
 
 def humanize_delta(delta: timedelta) -> str:

@@ -100,7 +100,7 @@ def export_rows(db, filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Ite
             .outerjoin(User, User.id == SessionCourseCoach.user_id)
             .where(*of_chosen(SessionCourse.session_id))
             .order_by(SessionCourse.session_id, SessionCourse.position, SessionCourse.id,
-                      User.username)):
+                      User.username)).all():  # fetched at once: not a driver call per row
         if session_id != current:
             if current is not None:
                 courses[current] = courses_text(items)
@@ -117,7 +117,7 @@ def export_rows(db, filters: SessionFilters, now: datetime, tz: ZoneInfo) -> Ite
             select(SessionClass.session_id, UserClass.name)
             .join(UserClass, UserClass.id == SessionClass.class_id)
             .where(*of_chosen(SessionClass.session_id))
-            .order_by(UserClass.name)):
+            .order_by(UserClass.name)).all():
         classes.setdefault(session_id, []).append(name)
     return _rows(sessions, courses, {i: classes_text(names) for i, names in classes.items()},
                  tz)
