@@ -129,6 +129,8 @@ def scenarios(ids: ScaleIds, today) -> list[Scenario]:
         # The charts come in a second request, which htmx makes as the page loads.
         Scenario("tracking 2,000: charts", COACH,
                  f"/coach/sessions/{grading}/tracking/charts", htmx=True),
+        Scenario("sessions CSV: all 10,000", ADMIN, "/admin/sessions.csv"),
+        Scenario("tracking CSV: 5,000 learners", ADMIN, f"/coach/sessions/{big}/tracking.csv"),
     ]
 
 
@@ -200,7 +202,8 @@ def measure_page(app, clients: dict, recorder: Recorder, scenario: Scenario, war
     headers = {"HX-Request": "true"} if scenario.htmx else {}
 
     def request():
-        response = client.get(scenario.url, headers=headers)
+        # Buffered: a streamed download (the CSV exports) is timed to its last byte.
+        response = client.get(scenario.url, headers=headers, buffered=True)
         if response.status_code != 200:
             raise SystemExit(f"{scenario.name}: {scenario.url} answered "
                              f"{response.status_code}")
@@ -243,7 +246,7 @@ def profile_page(clients: dict, scenario: Scenario, requests: int = 20) -> None:
     profiler = Profiler(interval=0.0002)
     with profiler:
         for _ in range(requests):
-            client.get(scenario.url, headers=headers)
+            client.get(scenario.url, headers=headers, buffered=True)
     print(f"== {scenario.name}: {requests} requests")
     print(profiler.output_text(unicode=False, color=False, show_all=False))
 

@@ -13,8 +13,7 @@ from ..domain.tracking_charts import CHART_COUNT, tracking_charts
 from ..domain.tracking_table import (
     COLUMNS,
     TrackingFilters,
-    all_learner_stats,
-    export_rows,
+    export_table,
     scope_text,
     tracking_page,
     tracking_scope,
@@ -98,10 +97,8 @@ def session_tracking_export(session_id: int, file_format: str):
     order shown."""
     filters = TrackingFilters.from_args(request.args)
     scope = _scope(session_id, filters)
-    tz = viewer_zone()
-    stats = all_learner_stats(db.session, session_id, scope, filters,
-                              session=g.training_session, now=clock.now(), tz=tz)
-    header, rows = export_rows(stats, tz)
-    stamp = clock.now().astimezone(tz).strftime("%Y-%m-%d")
+    tz, now = viewer_zone(), clock.now()
+    header, rows = export_table(db.session, g.training_session, scope, filters, now, tz)
+    stamp = now.astimezone(tz).strftime("%Y-%m-%d")
     return table_download(file_format, f"tracking-{session_id}-{stamp}", header, rows,
                           sheet_title=_("Tracking"))

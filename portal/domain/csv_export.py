@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,63 @@ def _quoted(text: str) -> str:
     return text
 
 
+# A cell that _quoted or neutralise would change.
+_CELL_NEEDS_CARE = re.compile(r'[,;\t"\r\n]|^ *[=+\-@]')
+# In a column's cells each put after a NUL: a character that needs quotes, and a cell that
+# starts like a formula or with a space (which may come before one). Two scans with no
+# alternative to try at each character are three times faster than _CELL_NEEDS_CARE's.
+_QUOTED_CHARACTER = re.compile(r'[,;\t"\r\n]')
+_CAREFUL_START = re.compile(r"\x00[ =+\-@]")
+# Rows written together: a streamed response pays per piece, not per line.
+LINES_PER_PIECE = 500
+
+
 def csv_lines(header: list[str], rows: Iterable[Iterable],
               style: CsvStyle = COMMAS) -> Iterable[str]:
-    """The CSV text, line by line, for a streamed response. UTF-8 BOM first for Excel.
-    Every cell containing `,` `;` tab, a quote or a line break is quoted."""
+    """The CSV text, a few hundred lines per piece, for a streamed response. UTF-8 BOM
+    first for Excel. Every cell containing `,` `;` tab, a quote or a line break is quoted."""
     separator = style.separator
     yield "\ufeff" + separator.join(_quoted(name) for name in header) + "\r\n"
-    for row in rows:
-        yield separator.join(_quoted(neutralise(cell_text(cell, style)))
-                             for cell in row) + "\r\n"
+    rows = iter(rows)
+    while piece := list(islice(rows, LINES_PER_PIECE)):
+        yield _lines(piece, style)
+
+
+def _lines(rows: list, style: CsvStyle) -> str:
+    """The lines of ``rows``, worked out a column at a time: most columns hold no cell
+    that needs quotes or the formula guard (one scan of the column tells), and only the
+    cells of the others are looked at one by one (a 10,000-row export has 250,000)."""
+    rows = list(map(tuple, rows))
+    if len(set(map(len, rows))) != 1:  # rows of different lengths: cell by cell
+        return "".join(style.separator.join(_cell(cell, style) for cell in row) + "\r\n"
+                       for row in rows)
+    columns = []
+    for column in zip(*rows, strict=True):
+        if set(map(type, column)) != {str}:
+            column = [cell if cell.__class__ is str else cell_text(cell, style)
+                      for cell in column]
+        joined = "\x00" + "\x00".join(column)
+        if _QUOTED_CHARACTER.search(joined) or _CAREFUL_START.search(joined):
+            column = [_guarded(cell) if _CELL_NEEDS_CARE.search(cell) else cell
+                      for cell in column]
+        columns.append(column)
+    if not columns:
+        return "\r\n" * len(rows)
+    return "\r\n".join(map(style.separator.join, zip(*columns, strict=True))) + "\r\n"
+
+
+_NEEDS_QUOTES = re.compile(r'[,;\t"\r\n]')
+
+
+def _guarded(text: str) -> str:
+    """_quoted(neutralise(text)), with one scan for each instead of a substitution and
+    six."""
+    if _FORMULA_AT_CELL_START.search(text):
+        text = neutralise(text)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _cell(value, style: CsvStyle) -> str:
+    return _quoted(neutralise(cell_text(value, style)))

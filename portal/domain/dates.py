@@ -446,6 +446,89 @@ def input_value(moment: datetime | None, tz: ZoneInfo, *, is_end: bool) -> str:
     return text
 
 
+_CLOCK_TEXTS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))
+
+
+class LocalMinutes:
+    """Instants as exports write them for programs to read, in one zone: '2026-12-03 09:00'
+    (``strftime("%Y-%m-%d %H:%M")`` of the local time), each day's part written once."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+
+    def texts(self, moments) -> dict:
+        """Each of ``moments`` (aware, or naive UTC) -> its text; None -> ''."""
+        out: dict = {None: ""}
+        days: dict[date, str] = {}
+        for moment in set(moments):
+            if moment is None:
+                continue
+            aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+            local = aware.astimezone(self.tz)
+            day = local.date()
+            text = days.get(day)
+            if text is None:
+                text = days[day] = day.strftime("%Y-%m-%d ")
+            out[moment] = text + _CLOCK_TEXTS[local.hour * 60 + local.minute]
+        return out
+
+
+class InputValues:
+    """``input_value`` for the many bounds of an export, all in one zone: the same texts,
+    each instant's worked out once (``texts``), with the zone's offset looked up once per
+    UTC day and each local day's ISO form written once.
+
+    Only a UTC day with no change of the clocks within two days of it takes the short way
+    (there every local midnight exists once and no wall time happens twice, so an instant
+    is a day's first when its local time is 00:00); any other, or a year strftime would
+    write differently, goes through ``input_value`` itself."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self._offsets: dict[date, timedelta | None] = {}  # UTC day -> its steady offset
+        self._days: dict[date, tuple[str, str]] = {}  # local day -> its ISO, the day before's
+
+    def texts(self, moments, *, is_end: bool) -> dict:
+        """Each of ``moments`` (aware, or naive UTC as the database keeps it: an export
+        may read its columns raw) -> its text; None -> ''. The rows then read their cells
+        with a subscript."""
+        out = {None: ""}
+        offsets, days = self._offsets, self._days
+        for moment in set(moments):
+            if moment is None:
+                continue
+            naive = moment if moment.tzinfo is None \
+                else moment.astimezone(UTC).replace(tzinfo=None)
+            utc_day = naive.date()
+            offset = offsets.get(utc_day, False)
+            if offset is False:
+                offset = offsets[utc_day] = self._steady_offset(utc_day)
+            if offset is None:
+                out[moment] = input_value(naive.replace(tzinfo=UTC), self.tz, is_end=is_end)
+                continue
+            local = naive + offset
+            day = local.date()
+            isos = days.get(day)
+            if isos is None:
+                isos = days[day] = (day.isoformat(), (day - timedelta(days=1)).isoformat())
+            if not (local.hour or local.minute or local.second or local.microsecond):
+                out[moment] = isos[1] if is_end else isos[0]  # an end: the day before
+            else:  # as _typed writes it: the minute, seconds dropped
+                out[moment] = f"{isos[0]} {_CLOCK_TEXTS[local.hour * 60 + local.minute]}"
+        return out
+
+    def _steady_offset(self, utc_day: date) -> timedelta | None:
+        """The zone's offset on ``utc_day`` when it is the same from two days before to
+        three days after (its local days and their neighbours then have no clock change),
+        else None; None too for a year not written with four digits."""
+        if not 1001 <= utc_day.year <= 9997:
+            return None
+        midnight = datetime.combine(utc_day, time(0), tzinfo=UTC)
+        offsets = {(midnight + timedelta(days=days)).astimezone(self.tz).utcoffset()
+                   for days in range(-2, 4)}
+        return offsets.pop() if len(offsets) == 1 else None
+
+
 def humanize_delta(delta: timedelta) -> str:
     """'4 days', '3 hours', '12 minutes' for a positive delta (the phrases around it say
     'in …' or '… left'), in the current language."""

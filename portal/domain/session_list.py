@@ -173,6 +173,12 @@ def _order(filters: SessionFilters, now: datetime, n_courses) -> list:
     return [order, TrainingSession.name, TrainingSession.id]
 
 
+def list_order(filters: SessionFilters, now: datetime) -> list:
+    """The list's ORDER BY for a statement over ``training_session`` (joined to its
+    category when sorted by it), as session_list_statement orders its rows."""
+    return _order(filters, now, courses_count())
+
+
 def sort_keys(filters: SessionFilters, now: datetime) -> list[Key]:
     """The list's order as keyset keys (the same order as ``_order``): the sort, then the
     name and the id."""

@@ -52,7 +52,7 @@ from .access import (
     learner_window,
     learner_window_kind,
 )
-from .dates import days_text, format_bound
+from .dates import LocalMinutes, days_text, format_bound
 from .language import _, _l
 from .pagination import Page, link_args, read_page_args
 from .text_search import clean_search, user_matches
@@ -512,48 +512,105 @@ def with_learner_dates(db_session, session: TrainingSession, scope: Scope,
     if not stats:
         return stats
     rules = SessionRules.of(session)
+    facts = {s.user_id: s.facts for s in stats}
+    late = late_hand_ins(db_session, session.id, rules, scope, facts.get, now,
+                         None if every else list(facts))
+    return [replace(s, late=late.get(s.user_id, 0),
+                    access_until=access_until_text(rules, s.facts, now, tz)) for s in stats]
+
+
+def late_hand_ins(db_session, session_id: int, rules: SessionRules, scope: Scope,
+                  facts_of, now: datetime, user_ids: list[int] | None = None
+                  ) -> dict[int, int]:
+    """Learner id -> their hand-ins after their own due date, in the courses of ``scope``,
+    in one query: the hand-ins that have a due date, whose lateness depends on each
+    learner's own dates (``due_dates.learner_due``). ``facts_of``: a learner's id -> their
+    LearnerFacts (None: not counted); ``user_ids``: the learners to read (None: all)."""
     stmt = (
         select(Submission.user_id, Submission.assignment_id, Submission.submitted_at,
                AssignmentDue.due_at, AssignmentDue.due_days)
         .join(AssignmentDue, (AssignmentDue.session_id == Submission.session_id)
               & (AssignmentDue.assignment_id == Submission.assignment_id))
-        .where(Submission.session_id == session.id,
+        .where(Submission.session_id == session_id,
                AssignmentDue.course_id.in_(scope.course_ids))
     )
-    if not every:
-        stmt = stmt.where(Submission.user_id.in_([s.user_id for s in stats]))
-    facts = {s.user_id: s.facts for s in stats}
+    if user_ids is not None:
+        stmt = stmt.where(Submission.user_id.in_(user_ids))
     late: dict[int, int] = {}
     for row in db_session.execute(stmt):
-        learner = facts.get(row.user_id)
+        learner = facts_of(row.user_id)
         if learner is None:
             continue
         rule = due_dates.DueRule(row.assignment_id, row.due_at, row.due_days)
         if due_dates.is_late(row.submitted_at, due_dates.learner_due(rule, rules, learner, now)):
             late[row.user_id] = late.get(row.user_id, 0) + 1
-    return [replace(s, late=late.get(s.user_id, 0),
-                    access_until=access_until_text(rules, s.facts, now, tz)) for s in stats]
+    return late
 
 
-def export_rows(stats: list[LearnerStats], tz: ZoneInfo) -> tuple[list[str], list[list]]:
-    """Header and rows of the CSV export (raw cells: csv_export neutralises them), the
-    header and the worded cells in the reader's language (nothing reads the file back)."""
-    header = [_("Name"), _("Username"), _("E-mail"), _("First access (%(zone)s)", zone=tz.key),
-              _("Last access (%(zone)s)", zone=tz.key), _("Time spent (minutes)"),
-              _("Courses visited"), _("Assignments handed in"), _("Average grade (%)"),
-              _("Progress (%)"), _("Access until"), _("Late hand-ins"), _("Suspended")]
-    yes = _("yes")
+# The columns of tracking_statement, in order, as export_table unpacks them.
+_EXPORTED = ["id", "first_name", "last_name", "username", "email", "first_at", "last_at",
+             "seconds", "courses_visited", "handed_in", "average", "first_access_at",
+             "extension_days", "own_start", "own_end", "suspended"]
 
-    def when(moment):
-        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    def share(value):  # the page's figure, as a number (figures.py rounds both)
-        return figures.file_value(figures.share(value))
+def export_header(tz: ZoneInfo) -> list[str]:
+    """The CSV export's header, in the reader's language (nothing reads the file back)."""
+    return [_("Name"), _("Username"), _("E-mail"), _("First access (%(zone)s)", zone=tz.key),
+            _("Last access (%(zone)s)", zone=tz.key), _("Time spent (minutes)"),
+            _("Courses visited"), _("Assignments handed in"), _("Average grade (%)"),
+            _("Progress (%)"), _("Access until"), _("Late hand-ins"), _("Suspended")]
 
-    rows = [[s.name, s.username, s.email, when(s.first_access), when(s.last_access),
-             figures.file_value(figures.minutes_spent(s.seconds_spent,
-                                                      s.first_access is not None)),
-             s.courses_visited, s.handed_in, share(s.average_grade),
-             share(s.progress), s.access_until, s.late, yes if s.suspended else ""]
-            for s in stats]
-    return header, rows
+
+def export_table(db_session, session: TrainingSession, scope: Scope, filters: TrackingFilters,
+                 now: datetime, tz: ZoneInfo) -> tuple[list[str], list[list]]:
+    """Header and rows of the export: every learner matching the search, in the order
+    shown, with the figures of the table (raw cells: csv_export neutralises them; the
+    worded ones in the reader's language). Two queries: the table's, and the hand-ins
+    with a due date (the late ones).
+
+    The rows are the query's tuples, turned into cells directly (no LearnerStats), and
+    what many learners share is worded once: a time, a percentage, an access end."""
+    # Through the connection: plain rows, without the ORM's pass over each one.
+    result = db_session.connection().execute(tracking_statement(session.id, scope, filters))
+    if list(result.keys()) != _EXPORTED:
+        raise RuntimeError(f"tracking_statement's columns changed: {list(result.keys())}")
+    rows = result.all()
+    rules = SessionRules.of(session)
+    by_id = {row.id: row for row in rows}
+
+    def facts_of(user_id: int) -> LearnerFacts | None:
+        row = by_id.get(user_id)
+        return learner_facts_of(row) if row is not None else None
+
+    late = late_hand_ins(db_session, session.id, rules, scope, facts_of, now)
+    times = LocalMinutes(tz).texts(
+        moment for row in rows for moment in (row.first_at, row.last_at))
+    yes, duration_mode = _("yes"), rules.duration_days is not None
+    assignments = scope.assignments
+    shares: dict = {}  # a figure -> its cell
+    progress: dict = {}  # hand-ins -> the progress cell
+    ends: dict = {}  # what an access end depends on -> its words
+    cells = []
+    for row in rows:
+        (user_id, first, last, username, email, first_at, last_at, seconds, visited,
+         handed_in, average, first_access_at, extension_days, own_start, own_end,
+         suspended) = row
+        if average not in shares:  # the page's figure, as a number (figures.py rounds both)
+            shares[average] = figures.file_value(
+                figures.share(float(average) if average is not None else None))
+        if handed_in not in progress:
+            progress[handed_in] = figures.file_value(figures.share(
+                handed_in * 100.0 / assignments if assignments else None))
+        # The access end depends on the first access in duration mode only.
+        end_key = (first_access_at if duration_mode else None, extension_days or 0,
+                   own_start, own_end)
+        if end_key not in ends:
+            ends[end_key] = access_until_text(rules, learner_facts_of(row), now, tz)
+        cells.append([
+            # Not stripped: a name is exported as typed, and csv_export neutralises it.
+            " ".join(part for part in (first, last) if part) or username,
+            username, email, times[first_at], times[last_at],
+            figures.file_value(figures.minutes_spent(int(seconds or 0), first_at is not None)),
+            visited, handed_in, shares[average], progress[handed_in], ends[end_key],
+            late.get(user_id, 0), yes if suspended else ""])
+    return export_header(tz), cells
