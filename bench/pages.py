@@ -149,6 +149,7 @@ def find_ids(db_session, now=None) -> ScaleIds:
         JournalEntry,
         OutboxMessage,
         SessionCourse,
+        SessionCourseCoach,
         Submission,
         UserClass,
     )
@@ -177,11 +178,18 @@ def find_ids(db_session, now=None) -> ScaleIds:
         select(User.id, User.username).join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.session_id == big).order_by(User.id).limit(1)).one()
     learner = db_session.scalar(select(User).where(User.username == BUSY_LEARNER))
-    # A session of the busy learner's open now, and its first course.
+    # A session of the busy learner's open now, and its first course. One whose coach
+    # coaches none of its courses, as most: the page loads the session coach's name with
+    # a query of its own then (when they coach a course, the course coaches' query has
+    # loaded them already, and the page costs one query less).
+    coaches_a_course = (select(SessionCourseCoach.user_id)
+                        .where(SessionCourseCoach.session_id == TrainingSession.id,
+                               SessionCourseCoach.user_id == TrainingSession.coach_id)
+                        .exists())
     learner_session = first(
         select(TrainingSession.id).join(Enrolment, Enrolment.session_id == TrainingSession.id)
         .where(Enrolment.user_id == learner.id, TrainingSession.access_start <= now,
-               TrainingSession.access_end > now)
+               TrainingSession.access_end > now, ~coaches_a_course)
         .order_by(TrainingSession.id))
     learner_course = first(select(SessionCourse.course_id)
                            .where(SessionCourse.session_id == learner_session)
