@@ -416,8 +416,10 @@ def _run_scale(database_url: str, rows: int) -> dict:
             return done
 
     def last_job() -> int:
+        """The latest import job (not the welcome messages' job an apply may queue)."""
         with app.app_context():
-            found = db.session.scalar(select(func.max(Job.id)))
+            found = db.session.scalar(select(func.max(Job.id)).where(
+                Job.kind.in_([jobs.ENROLMENT_PREVIEW, jobs.ENROLMENT_APPLY])))
             db.session.remove()
             return found
 
