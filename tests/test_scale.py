@@ -226,7 +226,7 @@ def _activity(client, rows=300):
 
     from tests.helpers import run_jobs
 
-    import_bench = sys.modules.get("import_bench") or _bench_pages().import_bench
+    import_bench = _bench_pages().import_bench
     data, session_ids = import_bench.scale_file(db.session, rows)
     db.session.execute(update(TrainingSession).where(TrainingSession.id.in_(session_ids))
                        .values(welcome_message=True))
