@@ -30,9 +30,10 @@ Logins write their login record and the coach's and learner's page views their a
 events, as in production: at URL itself unless --work-copy, which measures in a copy of
 URL (SQLite's backup of the file; on PostgreSQL CREATE DATABASE ... TEMPLATE, which needs
 nobody else connected to URL), dropped at the end. With --work-copy the CSV import runs
-in the copy first, so History, the Outbox and the import's job pages show what a
-100,000-row import leaves (its journal entries, its welcome messages, its jobs); in freshly
-generated data they are empty, and the pages of one entry, message or job are left out.
+in the copy first, so History, the Outbox and the import's job pages also show what a
+100,000-row import leaves (its journal entries, its welcome messages, its jobs), beside
+the history the scale data comes with (1,020,000 journal entries, 200,000 messages); the
+import job's page is left out without it.
 
 The CSV import (bench/import_bench.py, ``--import-rows`` rows, unless --no-import) runs on
 the scale data through the upload and apply requests and their worker jobs, in a process
@@ -127,9 +128,9 @@ SLOW_MS, SLOW_REPEAT = 250.0, 10
 @dataclass(frozen=True)
 class ScaleIds:
     """The rows the scenarios open, found in the data set (find_ids). The optional ones
-    are None when the data holds no such row (History, Outbox and import jobs are empty
-    in freshly generated data: their pages are then measured empty, and the pages of one
-    entry, message or job are left out)."""
+    are None when the data holds no such row (no import job in generated data, nor in
+    data generated before it had its history: no journal, no outbox), and their pages
+    are left out."""
     big_session: int
     grading_session: int
     grading_course: int

@@ -6,7 +6,9 @@ URL is a SQLite file (its folder is made) or a PostgreSQL database (created when
 not exist). A database without tables is migrated (``flask db upgrade``), an empty one
 filled (``flask --app portal scale-data --factor``: 10,000 sessions, 50,000 users,
 1,000,000 enrolments at 1.0, some minutes); one that already has the scale data is left
-as it is, and one with other data is refused (the generator needs an empty database).
+as it is (its history, the journal and the outbox, added if it was generated without it:
+``scale-data --history``), and one with other data is refused (the generator needs an
+empty database).
 """
 
 from __future__ import annotations
@@ -48,17 +50,24 @@ def ensure(url: str, factor: float) -> str:
                 conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
         admin.dispose()
     engine = create_engine(url)
+    history = False
     try:
         with engine.connect() as conn:
             if "user" in inspect(conn).get_table_names():
                 if conn.execute(text("SELECT 1 FROM training_session WHERE name = :name"),
                                 {"name": BIG_SESSION}).scalar():
-                    return "kept"
+                    if conn.execute(text("SELECT 1 FROM journal_entry LIMIT 1")).scalar():
+                        return "kept"
+                    history = True
                 if conn.execute(text('SELECT COUNT(*) FROM "user"')).scalar():
                     raise SystemExit(f"{parsed.render_as_string()} holds other data than the "
                                      "scale data set: name an empty or a scale database.")
     finally:
         engine.dispose()
+    if history:
+        print("adding the scale data's history (journal and outbox)", flush=True)
+        _flask(url, "scale-data", "--history", "--factor", str(factor))
+        return "kept, its history added"
     print("migrating, then generating the scale data (some minutes at --factor 1)", flush=True)
     _flask(url, "db", "upgrade")
     _flask(url, "scale-data", "--factor", str(factor))
