@@ -62,6 +62,7 @@ import multiprocessing
 import os
 import platform
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -817,6 +818,8 @@ def main() -> None:
     from portal.config import database_url_from_env
 
     url = database_url_from_env(args.database_url)
+    # A run stopped with SIGTERM (kill, Ctrl-C's cousin) still drops its copy below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     copy = None
     if args.work_copy:
         # The pages are measured in a copy, after the import was applied there: History,
