@@ -373,6 +373,7 @@ def _run_scale(database_url: str, rows: int) -> dict:
                            .values(welcome_message=True))
         db.session.commit()
         before_total = db.session.scalar(select(func.count()).select_from(Enrolment))
+        messages_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
         print(f"database: {engine.dialect.name}, scale data ({before_total:,} enrolments); "
               f"file {len(data) / 1e6:.1f} MB, {rows:,} rows over {len(session_ids)} sessions "
               f"(built in {time.perf_counter() - started:.1f} s)", flush=True)
@@ -472,14 +473,15 @@ def _run_scale(database_url: str, rows: int) -> dict:
             outcome = jobs.stored_outcome(job.result["outcome"])
         total = db.session.scalar(select(func.count()).select_from(Enrolment))
         entries = db.session.scalar(select(func.count()).select_from(JournalEntry))
-        messages = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        messages = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage)) - messages_before
         db.session.remove()
     changed = (f"added {outcome.added:,}, removed {outcome.removed:,}, unchanged "
                f"{outcome.unchanged:,}" if as_job
                else f"applied in the request, {total - before_total:+,} enrolments")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"applied: {changed}; {total:,} enrolments now; {entries:,} journal entries; "
-          f"{messages:,} messages in the outbox (result page {result_page.status_code})")
+          f"{messages:,} new messages in the outbox (result page {result_page.status_code})")
     print(f"{'step':<8} {'rows':>8} {'seconds':>8} {'queries':>8} {'peak MB':>8}")
     print(f"{'preview':<8} {rows:>8,} {preview_seconds:>8.2f} {preview_queries:>8} "
           f"{preview_peak / 2**20:>8.1f}")
