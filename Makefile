@@ -15,7 +15,8 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --py
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_ARGS)
 PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes -r
 
-.PHONY: run test install install-dev lock audit migrate demo lint ci clean translations compile-translations tools
+.PHONY: run test install install-dev lock audit migrate demo lint ci clean translations compile-translations tools \
+	bench bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,7 +94,32 @@ test: install-dev compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check portal tests
+	$(BIN)/ruff check portal tests bench
+
+## The benchmark at full scale: every page, fragment, export and API list (bench/pages.py)
+## and the 100,000-row enrolment import, in a copy of the scale data (dropped after), so the
+## benchmark's database stays as generated. SQLite in instance/scale/ unless
+## BENCH_DATABASE_URL names another database (PostgreSQL: created if missing); the scale data
+## is generated there first when missing (BENCH_FACTOR, 1 = 10,000 sessions: a few minutes).
+## Prints what misses its goal at the end and writes bench/RESULTS.md; it is a report, not
+## a test: the exit status is 0 whatever was missed. BENCH_ARGS: more bench/pages.py options
+## (--repeat 10, --only WORD, --no-import...).
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/scale/portal.sqlite3
+BENCH_FACTOR ?= 1
+BENCH_ARGS ?=
+
+bench: install-dev compile-translations
+	$(BIN)/python bench/scale_db.py "$(BENCH_DATABASE_URL)" --factor $(BENCH_FACTOR)
+	$(BIN)/python bench/pages.py --database-url "$(BENCH_DATABASE_URL)" --work-copy $(BENCH_ARGS)
+
+## The load test (bench/load.py: gunicorn and locust, pages beside /health, the login phase
+## apart from the steady state) on the same database, in a copy; takes minutes. LOAD_ARGS:
+## --users, --seconds, --workers.
+LOAD_ARGS ?=
+
+bench-load: install-dev compile-translations
+	$(BIN)/python bench/scale_db.py "$(BENCH_DATABASE_URL)" --factor $(BENCH_FACTOR)
+	$(BIN)/python bench/load.py --database-url "$(BENCH_DATABASE_URL)" --work-copy $(LOAD_ARGS)
 
 ci:
 	.ci/run

@@ -1,7 +1,7 @@
 """Load test: the portal under gunicorn, 200 simulated users in one run, pages beside /health.
 
     python bench/load.py --database-url URL [--users 200] [--seconds 120] [--workers 4]
-                         [--output bench/RESULTS.md]
+                         [--work-copy] [--output bench/RESULTS.md]
 
 URL is a database filled by ``flask --app portal scale-data``. Starts ``gunicorn`` with
 ``--workers`` sync workers on a free loopback port, then ONE headless locust run
@@ -19,6 +19,9 @@ each login writes its login record), and the **steady state** after it. Prints a
 p95 ms, failures; plus the failed requests overall (goal: zero) and the load average before
 and after. Locust shares the machine with gunicorn and the database (2 cores here): the
 figures are a floor, not a capacity. gunicorn is stopped at the end, even on error.
+The same for SQLite and PostgreSQL (``make bench-load`` runs it on the benchmark's database).
+With --work-copy the run is made in a copy of URL, dropped after (the logins and the
+coach's visits are written there, not in URL).
 """
 
 from __future__ import annotations
@@ -158,12 +161,28 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--work-copy", action="store_true",
+                        help="run in a copy of the database, dropped after")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
 
     from portal.config import database_url_from_env
 
     url = database_url_from_env(args.database_url)
+    if not args.work_copy:
+        run(args, url)
+        return
+    sys.path.insert(0, str(ROOT / "bench"))
+    import import_bench
+
+    copy = import_bench.copy_database(url)
+    try:
+        run(args, copy)
+    finally:
+        import_bench.drop_database(copy)
+
+
+def run(args, url: str) -> None:
     port = free_port()
     host = f"http://127.0.0.1:{port}"
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
@@ -226,7 +245,8 @@ def write_section(path: Path, url: str, s: dict, login_table: str, steady_table:
         f"- one locust run (bench/load.py): {s['users']} users started at once, no think "
         f"time, {s['seconds']} s; admins, the 300-session learner, the coach and /health "
         f"checkers interleaved in the same run. Locust (one process) shares the machine "
-        f"with gunicorn and PostgreSQL, and other people's tests ran on it too: load "
+        f"with gunicorn and {'PostgreSQL' if kind == 'postgresql' else 'the SQLite file'}, "
+        f"and other people's work may run on it too: load "
         f"average (1, 5, 15 min) {s['load_before']} before, {s['load_after']} after\n"
         f"- failed requests: {s['failed']} of {s['requests']:,}; {s['server_errors']} errors "
         f"in gunicorn's log\n\n"
