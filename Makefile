@@ -89,9 +89,12 @@ run: demo
 	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
-## The whole suite (SQLite unless DATABASE_URL is set).
+## The whole suite (SQLite unless DATABASE_URL is set), spread over one worker per core
+## (pytest-xdist; each worker has its own database). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+
 test: install-dev compile-translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check portal tests bench

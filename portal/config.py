@@ -72,12 +72,19 @@ def engine_options(database_uri: str, options: dict) -> dict:
     85 instead of 62 (bench/pages.py). Unprepared, each query is planned for its
     values. (plan_cache_mode=force_custom_plan would do it too, but it also replans
     every foreign-key check: an import of 80,000 enrolments then took 5 s, not 2.)
+
+    JIT compilation is off for the portal's connections: it starts above a cost that a
+    page query of 20 ms reaches (the dashboard's upcoming sessions), then spends 15 ms
+    compiling what it runs once. Parallel workers are off too: starting two cost a count
+    of 200,000 messages 35 ms more than it saved (13-24 ms against 8 alone), and on a
+    busy server the other requests want those cores.
     """
     if not database_uri.startswith("postgresql"):
         return options
     # An unreachable server (not a refused connection) answers 503 after 5 s, before the
     # worker's own timeout would end the request without a page.
     connect_args = {"prepare_threshold": None, "connect_timeout": 5,
+                    "options": "-c jit=off -c max_parallel_workers_per_gather=0",
                     **options.get("connect_args", {})}
     return {**options, "connect_args": connect_args}
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from portal import clock, create_app
 from portal.domain.passwords import hash_password
@@ -24,13 +24,32 @@ TEST_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, worker_id):
+    """SQLite in the run's (or the worker's) temporary folder; with DATABASE_URL, that
+    database, or under ``pytest -n N`` (pytest-xdist) one database per worker beside it,
+    created for the run and dropped after."""
     url = os.environ.get("DATABASE_URL")
-    if url:
-        from portal.config import database_url_from_env
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    from portal.config import database_url_from_env
 
-        return database_url_from_env(url)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = database_url_from_env(url)
+    if worker_id == "master":
+        yield url
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker_id}"
+    server = create_engine(base, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture(scope="session")

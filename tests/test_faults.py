@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.extensions import db, limiter
 from portal.models import Assignment, JournalEntry, Submission
@@ -213,6 +213,15 @@ def test_connections_are_checked_recycled_and_time_out():
     options = engine_options("postgresql+psycopg://db/portal", Defaults.SQLALCHEMY_ENGINE_OPTIONS)
     assert options["pool_pre_ping"] is True and options["pool_recycle"] == 1800
     assert options["connect_args"]["connect_timeout"] == 5
+
+
+def test_postgresql_runs_page_queries_without_jit_or_parallel_workers(app):
+    """Where the suite runs on PostgreSQL, the portal's own connections say so."""
+    if db.engine.dialect.name != "postgresql":
+        assert "options" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+        return
+    assert db.session.execute(text("SHOW jit")).scalar() == "off"
+    assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
 
 
 # --- Redis unavailable for the rate limits ------------------------------------------------

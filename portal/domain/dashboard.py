@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, not_, select
 
 from ..models import (
     JournalEntry,
@@ -142,7 +142,9 @@ def _without_active_coach():
     course_coach_active = exists().where(SessionCourseCoach.session_id == ts.id,
                                          SessionCourseCoach.user_id == User.id,
                                          User.active.is_(True))
-    return not_(or_(coach_active, course_coach_active))
+    # Two NOT EXISTS, not NOT (a OR b): each becomes an anti-join on PostgreSQL, where the
+    # OR tested every session against a hash of all the active users (20 ms at 50,000).
+    return and_(not_(coach_active), not_(course_coach_active))
 
 
 def _without_courses():

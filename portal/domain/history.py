@@ -15,9 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
 
 from ..models import JournalEntry, User
 from . import journal, keyset, people
@@ -25,7 +23,7 @@ from .dates import format_local, parse_local, read_range
 from .keyset import Key
 from .language import _l
 from .pagination import Page, link_args, paginate, read_page_args
-from .text_search import clean_search, contains, user_matches
+from .text_search import among, clean_search, contains, user_matches
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a bigger number names nothing
 
@@ -193,33 +191,10 @@ def _person(id_column, label_column, text: str, *, unnamed: bool = False):
     if text.isdigit():
         number = _as_id(text)
         return id_column == number if number is not None else false()
-    called = _among(id_column, _users_called(text).scalar_subquery())
+    called = among(id_column, _users_called(text).scalar_subquery())
     if not unnamed:
         return called
     return or_(called, and_(id_column.is_(None), contains(label_column, text)))
-
-
-class _among(FunctionElement):  # noqa: N801 - reads as the SQL it becomes
-    """``_among(column, ids)``: ``column`` is one of the ids ``ids`` selects. PostgreSQL
-    gets ``column = ANY(ARRAY(ids))``: the ids are read once, then found through the
-    column's index (also beside an OR, as a bitmap); ``IN (ids)`` beside an OR is tested
-    against every row of the journal there. Untyped, as a condition for SQLite."""
-
-    inherit_cache = True
-    name = "among"
-
-
-@compiles(_among, "postgresql")
-def _among_postgresql(element, compiler, **kw):
-    column, ids = element.clauses.clauses
-    ids = compiler.process(ids.element, **kw)  # the SELECT itself, not as a scalar
-    return f"{compiler.process(column, **kw)} = ANY(ARRAY({ids}))"
-
-
-@compiles(_among)
-def _among_default(element, compiler, **kw):
-    column, ids = element.clauses.clauses
-    return f"{compiler.process(column, **kw)} IN ({compiler.process(ids.element, **kw)})"
 
 
 def _users_called(text: str):
@@ -290,7 +265,10 @@ def history_page(db, filters: HistoryFilters, tz: ZoneInfo) -> Page:
     if total <= FEW_MATCHES:
         # The same order, through an expression no index serves.
         stmt = stmt.order_by(None).order_by((JournalEntry.id + 0).desc())
-    page = paginate(db, stmt, filters.page, filters.per_page, total=total)
+    # A person's entries are ranked in the (learner_id, id) or (actor_id, id) index: 11,000
+    # of one name's read from the table to sort them took 25 ms, their ids 8.
+    page = paginate(db, stmt, filters.page, filters.per_page, total=total,
+                    keys_first=bool(filters.who or filters.learner))
     return replace(page, items=[_entry(row, tz) for row in page.items])
 
 

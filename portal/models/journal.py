@@ -19,8 +19,14 @@ class JournalEntry(Base):
 
     __tablename__ = "journal_entry"
     __table_args__ = (
-        # The History page: newest first, heads only (parent_id IS NULL), by id.
+        # A bulk change's items, in order.
         Index("ix_journal_entry_parent_id_id", "parent_id", "id"),
+        # The History page and the API's journal: heads only, newest first. Partial: after
+        # a big import its 100,000 items are the newest entries, and PostgreSQL, reading
+        # the primary key backwards, stepped over all of them to find 25 heads (140-200 ms).
+        # With the kind: History filtered by kind checks it in the index, not the row.
+        Index("ix_journal_entry_heads", "id", "object_type",
+              postgresql_where=text("parent_id IS NULL"), sqlite_where=text("parent_id IS NULL")),
         # A session's History tab and a learner's history in a session.
         Index("ix_journal_entry_session_id_id", "session_id", "id"),
         Index("ix_journal_entry_learner_id_id", "learner_id", "id"),
