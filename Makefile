@@ -104,7 +104,8 @@ lint: install-dev
 ## benchmark's database stays as generated. SQLite in instance/scale/ unless
 ## BENCH_DATABASE_URL names another database (PostgreSQL: created if missing); the scale data
 ## is generated there first when missing (BENCH_FACTOR, 1 = 10,000 sessions: a few minutes).
-## Prints what misses its goal at the end and writes bench/RESULTS.md; it is a report, not
+## Prints what misses its goal at the end and writes bench/RESULTS.md, and what bounds each
+## miss (statements, plans, profile) to bench/BOUNDS-<kind>.md; it is a report, not
 ## a test: the exit status is 0 whatever was missed. BENCH_ARGS: more bench/pages.py options
 ## (--repeat 10, --only WORD, --no-import...).
 BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/scale/portal.sqlite3
@@ -113,7 +114,7 @@ BENCH_ARGS ?=
 
 bench: install-dev compile-translations
 	$(BIN)/python bench/scale_db.py "$(BENCH_DATABASE_URL)" --factor $(BENCH_FACTOR)
-	$(BIN)/python bench/pages.py --database-url "$(BENCH_DATABASE_URL)" --work-copy $(BENCH_ARGS)
+	$(BIN)/python bench/pages.py --database-url "$(BENCH_DATABASE_URL)" --work-copy --bounds $(BENCH_ARGS)
 
 ## The load test (bench/load.py: gunicorn and locust, pages beside /health, the login phase
 ## apart from the steady state) on the same database, in a copy; takes minutes. LOAD_ARGS:

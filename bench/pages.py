@@ -1,7 +1,7 @@
 """Benchmark of every page of the portal on the scale data set (portal/tools/scale_data.py).
 
     python bench/pages.py --database-url URL [--work-copy] [--repeat 40] [--warmup 5]
-                          [--only NAME ...] [--show-sql] [--explain MS] [--profile]
+                          [--only NAME ...] [--show-sql] [--explain MS] [--profile] [--bounds]
                           [--import-rows 100000 | --no-import] [--output bench/RESULTS.md]
 
 URL is a database filled by ``flask --app portal scale-data`` (any ``--factor``), e.g.
@@ -42,7 +42,9 @@ of its own (its peak RSS is its own) and in a copy of URL (the work copy with --
 To find out why a page is slow: ``--show-sql`` prints each statement with its own time
 through the driver, ``--explain MS`` adds the plan of those slower than MS (EXPLAIN QUERY
 PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL), ``--profile`` prints a pyinstrument profile
-of 20 requests instead of measuring; combine with ``--only``.
+of 20 requests instead of measuring; combine with ``--only``. ``--bounds`` (``make bench``
+passes it) writes all of that for every page that missed its goal, after the run, to
+``bench/BOUNDS-sqlite.md`` or ``bench/BOUNDS-postgresql.md``.
 
 The figures are printed and written to ``--output`` as a Markdown table, in a section of its
 own per database kind, so runs on SQLite and on PostgreSQL sit side by side; what misses its
@@ -124,6 +126,7 @@ class Scenario:
 HEAVY_REPEAT = 5
 # A page whose first request takes longer than this gets SLOW_REPEAT timed requests.
 SLOW_MS, SLOW_REPEAT = 250.0, 10
+PROFILE_LINES = 70  # of each profile in --bounds: the frames that take the most time
 
 
 @dataclass(frozen=True)
@@ -496,6 +499,8 @@ class Figures:
     notes: list[str] = field(default_factory=list)
     goal: Goal | None = PAGE_GOAL
     failed: bool = False  # the page did not answer 200
+    # One request's statements (statement, parameters, executemany), for --bounds.
+    statements: list = field(default_factory=list, repr=False)
 
     @property
     def ratio(self) -> float:
@@ -601,11 +606,18 @@ def measure_page(app, clients: Clients, recorder: Recorder, scenario: Scenario, 
         if show_sql or explain_over is not None:
             show_statements(db.engine, captured, explain_over)
     return Figures(scenario.name, scenario.url, statistics.median(samples),
-                   percentile(samples, 0.95), len(captured), raw, notes, scenario.goal)
+                   percentile(samples, 0.95), len(captured), raw, notes, scenario.goal,
+                   statements=captured)
 
 
 def profile_page(clients: dict, scenario: Scenario, requests: int = 20) -> None:
     """Print a pyinstrument profile of ``requests`` requests of the page (--profile)."""
+    print(f"== {scenario.name}: {requests} requests")
+    print(profile_text(clients, scenario, requests))
+
+
+def profile_text(clients: dict, scenario: Scenario, requests: int = 20) -> str:
+    """A pyinstrument profile of ``requests`` requests of the page, as text."""
     from pyinstrument import Profiler
 
     client = clients[scenario.user]
@@ -616,20 +628,58 @@ def profile_page(clients: dict, scenario: Scenario, requests: int = 20) -> None:
     with profiler:
         for _ in range(requests):
             client.get(scenario.url, headers=headers, buffered=True)
-    print(f"== {scenario.name}: {requests} requests")
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    return profiler.output_text(unicode=False, color=False, show_all=False)
 
 
 def show_statements(engine, statements, explain_over: float | None = None) -> None:
     """Print each statement with its own median time through the driver (--show-sql), and
     the plan of those slower than ``explain_over`` ms (--explain)."""
+    for line in statements_text(engine, statements, explain_over):
+        print(line)
+
+
+def statements_text(engine, statements, explain_over: float | None = None,
+                    sql_chars: int = SQL_CHARS) -> list[str]:
+    """Each statement with its own median time through the driver, and the plan of those
+    slower than ``explain_over`` ms, as lines."""
+    lines = []
     for statement, parameters, many in statements:
         ms = replay(engine, [(statement, parameters, many)], 1, 5)
-        print(f"  {ms:7.2f} ms  {' '.join(statement.split())[:SQL_CHARS]}")
-        print(f"             params: {str(parameters)[:200]}")
+        lines.append(f"  {ms:7.2f} ms  {' '.join(statement.split())[:sql_chars]}")
+        lines.append(f"             params: {str(parameters)[:200]}")
         if explain_over is not None and ms >= explain_over and not many:
-            for line in explain(engine, statement, parameters):
-                print(f"             | {line}")
+            lines.extend(f"             | {line}"
+                         for line in explain(engine, statement, parameters))
+    return lines
+
+
+def bounds_text(app, clients: Clients, missed: list[tuple[Scenario, Figures]],
+                header: dict) -> str:
+    """What bounds each page that missed its goal (--bounds): its statements with their
+    own time through the driver, the plan of each that takes 1 ms or more, and a
+    pyinstrument profile of its requests, read where the time goes (SQL, the ORM's rows,
+    Python, the templates)."""
+    out = [f"# What bounds the pages that missed their goal: {header['database']}", "",
+           f"Written by `bench/pages.py --bounds` ({header['date']}; {header['data']}). "
+           "For each page: the median and p95 of the run, each statement of one request "
+           "with its own median through the bare driver and, from 1 ms, its plan (EXPLAIN "
+           "QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL), then a "
+           "pyinstrument profile of its requests (the profiler's own cost makes them "
+           "slower than the median: read the shares). bench/RESULTS.md's notes say what "
+           "was tried.", ""]
+    for scenario, figures in missed:
+        requests = 3 if scenario.heavy or figures.median_ms > SLOW_MS else 20
+        out += [f"## {figures.name}", "",
+                f"`{figures.url}`: median {figures.median_ms:.1f} ms, p95 "
+                f"{figures.p95_ms:.1f} ms, {figures.queries} queries, raw SQL "
+                f"{figures.raw_ms:.1f} ms ({'; '.join(figures.misses)})", "",
+                "Statements:", "", "```"]
+        with app.app_context():
+            out += statements_text(db.engine, figures.statements, 1.0, sql_chars=300)
+        out += ["```", "", f"Profile of {requests} requests:", "", "```",
+                *profile_text(clients, scenario, requests).strip("\n").splitlines()
+                [:PROFILE_LINES], "```", ""]
+    return "\n".join(out) + "\n"
 
 
 def explain(engine, statement: str, parameters) -> list[str]:
@@ -815,6 +865,9 @@ def main() -> None:
                         help="with the statements, the plans of those slower than MS")
     parser.add_argument("--profile", action="store_true",
                         help="profile the chosen pages with pyinstrument (20 requests each)")
+    parser.add_argument("--bounds", action="store_true",
+                        help="for each page that misses its goal, its statements, plans and "
+                             "profile, in bench/BOUNDS-<database kind>.md beside --output")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
 
@@ -930,6 +983,13 @@ def measure_pages(args, url: str):
                   f"{'' if figures.meets_goal else '  (goal missed)'}"
                   f"{'' if figures.goal else '  (no goal)'}"
                   f"{'  ' + '; '.join(figures.notes) if figures.notes else ''}", flush=True)
+        if args.bounds:
+            missed = [(scenario, figures) for scenario, figures in zip(chosen, results,
+                                                                       strict=True)
+                      if not figures.meets_goal and not figures.failed]
+            path = Path(args.output).parent / f"BOUNDS-{kind}.md"
+            print(f"what bounds the {len(missed)} pages that missed: {path}", flush=True)
+            path.write_text(bounds_text(app, clients, missed, header), encoding="utf-8")
     finally:
         if token_id is not None:
             with app.app_context():
