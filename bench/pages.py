@@ -829,7 +829,9 @@ TITLE = ("# Page benchmark results\n\nWritten by `bench/pages.py` (see its docst
          "percentiles of repeated requests after a warm-up. Goals: every page and fragment "
          "median < 30 ms and p95 < 60 ms, with a fixed number of queries (the same at two "
          "sizes: tests/test_scale.py); exports: sessions CSV median < 100 ms, tracking CSV "
-         "< 60 ms, workbooks none; CSV import < 3 s and < 300 MB per step.\n\n")
+         "< 60 ms, workbooks none; CSV import < 3 s and < 300 MB per step. What bounds "
+         "each page that misses: `bench/BOUNDS-sqlite.md`, `bench/BOUNDS-postgresql.md` "
+         "(its statements, their plans, a profile).\n\n")
 
 
 def write_results(path: Path, kind: str, section: str) -> None:
