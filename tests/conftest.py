@@ -6,6 +6,7 @@ suite against PostgreSQL; otherwise each test run uses a SQLite file in a tempor
 
 import os
 import re
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -38,8 +39,15 @@ def database_url(tmp_path_factory, worker_id):
     if worker_id == "master":
         yield url
         return
-    base = make_url(url)
-    name = f"{base.database}_{worker_id}"
+    with postgresql_database(url, f"{make_url(url).database}_{worker_id}") as worker_url:
+        yield worker_url
+
+
+@contextmanager
+def postgresql_database(server_url: str, name: str):
+    """An empty PostgreSQL database ``name`` on ``server_url``'s server (made anew, dropped
+    after, whoever is still connected); yields its URL."""
+    base = make_url(server_url)
     server = create_engine(base, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -14,6 +14,7 @@ from portal.domain.text_search import user_matches
 from portal.extensions import db
 from portal.models import Base, User
 from portal.models.user_search import GIN_INDEX, is_search_structure
+from tests.conftest import postgresql_database
 
 
 @pytest.fixture
@@ -23,16 +24,8 @@ def empty_database(database_url, tmp_path):
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    name = f"portal_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgresql_database(database_url, f"portal_mig_{uuid.uuid4().hex[:8]}") as empty:
+        yield empty
 
 
 # SQLite cannot reflect an index on expressions (user.ix_user_lower_name): SQLAlchemy
