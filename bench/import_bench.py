@@ -135,6 +135,26 @@ class Queries:
         self.count += 1
 
 
+def memory_peaks(db_session, data: bytes, by: Actor, now: datetime) -> tuple[int, int]:
+    """The tracemalloc peaks (bytes) of the preview and of the apply of ``data``, through
+    the domain calls the pages make, in a transaction rolled back after."""
+    tracemalloc.start()
+    try:
+        parsed = read_csv(data, session_required=True)
+        result = preview(db_session, parsed)
+        _, preview_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        del parsed, result
+        parsed = read_csv(data, session_required=True)
+        result = preview(db_session, parsed)
+        apply(db_session, result, file_name=FILE_NAME, valid_rows_only=True, by=by, now=now)
+        _, apply_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        db_session.rollback()
+    return preview_peak, apply_peak
+
+
 def run(database_url: str, rows: int, welcome: bool = False) -> dict:
     """Build, time and print; returns the figures (bench/pages.py reports them)."""
     os.environ.setdefault("PORTAL_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-instance-"))
@@ -154,19 +174,7 @@ def run(database_url: str, rows: int, welcome: bool = False) -> dict:
         event.listen(engine, "before_cursor_execute", queries)
 
         # Pass 1, memory: tracemalloc peaks of each step; nothing is committed.
-        tracemalloc.start()
-        parsed = read_csv(data, session_required=True)
-        result = preview(db.session, parsed)
-        _, preview_peak = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        del parsed, result
-        parsed = read_csv(data, session_required=True)
-        result = preview(db.session, parsed)
-        apply(db.session, result, file_name=FILE_NAME, valid_rows_only=True, by=BY, now=NOW)
-        _, apply_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        db.session.rollback()
-        del parsed, result
+        preview_peak, apply_peak = memory_peaks(db.session, data, BY, NOW)
 
         # Pass 2, time: as the two requests do it.
         before = queries.count
@@ -381,20 +389,7 @@ def _run_scale(database_url: str, rows: int) -> dict:
         by = Actor(admin.id, admin.full_name, "bench-request-0001", "127.0.0.1")
 
         # Pass 1, memory: tracemalloc peaks of the same domain calls; rolled back.
-        tracemalloc.start()
-        parsed = read_csv(data, session_required=True)
-        result = preview(db.session, parsed)
-        _, preview_peak = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        del parsed, result
-        parsed = read_csv(data, session_required=True)
-        result = preview(db.session, parsed)
-        apply(db.session, result, file_name=FILE_NAME, valid_rows_only=True, by=by,
-              now=clock.now())
-        _, apply_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        db.session.rollback()
-        del parsed, result
+        preview_peak, apply_peak = memory_peaks(db.session, data, by, clock.now())
         db.session.remove()
 
     def csrf(html: bytes) -> str:

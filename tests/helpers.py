@@ -1,6 +1,9 @@
 """Builders for test data: sessions with windows, courses, coaches, enrolments."""
 
+import importlib.util
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -110,3 +113,16 @@ def speaks(user, code: str | None) -> None:
 def text(node) -> str:
     """A node's visible text, its pieces joined by single spaces."""
     return " ".join(node.stripped_strings)
+
+
+def bench_module(name: str):
+    """bench/<name>.py as a module, loaded once: the tests use the benchmarks' own pages
+    and reference queries, so what is measured is what is tested."""
+    module_name = f"bench_{name}"
+    if module_name not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]

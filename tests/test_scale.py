@@ -4,10 +4,7 @@
 Timings are the benchmark's business, never asserted here.
 """
 
-import importlib.util
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, distinct, func, select, text
@@ -45,18 +42,14 @@ from portal.tools.scale_data import (
     Plan,
     generate,
 )
+from tests.helpers import bench_module
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def _bench_pages():
     """bench/pages.py as a module: the tests count the queries of its very pages."""
-    path = Path(__file__).resolve().parent.parent / "bench" / "pages.py"
-    spec = importlib.util.spec_from_file_location("bench_pages", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("pages")
 
 
 @pytest.fixture

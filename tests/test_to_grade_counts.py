@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from portal import clock, create_app
 from portal.domain import coached_sessions, enrolment, sessions
@@ -29,7 +29,7 @@ from portal.models import (
     UserClass,
 )
 from portal.tools.scale_data import generate
-from tests.helpers import NOW, add_course, enrol, make_session
+from tests.helpers import NOW, add_course, bench_module, enrol, make_session
 from tests.test_migrations import empty_database as _empty_database
 
 empty_database = _empty_database  # the fixture: a database of the suite's kind, empty
@@ -63,25 +63,9 @@ def kept_counts() -> dict[tuple[int, int], int]:
 
 
 def old_card_count(user_id: int):
-    """The coach list's old correlated subquery (coached_sessions._to_grade before)."""
-    grades_it = or_(
-        TrainingSession.coach_id == user_id,
-        exists().where(SessionCourseCoach.session_id == Submission.session_id,
-                       SessionCourseCoach.course_id == Assignment.course_id,
-                       SessionCourseCoach.user_id == user_id),
-    )
-    return (
-        select(func.count(Submission.id))
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .join(SessionCourse, and_(SessionCourse.session_id == Submission.session_id,
-                                  SessionCourse.course_id == Assignment.course_id))
-        .join(Enrolment, and_(Enrolment.session_id == Submission.session_id,
-                              Enrolment.user_id == Submission.user_id))
-        .outerjoin(Grade, Grade.submission_id == Submission.id)
-        .where(Submission.session_id == TrainingSession.id, Grade.id.is_(None), grades_it)
-        .correlate(TrainingSession)
-        .scalar_subquery()
-    )
+    """The coach list's old correlated subquery (coached_sessions._to_grade before
+    revision 0013), as bench/to_grade_bench.py times it: the reference of the counts."""
+    return bench_module("to_grade_bench").old_to_grade(user_id)
 
 
 def assert_exact(*coach_ids: int) -> dict[tuple[int, int], int]:
